@@ -1,0 +1,24 @@
+# Shared compile settings. Every target links a0::options so that warnings and
+# sanitizers are uniform across the tree.
+add_library(a0_options INTERFACE)
+add_library(a0::options ALIAS a0_options)
+target_compile_options(a0_options INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic>
+  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wpedantic>)
+# Boost.Asio's deprecated paths and Beast's definitions that we do not use.
+target_compile_definitions(a0_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_BEAST_USE_STD_STRING_VIEW)
+if(A0_WERROR)
+  target_compile_options(a0_options INTERFACE -Werror)
+endif()
+
+if(A0_SANITIZE)
+  list(JOIN A0_SANITIZE "," _a0_san)
+  # Applied globally so that every object (tests, plugin .so, tools) is instrumented.
+  add_compile_options(-fsanitize=${_a0_san} -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=${_a0_san})
+  if("undefined" IN_LIST A0_SANITIZE)
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()

@@ -1,0 +1,235 @@
+/*
+ * wfa.h -- the workflow-action plugin ABI, version 1.0.
+ *
+ * A plugin is a shared library that exports exactly one symbol, wfa_plugin_entry().
+ * A host (a workflow runner such as flowrun) dlopen()s it, calls the entry with the
+ * ABI version it speaks, and gets back a static descriptor: the plugin's actions with
+ * their JSON manifests, and the function table to create instances and run actions.
+ *
+ * C99, includes only <stddef.h> and <stdint.h>. Usable from C and C++.
+ *
+ * Rules (cite them as WFA-n in code and reviews):
+ *
+ *  WFA-1  Versioning. WFA_ABI_MAJOR changes only on a breaking change. WFA_ABI_MINOR
+ *         grows when fields are appended to a struct or functions to a table. The entry
+ *         refuses (returns NULL with code WFA_INCOMPATIBLE and a reason) when the host's
+ *         major differs from the plugin's, or when the host's minor is older than the
+ *         oldest minor the plugin can work with. Neither side reads or calls anything
+ *         newer than min(host minor, plugin minor).
+ *  WFA-2  Append only. Every struct starts with uint32_t struct_size, set by whoever fills
+ *         the struct to sizeof() of the struct as *it* was compiled. A reader checks
+ *         struct_size >= offsetof(field) + sizeof(field) before reading a field that was
+ *         appended after 1.0, and treats a missing field as zero / NULL. Fields are never
+ *         reordered, retyped or removed within one major version.
+ *  WFA-3  No C++ type and no exception crosses the boundary. Every function either side
+ *         hands to the other is noexcept in effect: it returns or calls back with an error.
+ *         Enumerations travel as int32_t, never as a C enum type.
+ *  WFA-4  Threads. Every plugin function may be called from any thread, concurrently,
+ *         except destroy() (see below). Callbacks (done, log) run on plugin-owned threads,
+ *         never inside the call that started the operation, and must not block for long,
+ *         throw, or call destroy() on the instance that called them.
+ *  WFA-5  Exactly once. For each execute() / list_options() call the done callback fires
+ *         exactly once: with WFA_OK and outputs, or with an error (WFA_CANCELLED after
+ *         cancel() or destroy()). It fires even when the call fails at once (for example
+ *         on an unknown action id), asynchronously.
+ *  WFA-6  Memory. Nobody frees what the other side allocated.
+ *         - Strings passed *into* the plugin (wfa_str, const char*) are borrowed for the
+ *           duration of the call only; the plugin copies what it keeps.
+ *         - wfa_result and everything it points to are borrowed by the host for the
+ *           duration of the done callback only; the host copies what it keeps.
+ *         - The descriptor returned by wfa_plugin_entry() and everything it points to are
+ *           static: valid until the library is unloaded.
+ *         - wfa_error is host-owned storage that the plugin fills (synchronous calls only).
+ *  WFA-7  Text is UTF-8. wfa_str is a view {data, size}, not necessarily NUL-terminated.
+ *         JSON strings passed in either direction are complete JSON documents.
+ *  WFA-8  Secrets. The plugin never logs, nor puts into a result message, a secret from
+ *         the connection config (client_secret, token) or a bearer token.
+ *  WFA-9  Lifetime. destroy() cancels everything in flight on that instance, waits until
+ *         every pending done callback has returned and every plugin thread of that
+ *         instance has been joined, then returns. After it returns no callback for that
+ *         instance can fire. It must not be called from inside a callback, nor race any
+ *         other call on the same instance. The host unloads the library only after every
+ *         instance is destroyed; hosts should load with RTLD_NODELETE.
+ *  WFA-10 The host validates options and inputs against the action's manifest before
+ *         execute(); the plugin validates again and answers WFA_INVALID_INPUT without
+ *         sending any request when they are wrong.
+ */
+#ifndef WFA_WFA_H
+#define WFA_WFA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WFA_ABI_MAJOR 1
+#define WFA_ABI_MINOR 0
+
+#if defined(_WIN32)
+#define WFA_EXPORT __declspec(dllexport)
+#else
+#define WFA_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* The one exported symbol's name, for dlsym(). */
+#define WFA_ENTRY_SYMBOL "wfa_plugin_entry"
+
+/* ---- basic types -------------------------------------------------------------------- */
+
+/* A UTF-8 string view. data may be NULL when size is 0. */
+typedef struct wfa_str {
+  const char* data;
+  size_t size;
+} wfa_str;
+
+/* Status codes (int32_t). Stable: values are never reused or renumbered. */
+#define WFA_OK 0
+#define WFA_INVALID_INPUT 1 /* options, inputs or config are wrong; no request was sent */
+#define WFA_UNAUTHORIZED 2  /* credentials refused (401, or the token endpoint said no)  */
+#define WFA_FORBIDDEN 3     /* authenticated but not allowed (403: missing scope)         */
+#define WFA_NOT_FOUND 4     /* a user or resource does not exist                          */
+#define WFA_CONFLICT 5      /* the state does not allow it (e.g. 409 identity exists)     */
+#define WFA_RATE_LIMITED 6  /* 429 after the retries allowed                              */
+#define WFA_UNAVAILABLE 7   /* upstream 5xx or connection failure after retries           */
+#define WFA_TIMEOUT 8       /* a deadline passed                                          */
+#define WFA_CANCELLED 9     /* cancel() or destroy()                                      */
+#define WFA_INTERNAL 10     /* a bug or an unexpected upstream answer                     */
+#define WFA_INCOMPATIBLE 11 /* ABI negotiation failed (entry only)                        */
+
+/* Log levels (int32_t). */
+#define WFA_LOG_TRACE 0
+#define WFA_LOG_DEBUG 1
+#define WFA_LOG_INFO 2
+#define WFA_LOG_WARN 3
+#define WFA_LOG_ERROR 4
+
+/* Size of wfa_error.message, including the terminating NUL. */
+#define WFA_ERROR_MESSAGE_SIZE 1024
+
+/* Error of a synchronous call (entry, create).
+   OWNERSHIP: host. The host sets struct_size; the plugin writes code and a
+   NUL-terminated message, truncated to fit. */
+typedef struct wfa_error {
+  uint32_t struct_size;
+  int32_t code;
+  char message[WFA_ERROR_MESSAGE_SIZE];
+} wfa_error;
+
+/* Result of an asynchronous operation.
+   OWNERSHIP: plugin; BORROWED by the host for the duration of the done callback. */
+typedef struct wfa_result {
+  uint32_t struct_size;
+  int32_t code;         /* WFA_OK or an error code                                      */
+  wfa_str outputs_json; /* WFA_OK: a JSON object valid for the action's outputs schema  */
+  wfa_str message;      /* error: human-readable text, never a secret (WFA-8)           */
+  int32_t http_status;  /* error: the upstream HTTP status when there was one, else 0   */
+  uint32_t retryable;   /* error: 1 when the same call may succeed later unchanged      */
+  wfa_str details_json; /* error: optional JSON object with machine-readable facts, e.g.
+                           {"metadata_patched":true,"linked":false}; size 0 when none  */
+} wfa_result;
+
+/* Completion callback. Fires exactly once per operation (WFA-5), on a plugin thread. */
+typedef void (*wfa_done_fn)(void* user, const wfa_result* result);
+
+/* Services the host offers the plugin.
+   OWNERSHIP: host; must outlive every instance created with it. */
+typedef struct wfa_host {
+  uint32_t struct_size;
+  void* ctx; /* passed back to every function below */
+  /* May be NULL. Any thread; must not block. message is borrowed for the call. */
+  void (*log)(void* ctx, int32_t level, wfa_str message);
+  /* May be NULL (then every level is enabled). Lets the plugin skip formatting. */
+  uint32_t (*log_enabled)(void* ctx, int32_t level);
+} wfa_host;
+
+/* One action the plugin offers. OWNERSHIP: plugin; STATIC (WFA-6). */
+typedef struct wfa_action {
+  uint32_t struct_size;
+  const char* id;          /* e.g. "auth0.link-account"                                */
+  const char* title;       /* e.g. "Link Account"                                      */
+  const char* description; /* one paragraph                                            */
+  /* The action manifest: a JSON object with "id", "version", "title", "description"
+     and JSON Schemas (2020-12) under "connection", "options", "inputs", "outputs".
+     Fields whose choices are listed at run time carry "x-dynamic-options"; secret
+     config fields carry "x-secret": true. */
+  const char* manifest_json;
+} wfa_action;
+
+/* Handle of an operation in flight: plugin-chosen, non-zero, unique per instance. */
+typedef uint64_t wfa_op;
+
+/* An execute() request. BORROWED for the duration of execute(). */
+typedef struct wfa_call {
+  uint32_t struct_size;
+  wfa_str action_id;
+  wfa_str options_json; /* JSON object: design-time options, fixed per flow step        */
+  wfa_str inputs_json;  /* JSON object: run-time inputs                                 */
+  wfa_str run_id;       /* host's id of the run (row), for logs; may be empty           */
+  wfa_str step_id;      /* host's id of the step, for logs; may be empty                */
+  uint32_t timeout_ms;  /* deadline for the whole operation; 0 = the instance default   */
+} wfa_call;
+
+/* A list_options() request. BORROWED for the duration of list_options(). */
+typedef struct wfa_options_call {
+  uint32_t struct_size;
+  wfa_str action_id;
+  wfa_str field;        /* JSON Pointer into the manifest's fields, e.g.
+                           "/inputs/secondary_connection_id"                           */
+  wfa_str context_json; /* JSON object {"options":{..},"inputs":{..}} known so far; may be empty */
+  wfa_str page_token;   /* empty for the first page                                     */
+} wfa_options_call;
+/* list_options() outputs_json:
+   {"items":[{"value":<json>,"label":"text"},...],"next_page_token":"..." or null} */
+
+/* An instance: one configured connection (e.g. one Auth0 tenant). Opaque. */
+typedef struct wfa_instance wfa_instance;
+
+/* The plugin descriptor. OWNERSHIP: plugin; STATIC (WFA-6). */
+typedef struct wfa_plugin {
+  uint32_t struct_size;
+  uint32_t abi_major; /* the ABI the plugin was built against */
+  uint32_t abi_minor;
+  const char* name;    /* e.g. "auth0-actions"            */
+  const char* version; /* semver of the plugin, e.g. "0.1.0" */
+  uint32_t action_count;
+  const wfa_action* actions;
+
+  /* Creates an instance from a connection config (JSON object, validated against the
+     manifests' "connection" schema). On failure returns NULL and fills err (when not
+     NULL) with WFA_INVALID_INPUT and a reason naming the field. host may be NULL. */
+  wfa_instance* (*create)(const wfa_host* host, wfa_str config_json, wfa_error* err);
+
+  /* See WFA-9. NULL is ignored. */
+  void (*destroy)(wfa_instance* instance);
+
+  /* Starts an action; returns its handle at once; done fires exactly once (WFA-5). */
+  wfa_op (*execute)(wfa_instance* instance, const wfa_call* call, wfa_done_fn done,
+                    void* user);
+
+  /* Starts listing the choices of a dynamic field; same contract as execute(). */
+  wfa_op (*list_options)(wfa_instance* instance, const wfa_options_call* call,
+                         wfa_done_fn done, void* user);
+
+  /* Asks an operation to stop. Idempotent; unknown or finished handles are ignored.
+     The operation still completes exactly once, with WFA_CANCELLED unless it had
+     already finished. */
+  void (*cancel)(wfa_instance* instance, wfa_op op);
+
+  /* since 1.1: append new members here */
+} wfa_plugin;
+
+/* The only exported symbol. host_major/host_minor: the ABI the host speaks.
+   Returns the static descriptor, or NULL with err (when not NULL) filled with
+   WFA_INCOMPATIBLE and a reason. Thread-safe; may be called more than once. */
+typedef const wfa_plugin* (*wfa_plugin_entry_fn)(uint32_t host_major, uint32_t host_minor,
+                                                 wfa_error* err);
+WFA_EXPORT const wfa_plugin* wfa_plugin_entry(uint32_t host_major, uint32_t host_minor,
+                                              wfa_error* err);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* WFA_WFA_H */

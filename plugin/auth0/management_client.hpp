@@ -1,0 +1,125 @@
+// The Auth0 Management API client shared by every execution of one plugin instance.
+// HTTPS only (peer + host-name verification, SNI), a keep-alive connection pool, a
+// single-flight token cache, and retries that honour Auth0's rate-limit headers.
+//
+// Every call is an Asio coroutine that throws api_exception on failure and honours
+// the awaiting coroutine's cancellation slot (cancellation -> code WFA_CANCELLED).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace a0 {
+inline namespace v1 {
+
+/// A failed call, classified with the ABI's codes (wfa.h WFA_*).
+struct api_error {
+  int32_t code = 0;        ///< WFA_* code
+  int http_status = 0;     ///< upstream status, 0 when none (transport failure)
+  std::string error_code;  ///< Auth0 "errorCode" or OAuth "error", when present
+  std::string message;     ///< human text; never a secret
+  bool retryable = false;  ///< the same call may succeed later
+  /// The request may have been applied although no success was seen (timeout or reset
+  /// after the request was written, or a 5xx): the caller must re-read before retrying.
+  bool ambiguous = false;
+};
+
+class api_exception : public std::runtime_error {
+ public:
+  explicit api_exception(api_error e) : std::runtime_error(e.message), error_(std::move(e)) {}
+  const api_error& error() const noexcept { return error_; }
+
+ private:
+  api_error error_;
+};
+
+/// The connection config (manifest "connection" schema).
+struct client_config {
+  std::string domain;  ///< host or host:port, no scheme
+  std::string client_id, client_secret;
+  std::string token;     ///< a ready Management API token (instead of client credentials)
+  std::string audience;  ///< default https://DOMAIN/api/v2/
+  std::string ca_file;   ///< extra trust anchor (PEM), added to the system store
+  std::chrono::milliseconds timeout{10000};  ///< per request attempt (connect..response)
+  int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
+  int max_connections = 16;                  ///< pool size
+  std::chrono::milliseconds max_backoff{10000};  ///< cap for Retry-After / reset waits
+
+  /// Parses and validates a config JSON object; throws std::invalid_argument whose
+  /// message names the field (never echoes a secret value).
+  static client_config from_json(const boost::json::object& config);
+};
+
+/// One page of GET /api/v2/connections.
+struct connections_page {
+  boost::json::array connections;
+  std::optional<std::string> next;  ///< checkpoint token; empty on the last page
+};
+
+/// Log sink: level is WFA_LOG_*; messages never contain secrets.
+using log_fn = std::function<void(int32_t level, std::string_view message)>;
+
+class management_client {
+ public:
+  management_client(boost::asio::any_io_executor ex, client_config cfg, log_fn log = {});
+  ~management_client();
+  management_client(const management_client&) = delete;
+  management_client& operator=(const management_client&) = delete;
+
+  const client_config& config() const noexcept;
+
+  /// GET /api/v2/users/{id}; fields empty = all. Retried on 408/429/5xx/transport.
+  boost::asio::awaitable<boost::json::object> get_user(std::string_view user_id,
+                                                       std::vector<std::string> fields = {},
+                                                       bool include_fields = true);
+
+  /// PATCH /api/v2/users/{id}; returns the updated user. Retried like GET (PATCH with
+  /// whole top-level values is idempotent).
+  boost::asio::awaitable<boost::json::object> patch_user(std::string_view user_id,
+                                                         boost::json::object body);
+
+  /// POST /api/v2/users/{id}/identities; returns the identities array (201).
+  /// Never retried after the request may have reached the server: an ambiguous
+  /// failure throws with api_error::ambiguous = true. 429 before any processing
+  /// (the server said so) is retried after the advertised wait.
+  boost::asio::awaitable<boost::json::array> link(std::string_view primary_user_id,
+                                                  boost::json::object body);
+
+  /// DELETE /api/v2/users/{id}/identities/{provider}/{user_id}; returns the remaining
+  /// identities. Retried like GET (unlinking twice yields the same end state).
+  boost::asio::awaitable<boost::json::array> unlink(std::string_view primary_user_id,
+                                                    std::string_view provider,
+                                                    std::string_view secondary_user_id);
+
+  /// GET /api/v2/connections?strategy=...&from=...&take=... (checkpoint paging).
+  boost::asio::awaitable<connections_page> list_connections(
+      std::vector<std::string> strategies, std::optional<std::string> from, int take = 50);
+
+  /// Counters for tests and benchmarks.
+  struct stats {
+    std::uint64_t requests = 0, retries = 0, token_requests = 0, tls_handshakes = 0;
+  };
+  stats statistics() const;
+
+  /// Closes pooled connections and fails waiters; called before the executor stops.
+  void shutdown();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace v1
+}  // namespace a0
