@@ -1,0 +1,415 @@
+// The Management API client: a strand-confined core that owns the TLS pool, the token
+// cache (single flight) and the shared rate-limit pacing; every public call hops onto the
+// strand with co_spawn, which forwards the caller's cancellation.
+#include "auth0/management_client.hpp"
+
+#include "auth0/endpoints.hpp"
+#include "auth0/errors.hpp"
+#include "http/percent_encoding.hpp"
+#include "http/retry_policy.hpp"
+#include "http/tls_pool.hpp"
+
+#include <wfa/wfa.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+
+namespace a0 {
+inline namespace v1 {
+
+namespace net = boost::asio;
+namespace json = boost::json;
+namespace bhttp = boost::beast::http;
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+using auth0::endpoint_kind;
+using auth0::make_error;
+
+namespace {
+
+constexpr const char* user_agent = "a0-link-account/0.1";
+
+[[noreturn]] void throw_cancelled(bool ambiguous = false) {
+  throw api_exception(make_error(WFA_CANCELLED, "cancelled", false, ambiguous));
+}
+
+struct call {
+  bhttp::verb verb;
+  std::string target;
+  std::string body;          // empty = no body
+  std::string content_type;  // of body
+  bool idempotent = true;
+  endpoint_kind kind = endpoint_kind::management;
+};
+
+// One token fetch shared by every caller that needs a token while it runs.
+struct token_flight {
+  explicit token_flight(const net::any_io_executor& ex) : done_event(ex) {
+    done_event.expires_at(net::steady_timer::time_point::max());
+  }
+  net::steady_timer done_event;  // cancelled when the fetch finishes: wakes all waiters
+  bool done = false;
+  std::exception_ptr error;
+};
+
+const char* verb_name(bhttp::verb v) {
+  return bhttp::to_string(v).data();  // Beast's verb strings are NUL-terminated literals
+}
+
+}  // namespace
+
+struct client_core : std::enable_shared_from_this<client_core> {
+  client_core(net::any_io_executor ex, client_config c, log_fn l)
+      : strand(net::make_strand(ex)),
+        cfg(std::move(c)),
+        log(std::move(l)),
+        hp(auth0::split_domain(cfg.domain)),
+        pool(strand, http::origin{hp.host, hp.port, {}},
+             http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
+                                cfg.timeout, cfg.ca_file}),
+        rng(std::random_device{}()) {
+    if (cfg.audience.empty()) cfg.audience = "https://" + cfg.domain + "/api/v2/";
+  }
+
+  net::strand<net::any_io_executor> strand;
+  client_config cfg;
+  log_fn log;
+  auth0::host_port hp;
+  http::tls_pool pool;
+  std::mt19937_64 rng;
+
+  // Token cache (strand-confined).
+  std::string token;
+  clock_type::time_point refresh_at{};
+  std::shared_ptr<token_flight> flight;
+
+  // Shared pacing: no new request before this point (rate-limit bucket nearly empty).
+  clock_type::time_point paced_until{};
+  bool closed = false;
+
+  std::atomic<std::uint64_t> n_requests{0}, n_retries{0}, n_token_requests{0};
+
+  void say(int32_t level, const std::string& msg) const {
+    if (log) log(level, msg);
+  }
+
+  double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
+
+  net::awaitable<void> sleep_for(milliseconds d) {
+    if (d <= milliseconds::zero()) co_return;
+    net::steady_timer t(strand, d);
+    co_await t.async_wait(net::use_awaitable);  // throws operation_aborted when cancelled
+  }
+
+  // Waits while the rate-limit bucket is known to be empty (shared by all calls).
+  net::awaitable<void> pace() {
+    while (clock_type::now() < paced_until) {
+      net::steady_timer t(strand, paced_until);
+      co_await t.async_wait(net::use_awaitable);
+    }
+  }
+
+  void note_rate_limit(const http::response& res) {
+    const auto remaining = http::parse_header_int(res["x-ratelimit-remaining"]);
+    if (!remaining || *remaining > 1) return;
+    const auto wait = http::parse_ratelimit_reset(res["x-ratelimit-reset"], std::chrono::system_clock::now());
+    if (!wait || *wait <= milliseconds::zero()) return;
+    paced_until = std::max(paced_until, clock_type::now() + std::min(*wait, cfg.max_backoff));
+  }
+
+  http::request build(const call& c, const std::string& bearer) const {
+    http::request req{c.verb, c.target, 11};
+    req.set(bhttp::field::host, cfg.domain);
+    req.set(bhttp::field::user_agent, user_agent);
+    req.set(bhttp::field::accept, "application/json");
+    if (!bearer.empty()) req.set(bhttp::field::authorization, "Bearer " + bearer);
+    if (!c.body.empty() || c.verb == bhttp::verb::post || c.verb == bhttp::verb::patch) {
+      req.set(bhttp::field::content_type, c.content_type);
+      req.body() = c.body;
+    }
+    return req;
+  }
+
+  // --- tokens -------------------------------------------------------------------------
+
+  net::awaitable<std::string> bearer() {
+    if (!cfg.token.empty()) co_return cfg.token;
+    for (;;) {
+      if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+      if (!token.empty() && clock_type::now() < refresh_at) co_return token;
+      if (!flight) {
+        flight = std::make_shared<token_flight>(strand);
+        // Detached from every caller: one caller's cancellation must not fail the others.
+        net::co_spawn(strand, fetch_token(shared_from_this(), flight), net::detached);
+      }
+      auto f = flight;
+      (void)co_await f->done_event.async_wait(net::as_tuple(net::use_awaitable));
+      if (!f->done) throw_cancelled();
+      if (f->error) std::rethrow_exception(f->error);
+    }
+  }
+
+  // A 401 with this token: drop it unless another call already replaced it.
+  void invalidate(const std::string& rejected) {
+    if (token == rejected) token.clear();
+  }
+
+  static net::awaitable<void> fetch_token(std::shared_ptr<client_core> self,
+                                          std::shared_ptr<token_flight> f) {
+    try {
+      call c;
+      c.verb = bhttp::verb::post;
+      c.target = "/oauth/token";
+      c.content_type = "application/x-www-form-urlencoded";
+      c.body = "grant_type=client_credentials&client_id=" + http::form_encode(self->cfg.client_id) +
+               "&client_secret=" + http::form_encode(self->cfg.client_secret) +
+               "&audience=" + http::form_encode(self->cfg.audience);
+      c.idempotent = true;  // a second token is harmless
+      c.kind = endpoint_kind::token;
+      auto res = co_await self->perform(std::move(c));
+      json::error_code ec;
+      auto v = json::parse(res.body(), ec);
+      const json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
+      const json::value* at = o ? o->if_contains("access_token") : nullptr;
+      if (!at || !at->is_string() || at->get_string().empty())
+        throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered without an access_token"));
+      std::int64_t lifetime_s = 86400;
+      if (const auto* ei = o->if_contains("expires_in")) {
+        if (ei->is_int64()) lifetime_s = ei->get_int64();
+        else if (ei->is_uint64()) lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(ei->get_uint64(), 1u << 30));
+        else if (ei->is_double()) lifetime_s = static_cast<std::int64_t>(ei->get_double());
+      }
+      const milliseconds lifetime{std::max<std::int64_t>(lifetime_s, 0) * 1000};
+      // Refresh early by max(10 s, 10%), but never more than half the lifetime, so that
+      // short-lived tokens are still reused.
+      const auto margin = std::min(std::max(milliseconds{10000}, lifetime / 10), lifetime / 2);
+      self->token = std::string(at->get_string());
+      self->refresh_at = clock_type::now() + lifetime - margin;
+    } catch (...) {
+      f->error = std::current_exception();
+    }
+    if (self->flight == f) self->flight.reset();
+    f->done = true;
+    f->done_event.cancel();
+  }
+
+  // --- the retry engine ----------------------------------------------------------------
+
+  // Runs one logical call until a 2xx response (returned) or a final error (thrown).
+  net::awaitable<http::response> perform(call c) {
+    const bool is_token = c.kind == endpoint_kind::token;
+    bool refreshed_after_401 = false;
+    int attempt = 0;
+    auto retry_in = [&](milliseconds wait, const std::string& why) {
+      ++attempt;
+      n_retries.fetch_add(1);
+      say(WFA_LOG_WARN, std::string(verb_name(c.verb)) + " " + (is_token ? c.target : path_only(c.target)) +
+                            ": " + why + "; retry " + std::to_string(attempt) + " in " +
+                            std::to_string(wait.count()) + " ms");
+      return wait;
+    };
+    for (;;) {
+      std::string used_token;
+      if (!is_token) used_token = co_await bearer();
+      co_await pace();
+      (is_token ? n_token_requests : n_requests).fetch_add(1);
+      auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
+
+      if (r.kind != http::failure::none) {
+        if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
+        if (r.kind == http::failure::closed)
+          throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+        const bool timed_out = r.kind == http::failure::timeout;
+        const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
+        std::string what = timed_out ? "timed out" : r.kind == http::failure::tls ? "TLS handshake failed: " + r.ec.message()
+                                                   : r.kind == http::failure::connect ? "cannot connect: " + r.ec.message()
+                                                   : "connection failed: " + r.ec.message();
+        if (r.kind == http::failure::tls && r.ec.category() == net::error::get_ssl_category())
+          throw api_exception(make_error(WFA_UNAVAILABLE, what));  // a bad certificate does not heal
+        if (!c.idempotent && r.maybe_sent)
+          throw api_exception(make_error(code, what + " after the request was sent; its outcome is unknown",
+                                         true, true));
+        if (attempt < cfg.max_retries) {
+          co_await sleep_for(retry_in(http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff), what));
+          continue;
+        }
+        throw api_exception(make_error(code, what, true));
+      }
+
+      auto& res = *r.res;
+      note_rate_limit(res);
+      const int status = static_cast<int>(res.result_int());
+      if (status >= 200 && status <= 299) co_return std::move(res);
+
+      if (status == 401 && !is_token && cfg.token.empty() && !refreshed_after_401) {
+        refreshed_after_401 = true;  // expired or revoked token: one refresh, one retry
+        invalidate(used_token);
+        say(WFA_LOG_INFO, "management API said 401: refreshing the token once");
+        continue;
+      }
+      if (http::is_retryable_status(status)) {
+        if (!c.idempotent && status != 429) {
+          auto e = auth0::error_from_status(status, res.body(), c.kind);
+          e.ambiguous = true;  // the server may have applied it before failing
+          throw api_exception(std::move(e));
+        }
+        if (attempt < cfg.max_retries) {
+          const auto hint = http::server_wait_hint(res["retry-after"], res["x-ratelimit-reset"],
+                                                   std::chrono::system_clock::now(), cfg.max_backoff);
+          const auto wait = hint ? *hint : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
+          co_await sleep_for(retry_in(wait, "HTTP " + std::to_string(status)));
+          continue;
+        }
+      }
+      throw api_exception(auth0::error_from_status(status, res.body(), c.kind));
+    }
+  }
+
+  static std::string path_only(const std::string& target) {
+    return target.substr(0, target.find('?'));
+  }
+
+  // Entry for every public call: runs on the strand, maps cancellation.
+  net::awaitable<json::value> run_json(call c) {
+    co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
+    const bool ambiguous_if_cancelled = !c.idempotent;
+    try {
+      if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+      auto res = co_await perform(std::move(c));
+      json::error_code ec;
+      auto v = json::parse(res.body(), ec);
+      if (ec) throw api_exception(make_error(WFA_INTERNAL, "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
+      co_return v;
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == net::error::operation_aborted) throw_cancelled(ambiguous_if_cancelled);
+      throw api_exception(make_error(WFA_INTERNAL, std::string("unexpected: ") + e.what()));
+    }
+  }
+
+  void do_shutdown() {
+    closed = true;
+    pool.shutdown();
+    if (flight) {
+      flight->done = true;
+      flight->error = std::make_exception_ptr(api_exception(make_error(WFA_CANCELLED, "client shut down")));
+      flight->done_event.cancel();
+      flight.reset();
+    }
+    paced_until = {};
+  }
+};
+
+struct management_client::impl {
+  std::shared_ptr<client_core> core;
+
+  net::awaitable<json::value> run(call c) {
+    auto k = core;
+    co_return co_await net::co_spawn(k->strand, k->run_json(std::move(c)), net::use_awaitable);
+  }
+};
+
+namespace {
+api_exception bad_input(std::string m) { return api_exception(make_error(WFA_INVALID_INPUT, std::move(m))); }
+api_exception unexpected(const char* what) {
+  return api_exception(make_error(WFA_INTERNAL, std::string("unexpected response: ") + what));
+}
+}  // namespace
+
+management_client::management_client(net::any_io_executor ex, client_config cfg, log_fn log)
+    : impl_(std::make_unique<impl>()) {
+  impl_->core = std::make_shared<client_core>(std::move(ex), std::move(cfg), std::move(log));
+}
+
+management_client::~management_client() { shutdown(); }
+
+const client_config& management_client::config() const noexcept { return impl_->core->cfg; }
+
+void management_client::shutdown() {
+  // The core lives on its strand; the posted handler keeps it alive until it ran.
+  net::dispatch(impl_->core->strand, [core = impl_->core] { core->do_shutdown(); });
+}
+
+management_client::stats management_client::statistics() const {
+  const auto& c = *impl_->core;
+  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes()};
+}
+
+net::awaitable<json::object> management_client::get_user(std::string_view user_id,
+                                                         std::vector<std::string> fields,
+                                                         bool include_fields) {
+  if (user_id.empty()) throw bad_input("user_id must not be empty");
+  call c{bhttp::verb::get, auth0::user_target(user_id, fields, include_fields), {}, {}, true, endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_object()) throw unexpected("GET user did not return an object");
+  co_return std::move(v.get_object());
+}
+
+net::awaitable<json::object> management_client::patch_user(std::string_view user_id, json::object body) {
+  if (user_id.empty()) throw bad_input("user_id must not be empty");
+  call c{bhttp::verb::patch, auth0::user_target(user_id), json::serialize(body), "application/json", true,
+         endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_object()) throw unexpected("PATCH user did not return an object");
+  co_return std::move(v.get_object());
+}
+
+net::awaitable<json::array> management_client::link(std::string_view primary_user_id, json::object body) {
+  if (primary_user_id.empty()) throw bad_input("primary_user_id must not be empty");
+  if (body.empty()) throw bad_input("link body must not be empty");
+  call c{bhttp::verb::post, auth0::identities_target(primary_user_id), json::serialize(body), "application/json",
+         false, endpoint_kind::link};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_array()) throw unexpected("link did not return an identities array");
+  co_return std::move(v.get_array());
+}
+
+net::awaitable<json::array> management_client::unlink(std::string_view primary_user_id, std::string_view provider,
+                                                      std::string_view secondary_user_id) {
+  if (primary_user_id.empty() || provider.empty() || secondary_user_id.empty())
+    throw bad_input("unlink needs primary_user_id, provider and secondary user_id");
+  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, true,
+         endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_array()) throw unexpected("unlink did not return an identities array");
+  co_return std::move(v.get_array());
+}
+
+net::awaitable<connections_page> management_client::list_connections(std::vector<std::string> strategies,
+                                                                     std::optional<std::string> from, int take) {
+  if (take < 1 || take > 100) throw bad_input("take must be in 1..100");
+  call c{bhttp::verb::get, auth0::connections_target(strategies, from, take), {}, {}, true, endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  connections_page page;
+  if (v.is_array()) {  // offset-paging shape: everything at once
+    page.connections = std::move(v.get_array());
+    co_return page;
+  }
+  if (!v.is_object()) throw unexpected("connections: neither an array nor an object");
+  auto& o = v.get_object();
+  auto* list = o.if_contains("connections");
+  if (!list || !list->is_array()) throw unexpected("connections: no connections array");
+  page.connections = std::move(list->get_array());
+  if (const auto* next = o.if_contains("next"); next && next->is_string() && !next->get_string().empty())
+    page.next = std::string(next->get_string());
+  co_return page;
+}
+
+}  // namespace v1
+}  // namespace a0
