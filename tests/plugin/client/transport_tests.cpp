@@ -1,0 +1,601 @@
+// The client against a scripted local HTTPS server: tokens, retries, ambiguity of the
+// link POST, TLS verification, keep-alive, pacing and cancellation.
+#include "auth0/management_client.hpp"
+#include "http/tls_pool.hpp"
+#include "test_server.hpp"
+
+#include <wfa/wfa.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using namespace a0;
+using namespace a0::test;
+namespace net = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string user_json = R"({"user_id":"samlp|Conn|x","email":"a@example.com","identities":[]})";
+
+reply token_reply(std::string token = "tok-1", int expires_in = 86400) {
+  return reply{200, R"({"access_token":")" + token + R"(","expires_in":)" + std::to_string(expires_in) +
+                        R"(,"token_type":"Bearer"})"};
+}
+
+bool is_token(const seen_request& r) { return r.target == "/oauth/token"; }
+
+client_config make_config(const test_server& s) {
+  client_config c;
+  c.domain = s.domain();
+  c.client_id = "cid";
+  c.client_secret = "s3cr3t value";
+  c.audience = "https://" + c.domain + "/api/v2/";
+  c.ca_file = s.ca_file();
+  c.timeout = 5000ms;
+  c.max_retries = 2;
+  c.max_connections = 4;
+  c.max_backoff = 2000ms;
+  return c;
+}
+
+// The client's executor: two threads, so the strand confinement is exercised (TSan).
+struct env {
+  net::thread_pool threads{2};
+  net::any_io_executor ex = threads.get_executor();
+
+  template <class T>
+  T run(net::awaitable<T> aw) {
+    return net::co_spawn(ex, std::move(aw), net::use_future).get();
+  }
+};
+
+template <class F>
+api_error expect_error(F&& f) {
+  try {
+    f();
+  } catch (const api_exception& e) {
+    return e.error();
+  }
+  FAIL("expected an api_exception");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("GET user: percent-encoded multi-pipe id, bearer from client credentials") {
+  test_server srv([](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, user_json}; });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto user = e.run(client.get_user("samlp|Conn|x", {"user_id", "email"}));
+  CHECK(user.at("email").as_string() == "a@example.com");
+
+  const auto log = srv.requests();
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].method == "POST");
+  CHECK(log[0].target == "/oauth/token");
+  CHECK(log[0].body == "grant_type=client_credentials&client_id=cid&client_secret=s3cr3t%20value&audience=" +
+                           std::string("https%3A%2F%2F127.0.0.1%3A") + std::to_string(srv.port()) + "%2Fapi%2Fv2%2F");
+  CHECK(log[1].method == "GET");
+  CHECK(log[1].target == "/api/v2/users/samlp%7CConn%7Cx?fields=user_id,email&include_fields=true");
+  CHECK(log[1].authorization == "Bearer tok-1");
+  const auto st = client.statistics();
+  CHECK(st.requests == 1);
+  CHECK(st.token_requests == 1);
+  CHECK(st.retries == 0);
+}
+
+TEST_CASE("PATCH, link, unlink and connection paging send the right requests") {
+  test_server srv([](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    if (r.method == "PATCH") return {200, R"({"user_id":"auth0|p","user_metadata":{"a":1}})"};
+    if (r.method == "POST") return {201, R"([{"provider":"auth0","user_id":"p"},{"provider":"samlp","user_id":"NeoLink|4"}])"};
+    if (r.method == "DELETE") return {200, R"([{"provider":"auth0","user_id":"p"}])"};
+    if (r.target.find("from=") == std::string::npos)
+      return {200, R"({"connections":[{"id":"con_1"},{"id":"con_2"}],"next":"ck2"})"};
+    return {200, R"({"connections":[{"id":"con_3"}]})"};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+
+  const auto patched = e.run(client.patch_user("auth0|p", json::object{{"user_metadata", json::object{{"a", 1}}}}));
+  CHECK(patched.at("user_metadata").at("a").as_int64() == 1);
+  const auto ids = e.run(client.link("auth0|p", json::object{{"provider", "samlp"}, {"user_id", "NeoLink|4"}}));
+  CHECK(ids.size() == 2);
+  const auto left = e.run(client.unlink("auth0|p", "samlp", "NeoLink|4"));
+  CHECK(left.size() == 1);
+  const auto p1 = e.run(client.list_connections({"auth0"}, std::nullopt, 2));
+  CHECK(p1.connections.size() == 2);
+  REQUIRE(p1.next.has_value());
+  CHECK(*p1.next == "ck2");
+  const auto p2 = e.run(client.list_connections({"auth0"}, p1.next, 2));
+  CHECK(p2.connections.size() == 1);
+  CHECK_FALSE(p2.next.has_value());
+
+  const auto log = srv.requests();
+  REQUIRE(log.size() == 6);
+  CHECK(log[1].target == "/api/v2/users/auth0%7Cp");
+  CHECK(json::parse(log[1].body) == json::parse(R"({"user_metadata":{"a":1}})"));
+  CHECK(log[2].target == "/api/v2/users/auth0%7Cp/identities");
+  CHECK(json::parse(log[2].body) == json::parse(R"({"provider":"samlp","user_id":"NeoLink|4"})"));
+  CHECK(log[3].target == "/api/v2/users/auth0%7Cp/identities/samlp/NeoLink%7C4");
+  CHECK(log[4].target == "/api/v2/connections?strategy=auth0&take=2");
+  CHECK(log[5].target == "/api/v2/connections?strategy=auth0&from=ck2&take=2");
+}
+
+TEST_CASE("bad input is refused before any request") {
+  test_server srv([](const seen_request&) { return reply{}; });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  CHECK(expect_error([&] { e.run(client.get_user("")); }).code == WFA_INVALID_INPUT);
+  CHECK(expect_error([&] { e.run(client.list_connections({}, std::nullopt, 0)); }).code == WFA_INVALID_INPUT);
+  CHECK(srv.requests().empty());
+}
+
+TEST_CASE("one token request however many calls wait for it") {
+  test_server srv([](const seen_request& r) {
+    if (is_token(r)) {
+      auto t = token_reply();
+      t.delay = 150ms;  // keep the fetch in flight while the other calls arrive
+      return t;
+    }
+    return reply{200, user_json};
+  });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.max_connections = 8;
+  management_client client(e.ex, cfg);
+  std::vector<std::future<json::object>> calls;
+  for (int i = 0; i < 20; ++i) calls.push_back(net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future));
+  for (auto& f : calls) CHECK(f.get().at("email").as_string() == "a@example.com");
+  CHECK(srv.count("POST", "/oauth/token") == 1);
+  CHECK(srv.count("GET", "/api/v2/users/") == 20);
+  CHECK(client.statistics().token_requests == 1);
+}
+
+TEST_CASE("a short-lived token is refreshed before it expires") {
+  std::atomic<int> issued{0};
+  test_server srv([&](const seen_request& r) {
+    if (is_token(r)) return token_reply("tok-" + std::to_string(++issued), 1);  // refreshed after 0.5 s
+    return reply{200, user_json};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  e.run(client.get_user("auth0|u"));
+  e.run(client.get_user("auth0|u"));
+  CHECK(srv.count("POST", "/oauth/token") == 1);  // cached
+  std::this_thread::sleep_for(600ms);
+  e.run(client.get_user("auth0|u"));
+  CHECK(srv.count("POST", "/oauth/token") == 2);
+  CHECK(srv.requests().back().authorization == "Bearer tok-2");
+}
+
+TEST_CASE("a 401 triggers one token refresh and one retry") {
+  std::atomic<int> issued{0};
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply("tok-" + std::to_string(++issued));
+    if (r.authorization == "Bearer tok-1")
+      return {401, R"({"statusCode":401,"error":"Unauthorized","message":"Expired token received for JSON Web Token validation"})"};
+    return {200, user_json};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+  CHECK(srv.count("POST", "/oauth/token") == 2);
+  CHECK(srv.count("GET", "/api/v2/users/") == 2);
+}
+
+TEST_CASE("a second 401 is final: unauthorized") {
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    return {401, R"({"statusCode":401,"error":"Unauthorized","message":"Invalid token"})"};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(err.code == WFA_UNAUTHORIZED);
+  CHECK(err.http_status == 401);
+  CHECK(err.message == "401 Invalid token");
+  CHECK(srv.count("GET", "/api/v2/users/") == 2);
+  CHECK(srv.count("POST", "/oauth/token") == 2);
+}
+
+TEST_CASE("a fixed token: no token request, and a 401 is final") {
+  test_server srv([&](const seen_request&) -> reply {
+    return {401, R"({"statusCode":401,"error":"Unauthorized","message":"Invalid token"})"};
+  });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.client_id.clear();
+  cfg.client_secret.clear();
+  cfg.token = "fixed-token";
+  management_client client(e.ex, cfg);
+  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == WFA_UNAUTHORIZED);
+  const auto log = srv.requests();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].authorization == "Bearer fixed-token");
+}
+
+TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the secret") {
+  SUBCASE("invalid_client") {
+    test_server srv([](const seen_request&) {
+      return reply{401, R"({"error":"invalid_client","error_description":"Client authentication failed"})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_UNAUTHORIZED);
+    CHECK(err.message == "401 Client authentication failed (invalid_client)");
+    CHECK(err.message.find("s3cr3t") == std::string::npos);
+    CHECK(srv.count("GET", "/") == 0);
+  }
+  SUBCASE("access_denied") {
+    test_server srv([](const seen_request&) {
+      return reply{403, R"({"error":"access_denied","error_description":"Client is not authorized to access the API"})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_FORBIDDEN);
+    CHECK(err.error_code == "access_denied");
+  }
+}
+
+TEST_CASE("upstream errors map to WFA codes with the Auth0 message") {
+  test_server srv([](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    return {404, R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})"};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|nobody")); });
+  CHECK(err.code == WFA_NOT_FOUND);
+  CHECK(err.error_code == "inexistent_user");
+  CHECK(err.message == "404 The user does not exist. (inexistent_user)");
+  CHECK_FALSE(err.retryable);
+  CHECK(srv.count("GET", "/api/v2/users/") == 1);  // 404 is not retried
+}
+
+TEST_CASE("503 then success: GET is retried with backoff") {
+  std::atomic<int> gets{0};
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    if (++gets == 1) return {503, R"({"statusCode":503,"error":"Service Unavailable","message":"try later"})"};
+    return {200, user_json};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+  CHECK(gets == 2);
+  CHECK(client.statistics().retries == 1);
+}
+
+TEST_CASE("429 is retried after the advertised Retry-After, then 429s exhaust to RATE_LIMITED") {
+  SUBCASE("recovers") {
+    std::atomic<int> gets{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      if (++gets == 1)
+        return {429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"})",
+                {{"Retry-After", "1"}}};
+      return {200, user_json};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 3);
+    CHECK(log[2].at - log[1].at >= 900ms);  // waited as told, not the 250 ms backoff
+  }
+  SUBCASE("exhausted") {
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      return {429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})",
+              {{"Retry-After", "0"}}};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_RATE_LIMITED);
+    CHECK(err.retryable);
+    CHECK(srv.count("GET", "/api/v2/users/") == 3);  // 1 + max_retries
+  }
+}
+
+TEST_CASE("429 honours x-ratelimit-reset, and a drained bucket paces the next call") {
+  std::atomic<int> gets{0};
+  std::atomic<long long> reset_epoch{0};
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(r.at.time_since_epoch()).count();
+    reset_epoch = now_s + 1;
+    const std::vector<std::pair<std::string, std::string>> h{
+        {"x-ratelimit-limit", "10"}, {"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now_s + 1)}};
+    if (++gets == 1) return {429, R"({"statusCode":429,"error":"Too Many Requests"})", h};
+    return {200, user_json, h};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+  const auto reset_after_second = reset_epoch.load();
+  e.run(client.get_user("auth0|u"));  // bucket said 0 remaining: waits for the reset
+  const auto log = srv.requests();
+  REQUIRE(log.size() == 4);
+  CHECK(log[3].at >= std::chrono::system_clock::time_point{std::chrono::seconds{reset_after_second}} - 50ms);
+  CHECK(gets == 3);
+}
+
+TEST_CASE("a connection dropped before the response is retried for GET") {
+  std::atomic<int> gets{0};
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    if (++gets == 1) return reply::dropped();
+    return {200, user_json};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+  CHECK(gets == 2);
+}
+
+TEST_CASE("link POST: a reset after sending is ambiguous and never resent") {
+  test_server srv([&](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    return reply::dropped();
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+  CHECK(err.ambiguous);
+  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.retryable);
+  CHECK(srv.count("POST", "/api/v2/users/") == 1);
+}
+
+TEST_CASE("link POST: a 5xx is ambiguous and never resent; a 429 is retried") {
+  SUBCASE("503") {
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      return {503, R"({"statusCode":503,"error":"Service Unavailable","message":"upstream"})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    CHECK(err.ambiguous);
+    CHECK(err.code == WFA_UNAVAILABLE);
+    CHECK(srv.count("POST", "/api/v2/users/") == 1);
+  }
+  SUBCASE("429") {
+    std::atomic<int> posts{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      if (++posts == 1) return {429, R"({"statusCode":429,"error":"Too Many Requests"})", {{"Retry-After", "0"}}};
+      return {201, R"([{"provider":"auth0","user_id":"p"},{"provider":"auth0","user_id":"s"}])"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    CHECK(e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})).size() == 2);
+    CHECK(posts == 2);
+  }
+  SUBCASE("409 already linked") {
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      return {409, R"({"statusCode":409,"error":"Conflict","message":"Specified identity already exists."})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    CHECK(err.code == WFA_CONFLICT);
+    CHECK_FALSE(err.ambiguous);
+  }
+}
+
+TEST_CASE("keep-alive: 100 sequential calls share one TLS connection") {
+  test_server srv([](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, user_json}; });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  for (int i = 0; i < 100; ++i) e.run(client.get_user("auth0|u"));
+  CHECK(client.statistics().tls_handshakes == 1);
+  CHECK(srv.connections_accepted() == 1);
+  CHECK(client.statistics().requests == 100);
+}
+
+TEST_CASE("a pooled connection closed by the server is replaced, also for the link POST") {
+  test_server srv([](const seen_request& r) -> reply {
+    if (is_token(r)) return token_reply();
+    if (r.method == "POST") return {201, "[]"};
+    return {200, user_json};
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  e.run(client.get_user("auth0|u"));
+  srv.drop_all_connections();  // idle timeout on the server side
+  std::this_thread::sleep_for(20ms);
+  CHECK(e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})).empty());
+  CHECK(srv.count("POST", "/api/v2/users/") == 1);
+  CHECK(client.statistics().retries == 0);
+  CHECK(client.statistics().tls_handshakes == 2);
+}
+
+TEST_CASE("max_connections bounds the pool under concurrency") {
+  test_server srv([](const seen_request& r) {
+    if (is_token(r)) return token_reply();
+    reply rep{200, user_json};
+    rep.delay = 20ms;
+    return rep;
+  });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.max_connections = 2;
+  management_client client(e.ex, cfg);
+  std::vector<std::future<json::object>> calls;
+  for (int i = 0; i < 12; ++i) calls.push_back(net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future));
+  for (auto& f : calls) f.get();
+  CHECK(srv.max_concurrent_connections() <= 2);
+  CHECK(srv.count("GET", "/api/v2/users/") == 12);
+  CHECK(client.statistics().tls_handshakes <= 2);
+}
+
+TEST_CASE("TLS: an untrusted CA is refused before anything is sent") {
+  test_server srv([](const seen_request&) { return reply{}; });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.ca_file.clear();  // system store only: the test CA is unknown
+  management_client client(e.ex, cfg);
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.message.find("TLS") != std::string::npos);
+  CHECK(srv.requests().empty());
+  CHECK(client.statistics().tls_handshakes == 0);
+}
+
+TEST_CASE("TLS: a certificate for another host name is refused") {
+  test_server srv([](const seen_request&) { return reply{}; }, {"other.example"}, {});
+  env e;
+  management_client client(e.ex, make_config(srv));  // 127.0.0.1 is not in the certificate
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(srv.requests().empty());
+}
+
+TEST_CASE("TLS: host names are verified against DNS SANs (SNI path)") {
+  test_server srv([](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, user_json}; });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.domain = "localhost:" + std::to_string(srv.port());
+  management_client client(e.ex, cfg);
+  CHECK(e.run(client.get_user("auth0|u")).contains("user_id"));
+
+  // The same server checked against a name its certificate does not hold.
+  http::tls_pool pool(e.ex, http::origin{"wrong.example", std::to_string(srv.port()), "127.0.0.1"},
+                      http::pool_options{1, 5000ms, srv.ca_file()});
+  http::request req{boost::beast::http::verb::get, "/", 11};
+  auto strand = net::make_strand(e.ex);
+  const auto r = net::co_spawn(strand, pool.exchange(req, true), net::use_future).get();
+  CHECK(r.kind == http::failure::tls);
+  CHECK_FALSE(r.maybe_sent);
+  net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
+}
+
+TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
+  unsigned short port = 0;
+  {
+    test_server gone([](const seen_request&) { return reply{}; });
+    port = gone.port();
+  }
+  env e;
+  client_config cfg;
+  cfg.domain = "127.0.0.1:" + std::to_string(port);
+  cfg.token = "t";
+  cfg.max_retries = 1;
+  cfg.max_backoff = 50ms;
+  management_client client(e.ex, cfg);
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.retryable);
+  CHECK_FALSE(err.ambiguous);
+  CHECK(client.statistics().retries == 1);
+}
+
+TEST_CASE("a slow answer past timeout_ms is TIMEOUT") {
+  test_server srv([](const seen_request& r) {
+    if (is_token(r)) return token_reply();
+    reply rep{200, user_json};
+    rep.delay = 3000ms;
+    return rep;
+  });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.timeout = 300ms;
+  cfg.max_retries = 0;
+  management_client client(e.ex, cfg);
+  const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(err.code == WFA_TIMEOUT);
+  CHECK(err.retryable);
+}
+
+namespace {
+// Starts call on a strand with a cancellation slot, emits `type` after `after`.
+template <class T>
+api_error cancel_after(env& e, net::awaitable<T> call, std::chrono::milliseconds after,
+                       net::cancellation_type type = net::cancellation_type::terminal) {
+  auto strand = net::make_strand(e.ex);
+  net::cancellation_signal sig;
+  // Like the ABI glue: the spawned operation coroutine accepts total cancellation too
+  // (an awaitable thread passes only terminal by default).
+  auto op = [](net::awaitable<T> inner) -> net::awaitable<T> {
+    co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
+    co_return co_await std::move(inner);
+  };
+  auto fut = net::co_spawn(strand, op(std::move(call)), net::bind_cancellation_slot(sig.slot(), net::use_future));
+  std::this_thread::sleep_for(after);
+  net::post(strand, net::use_future([&] { sig.emit(type); })).get();
+  try {
+    fut.get();
+  } catch (const api_exception& ex) {
+    return ex.error();
+  }
+  FAIL("expected cancellation");
+  return {};
+}
+}  // namespace
+
+TEST_CASE("cancellation ends a call waiting on a slow response; the connection is not reused") {
+  test_server srv([](const seen_request& r) {
+    if (is_token(r)) return token_reply();
+    reply rep{200, user_json};
+    rep.delay = r.target.find("slow") != std::string::npos ? 4000ms : 0ms;
+    return rep;
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  e.run(client.get_user("auth0|warm"));  // pooled connection exists now
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto err = cancel_after(e, client.get_user("auth0|slow"), 200ms);
+  CHECK(err.code == WFA_CANCELLED);
+  CHECK(std::chrono::steady_clock::now() - t0 < 3000ms);
+  e.run(client.get_user("auth0|after"));  // works, on a fresh connection
+  CHECK(client.statistics().tls_handshakes == 2);
+}
+
+TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation too)") {
+  SUBCASE("backoff") {
+    test_server srv([](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      return {429, "{}", {{"Retry-After", "30"}}};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_backoff = 30000ms;
+    management_client client(e.ex, cfg);
+    CHECK(cancel_after(e, client.get_user("auth0|u"), 300ms, net::cancellation_type::total).code == WFA_CANCELLED);
+    CHECK(srv.count("GET", "/api/v2/users/") == 1);
+  }
+  SUBCASE("token") {
+    test_server srv([](const seen_request& r) {
+      auto t = is_token(r) ? token_reply() : reply{200, user_json};
+      t.delay = is_token(r) ? 4000ms : 0ms;
+      return t;
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto link_err = cancel_after(e, client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}), 200ms);
+    CHECK(link_err.code == WFA_CANCELLED);
+    CHECK_FALSE(link_err.ambiguous);  // nothing was sent yet
+    CHECK(srv.count("POST", "/api/v2/users/") == 0);
+  }
+}
