@@ -163,6 +163,9 @@ struct client_core : std::enable_shared_from_this<client_core> {
       (void)co_await f->done_event.async_wait(net::as_tuple(net::use_awaitable));
       if (!f->done) throw_cancelled();
       if (f->error) std::rethrow_exception(f->error);
+      // Use what the flight we waited for brought, even if its lifetime is already spent
+      // (expires_in 0): fetching again would loop.
+      if (!token.empty()) co_return token;
     }
   }
 
