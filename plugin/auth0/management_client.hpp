@@ -4,6 +4,12 @@
 //
 // Every call is an Asio coroutine that throws api_exception on failure and honours
 // the awaiting coroutine's cancellation slot (cancellation -> code WFA_CANCELLED).
+// An awaitable thread forwards only terminal cancellation by default: a spawned
+// operation that is cancelled with `total` must first
+// co_await this_coro::reset_cancellation_state(enable_total_cancellation()).
+// Calls run on an internal strand of the given executor (any number of io threads);
+// string_view arguments must stay valid until the call completes; log_fn is invoked
+// from the io threads. Destroy the client before its io_context.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
