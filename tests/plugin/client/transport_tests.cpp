@@ -599,3 +599,41 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
     CHECK(srv.count("POST", "/api/v2/users/") == 0);
   }
 }
+
+TEST_CASE("cancellation while queued for a pool slot leaves the pool usable") {
+  test_server srv([](const seen_request& r) {
+    reply rep{200, user_json};
+    rep.delay = r.target.find("slow") != std::string::npos ? 1500ms : 0ms;
+    return rep;
+  });
+  env e;
+  auto cfg = make_config(srv);
+  cfg.client_id.clear();
+  cfg.client_secret.clear();
+  cfg.token = "t";
+  cfg.max_connections = 1;
+  management_client client(e.ex, cfg);
+  auto slow = net::co_spawn(e.ex, client.get_user("auth0|slow"), net::use_future);
+  std::this_thread::sleep_for(100ms);  // the only connection is busy now
+  CHECK(cancel_after(e, client.get_user("auth0|queued"), 100ms).code == WFA_CANCELLED);
+  CHECK(slow.get().contains("user_id"));
+  CHECK(e.run(client.get_user("auth0|next")).contains("user_id"));
+  CHECK(srv.count("GET", "/api/v2/users/auth0%7Cqueued") == 0);
+  CHECK(srv.max_concurrent_connections() == 1);
+}
+
+TEST_CASE("shutdown fails a call waiting for the token, and later calls") {
+  test_server srv([](const seen_request& r) {
+    auto t = is_token(r) ? token_reply() : reply{200, user_json};
+    t.delay = is_token(r) ? 1500ms : 0ms;
+    return t;
+  });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  auto waiting = net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future);
+  std::this_thread::sleep_for(100ms);
+  client.shutdown();
+  const auto err = expect_error([&] { waiting.get(); });
+  CHECK(err.code == WFA_CANCELLED);
+  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == WFA_CANCELLED);
+}
