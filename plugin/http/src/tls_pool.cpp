@@ -19,6 +19,8 @@
 
 #include <cerrno>
 #include <deque>
+#include <string>
+#include <tuple>
 #include <stdexcept>
 #include <vector>
 
@@ -209,17 +211,27 @@ net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
   exchange_result r;
   const auto cs = co_await net::this_coro::cancellation_state;
   auto& low = beast::get_lowest_layer(c.stream);
-  tcp::resolver resolver(s.ex);
   const auto& where = s.org.connect_host.empty() ? s.org.host : s.org.connect_host;
-  auto [rec, results] =
-      co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
-  if (rec) {
-    r.kind = classify(rec, cs, failure::connect);
-    r.ec = rec;
-    co_return r;
-  }
+  error_code cec;
   low.expires_after(s.opts.timeout);
-  auto [cec, ep] = co_await low.async_connect(results, net::as_tuple(net::use_awaitable));
+  error_code aec;
+  const auto addr = net::ip::make_address(where, aec);
+  if (!aec) {
+    // IP literal: no resolver round trip (the resolver runs getaddrinfo on a thread).
+    const tcp::endpoint ep{addr, static_cast<unsigned short>(std::stoul(s.org.port))};
+    std::tie(cec) = co_await low.async_connect(ep, net::as_tuple(net::use_awaitable));
+  } else {
+    tcp::resolver resolver(s.ex);
+    auto [rec, results] =
+        co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
+    if (rec) {
+      r.kind = classify(rec, cs, failure::connect);
+      r.ec = rec;
+      co_return r;
+    }
+    low.expires_after(s.opts.timeout);
+    std::tie(cec, std::ignore) = co_await low.async_connect(results, net::as_tuple(net::use_awaitable));
+  }
   if (cec) {
     r.kind = classify(cec, cs, failure::connect);
     r.ec = cec;
