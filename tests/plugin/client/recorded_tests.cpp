@@ -3,6 +3,7 @@
 // the same method, path (ids encoded like the real SDK) and body, and return the recorded
 // payloads unchanged.
 #include "auth0/management_client.hpp"
+#include "run_helpers.hpp"
 #include "test_server.hpp"
 
 #include <wfa/wfa.h>
@@ -103,7 +104,7 @@ struct replay {
   }
   template <class T>
   T run(net::awaitable<T> aw) {
-    return net::co_spawn(threads.get_executor(), std::move(aw), net::use_future).get();
+    return start(threads.get_executor(), std::move(aw)).get();
   }
 };
 

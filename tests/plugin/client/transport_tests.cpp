@@ -2,6 +2,7 @@
 // link POST, TLS verification, keep-alive, pacing and cancellation.
 #include "auth0/management_client.hpp"
 #include "http/tls_pool.hpp"
+#include "run_helpers.hpp"
 #include "test_server.hpp"
 
 #include <wfa/wfa.h>
@@ -60,7 +61,7 @@ struct env {
 
   template <class T>
   T run(net::awaitable<T> aw) {
-    return net::co_spawn(ex, std::move(aw), net::use_future).get();
+    return start(ex, std::move(aw)).get();
   }
 };
 
@@ -159,8 +160,8 @@ TEST_CASE("one token request however many calls wait for it") {
   auto cfg = make_config(srv);
   cfg.max_connections = 8;
   management_client client(e.ex, cfg);
-  std::vector<std::future<json::object>> calls;
-  for (int i = 0; i < 20; ++i) calls.push_back(net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future));
+  std::vector<call_future<json::object>> calls;
+  for (int i = 0; i < 20; ++i) calls.push_back(start(e.ex, client.get_user("auth0|u")));
   for (auto& f : calls) CHECK(f.get().at("email").as_string() == "a@example.com");
   CHECK(srv.count("POST", "/oauth/token") == 1);
   CHECK(srv.count("GET", "/api/v2/users/") == 20);
@@ -442,8 +443,8 @@ TEST_CASE("max_connections bounds the pool under concurrency") {
   auto cfg = make_config(srv);
   cfg.max_connections = 2;
   management_client client(e.ex, cfg);
-  std::vector<std::future<json::object>> calls;
-  for (int i = 0; i < 12; ++i) calls.push_back(net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future));
+  std::vector<call_future<json::object>> calls;
+  for (int i = 0; i < 12; ++i) calls.push_back(start(e.ex, client.get_user("auth0|u")));
   for (auto& f : calls) f.get();
   CHECK(srv.max_concurrent_connections() <= 2);
   CHECK(srv.count("GET", "/api/v2/users/") == 12);
@@ -541,7 +542,7 @@ api_error cancel_after(env& e, net::awaitable<T> call, std::chrono::milliseconds
     co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
     co_return co_await std::move(inner);
   };
-  auto fut = net::co_spawn(strand, op(std::move(call)), net::bind_cancellation_slot(sig.slot(), net::use_future));
+  auto fut = start(strand, op(std::move(call)), net::bind_cancellation_slot(sig.slot(), net::use_future));
   std::this_thread::sleep_for(after);
   net::post(strand, net::use_future([&] { sig.emit(type); })).get();
   try {
@@ -613,7 +614,7 @@ TEST_CASE("cancellation while queued for a pool slot leaves the pool usable") {
   cfg.token = "t";
   cfg.max_connections = 1;
   management_client client(e.ex, cfg);
-  auto slow = net::co_spawn(e.ex, client.get_user("auth0|slow"), net::use_future);
+  auto slow = start(e.ex, client.get_user("auth0|slow"));
   std::this_thread::sleep_for(100ms);  // the only connection is busy now
   CHECK(cancel_after(e, client.get_user("auth0|queued"), 100ms).code == WFA_CANCELLED);
   CHECK(slow.get().contains("user_id"));
@@ -630,7 +631,7 @@ TEST_CASE("shutdown fails a call waiting for the token, and later calls") {
   });
   env e;
   management_client client(e.ex, make_config(srv));
-  auto waiting = net::co_spawn(e.ex, client.get_user("auth0|u"), net::use_future);
+  auto waiting = start(e.ex, client.get_user("auth0|u"));
   std::this_thread::sleep_for(100ms);
   client.shutdown();
   const auto err = expect_error([&] { waiting.get(); });

@@ -5,7 +5,6 @@
 #if defined(__SANITIZE_THREAD__)
 extern "C" const char* __tsan_default_suppressions();
 extern "C" const char* __tsan_default_suppressions() {
-  return "race:boost::asio::execution::detail::shared_target_executor::~shared_target_executor\n"
-         "race:boost::asio::execution::detail::shared_target_executor::impl\n";
+  return "race:boost::asio::execution::detail::shared_target_executor\n";
 }
 #endif
