@@ -1,0 +1,283 @@
+#include "actions/actions.hpp"
+
+#include "actions/requests.hpp"
+#include "actions/shaping.hpp"
+
+#include <merge/merge.hpp>
+#include <wfa/wfa.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cctype>
+#include <exception>
+#include <optional>
+
+namespace a0::actions {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view k_link = "auth0.link-account";
+constexpr std::string_view k_unlink = "auth0.unlink-account";
+constexpr std::string_view k_get_user = "auth0.get-user";
+constexpr std::string_view k_update = "auth0.update-user-metadata";
+
+json::array to_json_array(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object link_outputs(const json::array& identities, const link_request& r, bool patched,
+                          const std::vector<std::string>& merged_keys, json::object patch) {
+  return json::object{{"profiles", shape_identities(identities, r.include_idp_tokens)},
+                      {"primary_user_id", r.primary_user_id},
+                      {"metadata_patched", patched},
+                      {"merged_keys", to_json_array(merged_keys)},
+                      {"dry_run", r.dry_run},
+                      {"patch", std::move(patch)}};
+}
+
+const json::array& identities_of(const json::object& user) {
+  static const json::array none;
+  const auto* ids = user.if_contains("identities");
+  return ids && ids->is_array() ? ids->get_array() : none;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+[[noreturn]] void refuse(std::string message, std::string_view reason) {
+  a0::api_error e;
+  e.code = WFA_CONFLICT;
+  e.message = std::move(message);
+  throw action_error(std::move(e), json::object{{"reason", reason}, {"metadata_patched", false},
+                                                {"linked", false}});
+}
+
+// require_verified_email: both present, both verified (JSON true, not "true"), equal
+// after ASCII lower-casing. Refused as WFA_CONFLICT: the inputs are well-formed, it is
+// the users' state that does not allow the link.
+void check_verified_email(const json::object& p, const json::object& s) {
+  auto email = [](const json::object& u) -> std::optional<std::string> {
+    const auto* e = u.if_contains("email");
+    if (!e || !e->is_string() || e->get_string().empty()) return std::nullopt;
+    return lower_ascii(e->get_string());
+  };
+  auto verified = [](const json::object& u) {
+    const auto* v = u.if_contains("email_verified");
+    return v && v->is_bool() && v->get_bool();
+  };
+  const auto pe = email(p), se = email(s);
+  if (!pe) refuse("require_verified_email: the primary has no email", "primary_email_missing");
+  if (!se) refuse("require_verified_email: the secondary has no email", "secondary_email_missing");
+  if (!verified(p)) refuse("require_verified_email: the primary's email is not verified", "primary_email_unverified");
+  if (!verified(s)) refuse("require_verified_email: the secondary's email is not verified", "secondary_email_unverified");
+  if (*pe != *se) refuse("require_verified_email: the users' emails differ", "emails_differ");
+}
+
+// Every key of D must now equal M[k] in the PATCH response; anything else means the
+// write was not applied as sent (or a concurrent writer won), so we must not link.
+void confirm_patch(const json::object& updated, const json::object& patch) {
+  for (const auto& part : patch) {
+    const auto* now = updated.if_contains(part.key());
+    for (const auto& kv : part.value().get_object()) {
+      const json::value* got = now && now->is_object() ? now->get_object().if_contains(kv.key()) : nullptr;
+      if (!got || !merge::json_equal(*got, kv.value())) {
+        a0::api_error e;
+        e.code = WFA_CONFLICT;
+        e.retryable = true;
+        e.message = "the PATCH response does not show /" + std::string(part.key()) + "/" +
+                    merge::escape_pointer_token(kv.key()) +
+                    " as sent; not linked (re-run to repair)";
+        throw action_error(std::move(e), json::object{{"metadata_patched", true}, {"linked", false}});
+      }
+    }
+  }
+}
+
+struct both_users {
+  json::object primary;
+  json::object secondary;
+  std::exception_ptr secondary_error;
+};
+
+// Both GETs concurrently; a failed secondary GET is kept, not thrown, because a
+// secondary that is already linked answers 404 and the primary then tells the truth.
+asio::awaitable<both_users> get_both(context& ctx, const std::string& primary_id,
+                                     const std::string& secondary_id) {
+  auto ex = co_await asio::this_coro::executor;
+  auto [order, pe, p, se, s] =
+      co_await asio::experimental::make_parallel_group(
+          asio::co_spawn(ex, ctx.client.get_user(primary_id), asio::deferred),
+          asio::co_spawn(ex, ctx.client.get_user(secondary_id), asio::deferred))
+          .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  (void)order;
+  if (pe) std::rethrow_exception(pe);
+  co_return both_users{std::move(p), std::move(s), se};
+}
+
+// Built outside the coroutines: GCC 12 miscompiles braced json::object initialisers
+// with string-literal keys inside co_await/co_return expressions ("array used as
+// initializer").
+json::object user_outputs(json::object user, bool include_idp_tokens) {
+  return json::object{{"user", shape_user(std::move(user), include_idp_tokens)}};
+}
+
+json::object unlink_outputs(const json::array& remaining, const unlink_request& r) {
+  return json::object{{"profiles", shape_identities(remaining, r.include_idp_tokens)},
+                      {"primary_user_id", r.primary_user_id}};
+}
+
+json::object option_item(const json::value& id, const json::value& label) {
+  return json::object{{"value", id}, {"label", label}};
+}
+
+json::object options_page(json::array items, const std::optional<std::string>& next) {
+  json::value token = nullptr;
+  if (next && !next->empty()) token = *next;
+  return json::object{{"items", std::move(items)}, {"next_page_token", std::move(token)}};
+}
+
+json::object failure_details(bool patched) {
+  return json::object{{"metadata_patched", patched}, {"linked", false}};
+}
+
+bool is_already_exists(const a0::api_error& e) {
+  return e.code == WFA_CONFLICT || e.http_status == 409;
+}
+
+asio::awaitable<json::object> link_account(context& ctx, link_request r) {
+  auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
+  const auto sec = *split_user_id(r.secondary_full_id);
+  bool patched = false;
+  json::object patch;
+  std::vector<std::string> merged_keys;
+
+  if (r.merge_metadata || r.require_verified_email || r.dry_run) {
+    auto users = co_await get_both(ctx, r.primary_user_id, r.secondary_full_id);
+    if (has_identity(identities_of(users.primary), sec.provider, sec.rest)) {
+      ctx.log(WFA_LOG_INFO, "link: the secondary is already linked to " + r.primary_user_id + "; nothing to do");
+      co_return link_outputs(identities_of(users.primary), r, false, {}, {});
+    }
+    if (users.secondary_error) std::rethrow_exception(users.secondary_error);
+    if (r.require_verified_email) check_verified_email(users.primary, users.secondary);
+    if (r.merge_metadata) {
+      auto merged = merge::merge_users(users.primary, users.secondary, r.merge);
+      patch = std::move(merged.patch);
+      merged_keys = std::move(merged.merged_keys);
+    }
+    if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
+    if (!patch.empty()) {
+      auto updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
+      confirm_patch(updated, patch);
+      patched = true;
+      ctx.log(WFA_LOG_INFO, "link: metadata of " + r.primary_user_id + " patched (" +
+                                std::to_string(merged_keys.size()) + " merged keys)");
+    }
+  }
+
+  json::object body;
+  if (!r.secondary_token.empty()) {
+    body["link_with"] = r.secondary_token;
+  } else {
+    body["provider"] = r.secondary->provider;
+    body["user_id"] = r.secondary->bare;
+    if (!r.connection_id.empty()) body["connection_id"] = r.connection_id;
+  }
+  std::optional<a0::api_error> failure;
+  try {
+    auto identities = co_await ctx.client.link(r.primary_user_id, std::move(body));
+    co_return link_outputs(identities, r, patched, merged_keys, patch);
+  } catch (const a0::api_exception& e) {
+    failure = e.error();
+  }
+  // The link may have been applied although we saw no success (ambiguous), or it was
+  // applied by an earlier run (409): the primary's identities say which.
+  if (failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure))) {
+    try {
+      auto primary = co_await ctx.client.get_user(r.primary_user_id);
+      if (has_identity(identities_of(primary), sec.provider, sec.rest)) {
+        ctx.log(WFA_LOG_INFO, "link: confirmed linked by re-reading " + r.primary_user_id);
+        co_return link_outputs(identities_of(primary), r, patched, merged_keys, patch);
+      }
+    } catch (const a0::api_exception& e) {
+      ctx.log(WFA_LOG_WARN, std::string("link: re-reading the primary failed: ") + e.what());
+    }
+    failure->retryable = true;
+  }
+  if (patched) failure->message = "metadata patched, not linked: " + failure->message;
+  throw action_error(*failure, failure_details(patched));
+}
+
+asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
+  auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
+  auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
+  co_return unlink_outputs(remaining, r);
+}
+
+asio::awaitable<json::object> get_user(context& ctx, get_user_request r) {
+  auto user = co_await ctx.client.get_user(r.user_id, r.fields);
+  co_return user_outputs(std::move(user), r.include_idp_tokens);
+}
+
+asio::awaitable<json::object> update_metadata(context& ctx, update_metadata_request r) {
+  json::object body;
+  body["user_metadata"] = std::move(r.user_metadata);
+  auto user = co_await ctx.client.patch_user(r.user_id, std::move(body));
+  co_return user_outputs(std::move(user), r.include_idp_tokens);
+}
+
+asio::awaitable<json::object> list_database_connections(context& ctx, std::optional<std::string> from) {
+  std::vector<std::string> strategies;
+  strategies.emplace_back("auth0");  // database connections only
+  auto page = co_await ctx.client.list_connections(std::move(strategies), std::move(from));
+  json::array items;
+  for (const auto& c : page.connections) {
+    if (!c.is_object()) continue;
+    const auto* id = c.get_object().if_contains("id");
+    const auto* name = c.get_object().if_contains("name");
+    if (!id || !id->is_string()) continue;
+    items.push_back(option_item(*id, name && name->is_string() ? *name : *id));
+  }
+  co_return options_page(std::move(items), page.next);
+}
+
+}  // namespace
+
+bool is_known_action(std::string_view id) noexcept {
+  return id == k_link || id == k_unlink || id == k_get_user || id == k_update;
+}
+
+runner prepare_action(std::string_view id, const json::object& options, const json::object& inputs) {
+  if (id == k_link) return [r = parse_link(options, inputs)](context& c) { return link_account(c, r); };
+  if (id == k_unlink) return [r = parse_unlink(options, inputs)](context& c) { return unlink_account(c, r); };
+  if (id == k_get_user) return [r = parse_get_user(options, inputs)](context& c) { return get_user(c, r); };
+  if (id == k_update)
+    return [r = parse_update_metadata(options, inputs)](context& c) { return update_metadata(c, r); };
+  throw std::invalid_argument("action_id: '" + std::string(id) + "' is not an action of this plugin");
+}
+
+runner prepare_list_options(std::string_view id, std::string_view field, std::string_view page_token) {
+  if (!is_known_action(id))
+    throw std::invalid_argument("action_id: '" + std::string(id) + "' is not an action of this plugin");
+  if (id != k_link || field != "/inputs/secondary_connection_id")
+    throw std::invalid_argument("field: '" + std::string(field) + "' of " + std::string(id) +
+                                " has no dynamic options");
+  std::optional<std::string> from;
+  if (!page_token.empty()) from = std::string(page_token);
+  return [from](context& c) { return list_database_connections(c, from); };
+}
+
+}  // namespace a0::actions

@@ -1,0 +1,209 @@
+#include "actions/requests.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+#include <regex>
+#include <stdexcept>
+
+namespace a0::actions {
+
+namespace json = boost::json;
+
+namespace {
+
+[[noreturn]] void fail(std::string_view field, std::string_view why) {
+  throw std::invalid_argument(std::string(field) + ": " + std::string(why));
+}
+
+// additionalProperties:false in the manifests; a typo must not be silently ignored.
+void only_known(const json::object& o, std::string_view where,
+                std::initializer_list<std::string_view> known) {
+  for (const auto& kv : o)
+    if (std::find(known.begin(), known.end(), kv.key()) == known.end())
+      fail(std::string(where) + "." + std::string(kv.key()), "is not a known field");
+}
+
+bool opt_bool(const json::object& o, std::string_view field, bool fallback) {
+  const auto* v = o.if_contains(field);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_bool()) fail(field, "must be a boolean");
+  return v->get_bool();
+}
+
+std::string opt_string(const json::object& o, std::string_view field) {
+  const auto* v = o.if_contains(field);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string()) fail(field, "must be a string");
+  if (v->get_string().empty()) fail(field, "must not be empty");
+  return std::string(v->get_string());
+}
+
+std::string required_string(const json::object& o, std::string_view field) {
+  auto s = opt_string(o, field);
+  if (s.empty()) fail(field, "is required (a non-empty string)");
+  return s;
+}
+
+std::string full_user_id(const json::object& o, std::string_view field) {
+  auto id = required_string(o, field);
+  if (!split_user_id(id)) fail(field, "must be a full user id 'provider|id', e.g. auth0|abc");
+  return id;
+}
+
+// Base64url without padding, as JWT segments are.
+std::string base64url_decode(std::string_view in) {
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '-' || c == '+') v = 62;
+    else if (c == '_' || c == '/') v = 63;
+    else if (c == '=') break;
+    else throw std::invalid_argument("secondary_token: is not a JWT (bad base64url)");
+    buf = (buf << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xFFu));
+    }
+  }
+  return out;
+}
+
+// Auth0 refuses field names with '.' or '$' at any depth; arrays are walked too because
+// they may hold objects. Iterative so that deep documents cannot exhaust the stack.
+void check_metadata_keys(const json::value& root, std::string root_pointer) {
+  std::vector<std::pair<const json::value*, std::string>> todo{{&root, std::move(root_pointer)}};
+  while (!todo.empty()) {
+    auto [v, at] = std::move(todo.back());
+    todo.pop_back();
+    if (v->is_object()) {
+      for (const auto& kv : v->get_object()) {
+        if (kv.key().find_first_of(".$") != json::string_view::npos)
+          fail("user_metadata", "key '" + std::string(kv.key()) + "' at " + at +
+                                    " is not allowed (Auth0 refuses '.' and '$' in field names)");
+        todo.emplace_back(&kv.value(), at + "/" + merge::escape_pointer_token(kv.key()));
+      }
+    } else if (v->is_array()) {
+      std::size_t i = 0;
+      for (const auto& e : v->get_array()) todo.emplace_back(&e, at + "/" + std::to_string(i++));
+    }
+  }
+}
+
+}  // namespace
+
+std::string jwt_subject(std::string_view token) {
+  const auto d1 = token.find('.');
+  const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos) fail("secondary_token", "is not a JWT (header.payload.signature)");
+  json::value payload;
+  try {
+    payload = json::parse(base64url_decode(token.substr(d1 + 1, d2 - d1 - 1)));
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception&) {
+    fail("secondary_token", "is not a JWT (payload is not JSON)");
+  }
+  const auto* sub = payload.is_object() ? payload.get_object().if_contains("sub") : nullptr;
+  if (!sub || !sub->is_string() || !split_user_id(sub->get_string()))
+    fail("secondary_token", "has no 'sub' claim with a full user id");
+  return std::string(sub->get_string());
+}
+
+link_request parse_link(const json::object& options, const json::object& inputs) {
+  only_known(options, "options",
+             {"merge_metadata", "include_idp_tokens", "require_verified_email", "dry_run",
+              "merge_exclude", "arrays"});
+  only_known(inputs, "inputs",
+             {"primary_user_id", "secondary_user_id", "secondary_provider",
+              "secondary_connection_id", "secondary_token"});
+  link_request r;
+  const auto* merge = options.if_contains("merge_metadata");
+  if (!merge || !merge->is_bool()) fail("merge_metadata", "is required (a boolean)");
+  r.merge_metadata = merge->get_bool();
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.require_verified_email = opt_bool(options, "require_verified_email", false);
+  r.dry_run = opt_bool(options, "dry_run", false);
+  r.merge = merge::parse_options(options.if_contains("arrays"), options.if_contains("merge_exclude"));
+
+  r.primary_user_id = full_user_id(inputs, "primary_user_id");
+  r.secondary_token = opt_string(inputs, "secondary_token");
+  const auto user_id = opt_string(inputs, "secondary_user_id");
+  const auto provider = opt_string(inputs, "secondary_provider");
+  r.connection_id = opt_string(inputs, "secondary_connection_id");
+  if (!r.secondary_token.empty()) {
+    // link_with must not be combined with provider, user_id or connection_id (API rule).
+    const std::pair<std::string_view, const std::string*> exclusive[] = {
+        {"secondary_user_id", &user_id},
+        {"secondary_provider", &provider},
+        {"secondary_connection_id", &r.connection_id}};
+    for (const auto& [name, value] : exclusive)
+      if (!value->empty()) fail(name, "must not be given together with secondary_token");
+    r.secondary_full_id = jwt_subject(r.secondary_token);
+  } else {
+    if (user_id.empty()) fail("secondary_user_id", "is required unless secondary_token is given");
+    r.secondary = resolve_secondary(user_id, provider);
+    r.secondary_full_id = r.secondary->full();
+    static const std::regex k_connection_id("^con_[A-Za-z0-9]{16}$");
+    if (!r.connection_id.empty() && !std::regex_match(r.connection_id, k_connection_id))
+      fail("secondary_connection_id", "must match ^con_[A-Za-z0-9]{16}$");
+  }
+  if (r.secondary_full_id == r.primary_user_id)
+    fail("secondary_user_id", "is the primary itself (a user cannot be linked to itself)");
+  return r;
+}
+
+unlink_request parse_unlink(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"primary_user_id", "secondary_user_id", "secondary_provider"});
+  unlink_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.primary_user_id = full_user_id(inputs, "primary_user_id");
+  r.secondary = resolve_secondary(required_string(inputs, "secondary_user_id"),
+                                  opt_string(inputs, "secondary_provider"));
+  if (r.secondary.full() == r.primary_user_id)
+    fail("secondary_user_id", "is the primary's own identity (it cannot be unlinked)");
+  return r;
+}
+
+get_user_request parse_get_user(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"user_id", "fields"});
+  get_user_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.user_id = required_string(inputs, "user_id");
+  if (const auto* f = inputs.if_contains("fields"); f && !f->is_null()) {
+    if (!f->is_array()) fail("fields", "must be an array of field names");
+    static const std::regex k_field("^[A-Za-z0-9_.]+$");
+    for (const auto& e : f->get_array()) {
+      if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), k_field))
+        fail("fields", "each item must be a field name such as user_id or app_metadata");
+      r.fields.emplace_back(e.get_string());
+    }
+  }
+  return r;
+}
+
+update_metadata_request parse_update_metadata(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"user_id", "user_metadata"});
+  update_metadata_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.user_id = required_string(inputs, "user_id");
+  const auto* m = inputs.if_contains("user_metadata");
+  if (!m || !m->is_object()) fail("user_metadata", "is required (an object)");
+  // {} would wipe all metadata on Auth0 instead of changing nothing.
+  if (m->get_object().empty()) fail("user_metadata", "must not be empty ({} wipes all metadata)");
+  check_metadata_keys(*m, "/user_metadata");
+  r.user_metadata = m->get_object();
+  return r;
+}
+
+}  // namespace a0::actions

@@ -1,0 +1,62 @@
+// Validated requests of the four actions. Parsing is the plugin's own check of options
+// and inputs (WFA-10): it runs before any request is sent and throws
+// std::invalid_argument whose message names the offending field.
+#pragma once
+
+#include "actions/user_ids.hpp"
+
+#include <merge/merge.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace a0::actions {
+
+struct link_request {
+  // options
+  bool merge_metadata = false;
+  bool include_idp_tokens = false;
+  bool require_verified_email = false;
+  bool dry_run = false;
+  merge::options merge;
+  // inputs
+  std::string primary_user_id;
+  std::optional<secondary_id> secondary;  ///< empty when identified by secondary_token
+  std::string connection_id;              ///< may be empty
+  std::string secondary_token;            ///< may be empty; never logged or output
+  /// The secondary's full id: from the inputs, or the `sub` of secondary_token.
+  std::string secondary_full_id;
+};
+
+struct unlink_request {
+  bool include_idp_tokens = false;
+  std::string primary_user_id;
+  secondary_id secondary;
+};
+
+struct get_user_request {
+  bool include_idp_tokens = false;
+  std::string user_id;
+  std::vector<std::string> fields;
+};
+
+struct update_metadata_request {
+  bool include_idp_tokens = false;
+  std::string user_id;
+  boost::json::object user_metadata;
+};
+
+link_request parse_link(const boost::json::object& options, const boost::json::object& inputs);
+unlink_request parse_unlink(const boost::json::object& options, const boost::json::object& inputs);
+get_user_request parse_get_user(const boost::json::object& options, const boost::json::object& inputs);
+update_metadata_request parse_update_metadata(const boost::json::object& options,
+                                              const boost::json::object& inputs);
+
+/// The `sub` claim of a JWT's payload, without verifying the signature (the link
+/// endpoint verifies it); throws std::invalid_argument when it is not a JWT with a sub.
+std::string jwt_subject(std::string_view token);
+
+}  // namespace a0::actions

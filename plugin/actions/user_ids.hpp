@@ -1,0 +1,33 @@
+// Auth0 user ids: "provider|rest", where rest may itself contain pipes (samlp|Conn|x).
+// Split at the FIRST pipe only and keep the rest whole (auth0/rules#84).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace a0::actions {
+
+/// The provider names the link endpoint accepts (UserIdentityProviderEnum).
+bool is_known_provider(std::string_view name) noexcept;
+
+struct split_id {
+  std::string provider;  ///< text before the first pipe
+  std::string rest;      ///< everything after it, pipes included
+};
+
+/// Splits at the first pipe; nullopt when there is none or either side is empty.
+std::optional<split_id> split_user_id(std::string_view full_id);
+
+/// The secondary of a link or unlink, resolved from user id + optional provider.
+struct secondary_id {
+  std::string provider;
+  std::string bare;  ///< identity user_id (after the provider's pipe)
+  std::string full() const { return provider + "|" + bare; }
+};
+
+/// Resolves `user_id` (bare or full) and `provider` (may be empty). Throws
+/// std::invalid_argument naming the input when they disagree or the provider is unknown.
+secondary_id resolve_secondary(std::string_view user_id, std::string_view provider);
+
+}  // namespace a0::actions
