@@ -1,0 +1,190 @@
+// The plugin side of the C ABI: negotiation, descriptor, create errors, asynchronous
+// exactly-once completion, cancel, destroy (WFA-1..10).
+#include "fake_tenant.hpp"
+#include "plugin_host.hpp"
+
+#include <boost/json/parse.hpp>
+#include <doctest/doctest.h>
+
+#include <dlfcn.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace a0::test;
+namespace json = boost::json;
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+constexpr const char* k_bad_tenant_config =
+    R"({"domain":"127.0.0.1:9","client_id":"id","client_secret":"TOP-SECRET-cs-123"})";
+}  // namespace
+
+TEST_CASE("entry negotiates the major version and fills the error") {
+  void* h = dlopen(A0_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  REQUIRE(h);
+  auto entry = reinterpret_cast<wfa_plugin_entry_fn>(dlsym(h, WFA_ENTRY_SYMBOL));
+  REQUIRE(reinterpret_cast<void*>(entry) != nullptr);
+  wfa_error err{};
+  err.struct_size = sizeof err;
+  CHECK(entry(2, 0, &err) == nullptr);
+  CHECK(err.code == WFA_INCOMPATIBLE);
+  CHECK(std::string(err.message).find("major") != std::string::npos);
+  CHECK(entry(0, 9, nullptr) == nullptr);  // null err is allowed
+  const wfa_plugin* p = entry(WFA_ABI_MAJOR, WFA_ABI_MINOR + 3, &err);  // newer host minor
+  REQUIRE(p);
+  CHECK(p->struct_size == sizeof(wfa_plugin));
+  CHECK(p->abi_major == WFA_ABI_MAJOR);
+  CHECK(p == entry(WFA_ABI_MAJOR, 0, nullptr));  // static descriptor
+  // A small (older) wfa_error: the message is truncated to what the host said it has.
+  struct small_error {
+    uint32_t struct_size;
+    int32_t code;
+    char message[8];
+    char guard[8];
+  } small{};
+  small.struct_size = offsetof(small_error, message) + 8;
+  std::memset(small.guard, 'G', sizeof small.guard);
+  CHECK(entry(7, 0, reinterpret_cast<wfa_error*>(&small)) == nullptr);
+  CHECK(small.code == WFA_INCOMPATIBLE);
+  CHECK(std::strlen(small.message) == 7);
+  CHECK(std::string(small.guard, 8) == "GGGGGGGG");
+  dlclose(h);
+}
+
+TEST_CASE("descriptor lists the four actions with the manifests embedded from manifests/actions") {
+  plugin_host host;
+  const auto& p = host.plugin();
+  REQUIRE(p.action_count == 4);
+  std::set<std::string> ids;
+  for (uint32_t i = 0; i < p.action_count; ++i) {
+    const auto& a = p.actions[i];
+    CHECK(a.struct_size == sizeof(wfa_action));
+    ids.insert(a.id);
+    const auto file = read_file(std::string(A0_MANIFEST_DIR) + "/" + a.id + ".json");
+    CHECK(std::string(a.manifest_json) == file);  // one source of truth, byte for byte
+    auto m = json::parse(a.manifest_json).as_object();
+    CHECK(m.at("title") == a.title);
+    CHECK(m.at("description") == a.description);
+    for (auto key : {"connection", "options", "inputs", "outputs"}) CHECK(m.at(key).is_object());
+    auto& conn = m.at("connection").as_object().at("properties").as_object();
+    CHECK(conn.at("client_secret").as_object().at("x-secret") == true);
+    CHECK(conn.at("token").as_object().at("x-secret") == true);
+    CHECK(conn.at("domain").as_object().at("x-env") == "AUTH0_DOMAIN");
+  }
+  CHECK(ids == std::set<std::string>{"auth0.link-account", "auth0.unlink-account", "auth0.get-user",
+                                     "auth0.update-user-metadata"});
+}
+
+TEST_CASE("create refuses a bad config naming the field, never the secret") {
+  plugin_host host;
+  for (auto [config, field] : {std::pair{"not json", "config"},
+                               std::pair{R"({"client_id":"a","client_secret":"TOP-SECRET-cs-123"})", "domain"},
+                               std::pair{R"({"domain":"x.auth0.com","client_secret":"TOP-SECRET-cs-123"})", "client_id"},
+                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","client_id":"a","client_secret":"TOP-SECRET-cs-123"})", "token"},
+                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","timeout_ms":0})", "timeout_ms"},
+                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","ca_file":"/nonexistent.pem"})", "ca_file"}}) {
+    plugin_instance inst(host, config);
+    CHECK(inst.get() == nullptr);
+    CHECK(inst.create_code() == WFA_INVALID_INPUT);
+    CHECK(inst.create_error().find(field) != std::string::npos);
+    CHECK(inst.create_error().find("TOP-SECRET") == std::string::npos);
+  }
+}
+
+TEST_CASE("bad input completes asynchronously, exactly once, with no request sent") {
+  plugin_host host;
+  fake_tenant tenant;
+  plugin_instance inst(host, tenant.config());
+  REQUIRE(inst.get());
+  struct bad_case {
+    const char* action;
+    const char* options;
+    const char* inputs;
+    const char* mention;
+  };
+  const bad_case cases[] = {
+      {"auth0.nope", "{}", "{}", "action_id"},
+      {"auth0.link-account", "not json", "{}", "options_json"},
+      {"auth0.link-account", R"({"merge_metadata":true})", "[1]", "inputs_json"},
+      {"auth0.link-account", "{}", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})", "merge_metadata"},
+      {"auth0.link-account", R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})", "itself"},
+      {"auth0.link-account", R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|p","secondary_user_id":"x","secondary_provider":"nope"})", "secondary_provider"},
+      {"auth0.link-account", R"({"merge_metadata":true,"merge_exclude":["/x"]})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})", "merge_exclude"},
+      {"auth0.unlink-account", "{}", R"({"primary_user_id":"auth0|p"})", "secondary_user_id"},
+      {"auth0.get-user", "{}", R"({"user_id":3})", "user_id"},
+      {"auth0.update-user-metadata", "{}", R"({"user_id":"auth0|p","user_metadata":{"a$b":1}})", "a$b"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.inputs);
+    auto r = inst.run(c.action, c.options, c.inputs);
+    CHECK(r.code == WFA_INVALID_INPUT);
+    CHECK(r.calls == 1);
+    CHECK(r.retryable == false);
+    CHECK(r.message.find(c.mention) != std::string::npos);
+    CHECK(r.thread != std::this_thread::get_id());  // never inside execute (WFA-4)
+  }
+  CHECK(tenant.server().requests().empty());
+}
+
+TEST_CASE("op handles are unique and non-zero; cancel of unknown or finished ops is ignored") {
+  plugin_host host;
+  plugin_instance inst(host, k_bad_tenant_config);
+  REQUIRE(inst.get());
+  auto a = inst.start("auth0.nope", "{}", "{}");
+  auto b = inst.start("auth0.nope", "{}", "{}");
+  CHECK(a.op != 0);
+  CHECK(a.op != b.op);
+  a.wait();
+  b.wait();
+  inst.cancel(a.op);
+  inst.cancel(987654);
+  CHECK(a.s->calls == 1);
+}
+
+TEST_CASE("cancel ends an op in flight with WFA_CANCELLED; destroy cancels and waits") {
+  plugin_host host;
+  fake_tenant tenant;
+  tenant.put_user(make_user("auth0|p", "a@example.com", true));
+  // The server holds the GET for 5 s: long enough to cancel it in flight.
+  reply slow(200, "{}");
+  slow.delay = std::chrono::milliseconds(5000);
+  tenant.add_fault({"GET", "/api/v2/users/auth0|p", "", false, slow});
+  tenant.add_fault({"GET", "/api/v2/users/auth0|p", "", false, slow});
+  plugin_instance inst(host, tenant.config());
+  auto p = inst.start("auth0.get-user", "{}", R"({"user_id":"auth0|p"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto t0 = std::chrono::steady_clock::now();
+  inst.cancel(p.op);
+  auto r = p.wait();
+  CHECK(r.code == WFA_CANCELLED);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  inst.cancel(p.op);  // idempotent
+  // destroy() with an op in flight: it completes (cancelled) before destroy returns.
+  auto q = inst.start("auth0.get-user", "{}", R"({"user_id":"auth0|p"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  inst.destroy();
+  CHECK(q.done());
+  CHECK(q.s->calls == 1);
+  CHECK(q.s->result.code == WFA_CANCELLED);
+}
+
+TEST_CASE("the whole-operation deadline answers WFA_TIMEOUT, retryable") {
+  plugin_host host;
+  fake_tenant tenant;
+  tenant.put_user(make_user("auth0|p", "a@example.com", true));
+  reply slow(200, "{}");
+  slow.delay = std::chrono::milliseconds(3000);
+  tenant.add_fault({"GET", "/api/v2/users/", "", false, slow});
+  plugin_instance inst(host, tenant.config());
+  auto r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|p"})", 200);
+  CHECK(r.code == WFA_TIMEOUT);
+  CHECK(r.retryable);
+  CHECK(r.calls == 1);
+}

@@ -1,0 +1,346 @@
+// The actions end to end through the C ABI against the fake tenant: merge + link
+// sequence, options, error mapping, faults, concurrency, secrets.
+#include "fake_tenant.hpp"
+#include "plugin_host.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+using namespace a0::test;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* k_link = "auth0.link-account";
+const std::string k_inputs = R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})";
+
+json::object obj(std::string_view s) { return json::parse(s).as_object(); }
+
+void seed(fake_tenant& t) {
+  t.put_user(make_user("google-oauth2|111", "Ann@Example.com", true, obj(R"({"color":"red","tags":["a"]})")));
+  t.put_user(make_user("auth0|222", "ann@example.com", true, obj(R"({"color":"blue","lang":"fr","tags":["b"]})"),
+                       obj(R"({"plan":"pro"})")));
+}
+
+std::vector<std::string> writes(fake_tenant& t) {
+  std::vector<std::string> w;
+  for (const auto& r : t.server().requests())
+    if (r.method != "GET" && r.target != "/oauth/token") w.push_back(r.method);
+  return w;
+}
+
+void check_no_secret(const std::string& text) {
+  for (auto s : {"TOP-SECRET", "mgmt-token-", "idp-access-token", "idp-refresh-token"})
+    CHECK_MESSAGE(text.find(s) == std::string::npos, "secret leaked: ", s, " in ", text);
+}
+
+}  // namespace
+
+TEST_CASE("link with merge: GET both, PATCH only the changed keys, then link; outputs shaped") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  auto out = r.json();
+  CHECK(out.at("metadata_patched") == true);
+  CHECK(out.at("dry_run") == false);
+  CHECK(out.at("primary_user_id") == "google-oauth2|111");
+  CHECK(json::serialize(out.at("merged_keys")) == R"(["/user_metadata/lang","/app_metadata/plan"])");
+  CHECK(json::serialize(out.at("patch")) == R"({"user_metadata":{"lang":"fr"},"app_metadata":{"plan":"pro"}})");
+  auto& profiles = out.at("profiles").as_array();
+  REQUIRE(profiles.size() == 2);
+  CHECK(profiles[1].at("provider") == "auth0");
+  CHECK(profiles[1].at("user_id") == "222");
+  CHECK_FALSE(profiles[0].as_object().contains("access_token"));
+  CHECK_FALSE(profiles[1].at("profileData").as_object().contains("nickname"));
+  CHECK(writes(t) == std::vector<std::string>{"PATCH", "POST"});
+  CHECK(t.requests("GET", "/api/v2/users/") == 2);
+  auto p = *t.user("google-oauth2|111");
+  CHECK(json::serialize(p.at("user_metadata")) == R"({"color":"red","tags":["a"],"lang":"fr"})");
+  CHECK(json::serialize(p.at("app_metadata")) == R"({"plan":"pro"})");
+  CHECK_FALSE(t.user("auth0|222"));
+  check_no_secret(r.outputs + host.all_logs());
+}
+
+TEST_CASE("link without merge sends only the link request; include_idp_tokens keeps tokens") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":false,"include_idp_tokens":true})",
+                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"222","secondary_provider":"auth0"})");
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("GET") == 0);
+  CHECK(writes(t) == std::vector<std::string>{"POST"});
+  auto out = r.json();
+  CHECK(out.at("metadata_patched") == false);
+  CHECK(out.at("profiles").as_array()[0].at("access_token") == "idp-access-token-SECRET");
+  CHECK(t.user("google-oauth2|111")->at("user_metadata").as_object().size() == 2);  // untouched
+}
+
+TEST_CASE("dry run fetches and merges but writes nothing") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true,"dry_run":true,"arrays":"union","merge_exclude":["/app_metadata/plan"]})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  auto out = r.json();
+  CHECK(out.at("dry_run") == true);
+  CHECK(out.at("metadata_patched") == false);
+  CHECK(json::serialize(out.at("patch")) == R"({"user_metadata":{"tags":["a","b"],"lang":"fr"}})");
+  CHECK(out.at("profiles").as_array().size() == 1);
+  CHECK(writes(t).empty());
+  CHECK(t.user("auth0|222"));
+}
+
+TEST_CASE("require_verified_email refuses before any write and says why") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.put_user(make_user("auth0|333", "ann@example.com", false));
+  t.put_user(make_user("auth0|444", "bob@example.com", true));
+  plugin_instance inst(host, t.config());
+  const std::string opts = R"({"merge_metadata":true,"require_verified_email":true})";
+  auto r = inst.run(k_link, opts, R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|333"})");
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.message.find("not verified") != std::string::npos);
+  CHECK(r.details_obj().at("reason") == "secondary_email_unverified");
+  r = inst.run(k_link, opts, R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|444"})");
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.details_obj().at("reason") == "emails_differ");
+  CHECK(writes(t).empty());
+  // Same email up to ASCII case, both verified: linked.
+  r = inst.run(k_link, opts, k_inputs);
+  CHECK_MESSAGE(r.code == WFA_OK, r.message);
+}
+
+TEST_CASE("an already linked secondary is a success without any write") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":true})", k_inputs).code == WFA_OK);
+  const auto before = writes(t).size();
+  auto again = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(again.code == WFA_OK, again.message);
+  CHECK(again.json().at("metadata_patched") == false);
+  CHECK(again.json().at("profiles").as_array().size() == 2);
+  CHECK(writes(t).size() == before);
+  // Without merge the 409 "already exists" is resolved by re-reading the primary.
+  auto plain = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  REQUIRE_MESSAGE(plain.code == WFA_OK, plain.message);
+  CHECK(plain.json().at("profiles").as_array().size() == 2);
+}
+
+TEST_CASE("API errors map to the ABI codes") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  auto r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|missing"})");
+  CHECK(r.code == WFA_NOT_FOUND);
+  CHECK(r.http_status == 404);
+  r = inst.run(k_link, R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|missing","secondary_user_id":"auth0|222"})");
+  CHECK(r.code == WFA_NOT_FOUND);
+  r = inst.run(k_link, R"({"merge_metadata":true})", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|missing"})");
+  CHECK(r.code == WFA_NOT_FOUND);
+  CHECK(writes(t).empty());
+  t.add_fault({"GET", "/api/v2/users/", "", false, reply(403, R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:users","errorCode":"insufficient_scope"})")});
+  r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
+  CHECK(r.code == WFA_FORBIDDEN);
+  CHECK(r.message.find("Insufficient scope") != std::string::npos);
+  for (int i = 0; i < 4; ++i)
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})")});
+  r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
+  CHECK(r.code == WFA_RATE_LIMITED);
+  CHECK(r.retryable);
+  for (int i = 0; i < 4; ++i)
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"down"})")});
+  r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  // The link endpoint's 400 (e.g. provider not configured) is an input error, nothing linked.
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(400, R"({"statusCode":400,"error":"Bad Request","message":"The provider/connection is not configured."})")});
+  r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_INVALID_INPUT);
+  CHECK(r.http_status == 400);
+  // Wrong client secret: the token endpoint refuses.
+  plugin_instance wrong(host, R"({"domain":")" + t.domain() + R"(","client_id":"cid","client_secret":"nope","ca_file":")" + t.ca_file() + "\"}");
+  r = wrong.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
+  CHECK(r.code == WFA_UNAUTHORIZED);
+  check_no_secret(host.all_logs());
+}
+
+TEST_CASE("429 then success and 503 then success complete the merge and the link") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"GET", "/api/v2/users/auth0|222", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"slow down"})", {{"Retry-After", "0"}})});
+  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"busy"})")});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("metadata_patched") == true);
+  CHECK(t.user("google-oauth2|111")->at("user_metadata").as_object().contains("lang"));
+}
+
+TEST_CASE("connection reset after the PATCH was applied: retried, then linked with the merge") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"PATCH", "/api/v2/users/", "", true, reply::dropped()});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("PATCH") == 2);
+  CHECK(t.user("google-oauth2|111")->at("app_metadata").at("plan") == "pro");
+  CHECK(t.user("google-oauth2|111")->at("identities").as_array().size() == 2);
+}
+
+TEST_CASE("connection reset after the link was applied: re-read shows it linked, merge done") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"POST", "/api/v2/users/", "/identities", true, reply::dropped()});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("POST", "/api/v2/users/") == 1);  // the link POST is never resent
+  CHECK(r.json().at("metadata_patched") == true);
+  CHECK(r.json().at("profiles").as_array().size() == 2);
+  CHECK(t.user("google-oauth2|111")->at("user_metadata").at("lang") == "fr");
+}
+
+TEST_CASE("link failing after the PATCH says so; the re-run repairs (union idempotent)") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(403, R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope; expected: update:users"})")});
+  plugin_instance inst(host, t.config());
+  const std::string opts = R"({"merge_metadata":true,"arrays":"union"})";
+  auto r = inst.run(k_link, opts, k_inputs);
+  CHECK(r.code == WFA_FORBIDDEN);
+  CHECK(r.message.find("metadata patched, not linked") == 0);
+  CHECK(r.details_obj().at("metadata_patched") == true);
+  CHECK(r.details_obj().at("linked") == false);
+  auto after_first = json::serialize(t.user("google-oauth2|111")->at("user_metadata"));
+  CHECK(after_first == R"({"color":"red","tags":["a","b"],"lang":"fr"})");
+  r = inst.run(k_link, opts, k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("metadata_patched") == false);  // D empty the second time
+  CHECK(json::serialize(t.user("google-oauth2|111")->at("user_metadata")) == after_first);
+}
+
+TEST_CASE("concat is not idempotent: a re-run after a failed link appends again") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  plugin_instance inst(host, t.config());
+  const std::string opts = R"({"merge_metadata":true,"arrays":"concat"})";
+  auto r = inst.run(k_link, opts, k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  CHECK(r.details_obj().at("metadata_patched") == true);
+  r = inst.run(k_link, opts, k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(json::serialize(t.user("google-oauth2|111")->at("user_metadata").at("tags")) == R"(["a","b","b"])");
+}
+
+TEST_CASE("a PATCH response that does not confirm the merge stops before the link") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(200, json::serialize(*t.user("google-oauth2|111")))});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.retryable);
+  CHECK(r.message.find("not linked") != std::string::npos);
+  CHECK(t.requests("POST", "/api/v2/users/") == 0);
+}
+
+TEST_CASE("token expiry mid-run: refreshed once, the run completes") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  REQUIRE(inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})").code == WFA_OK);
+  t.expire_tokens();
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("POST", "/oauth/token") == 2);
+}
+
+TEST_CASE("TLS with an untrusted CA is refused before any token is sent") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, R"({"domain":")" + t.domain() + R"(","client_id":"cid","client_secret":"TOP-SECRET-cs-123","max_retries":0})");
+  auto r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
+  CHECK(r.code != WFA_OK);
+  CHECK(t.server().requests().empty());
+  check_no_secret(r.message + host.all_logs());
+}
+
+TEST_CASE("concurrent links into one primary are serialised: both merges kept") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.put_user(make_user("auth0|333", "ann@example.com", true, obj(R"({"pet":"cat"})")));
+  plugin_instance inst(host, t.config());
+  auto a = inst.start(k_link, R"({"merge_metadata":true})", k_inputs);
+  auto b = inst.start(k_link, R"({"merge_metadata":true})",
+                      R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|333"})");
+  auto ra = a.wait(), rb = b.wait();
+  REQUIRE_MESSAGE(ra.code == WFA_OK, ra.message);
+  REQUIRE_MESSAGE(rb.code == WFA_OK, rb.message);
+  auto um = t.user("google-oauth2|111")->at("user_metadata").as_object();
+  CHECK(um.at("lang") == "fr");
+  CHECK(um.at("pet") == "cat");
+  CHECK(t.user("google-oauth2|111")->at("identities").as_array().size() == 3);
+}
+
+TEST_CASE("unlink, get-user, update-user-metadata and list_options") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_connection("con_AAAAAAAAAAAAAAAA", "Username-Password-Authentication", "auth0");
+  t.add_connection("con_BBBBBBBBBBBBBBBB", "google-oauth2", "google-oauth2");
+  t.add_connection("con_CCCCCCCCCCCCCCCC", "Staff", "auth0");
+  t.add_connection("con_DDDDDDDDDDDDDDDD", "Partners", "auth0");
+  plugin_instance inst(host, t.config());
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+
+  auto g = inst.run("auth0.get-user", "{}", R"({"user_id":"google-oauth2|111","fields":["user_id","identities"]})");
+  REQUIRE_MESSAGE(g.code == WFA_OK, g.message);
+  CHECK(g.json().at("user").at("identities").as_array().size() == 2);
+  CHECK_FALSE(g.json().at("user").at("identities").as_array()[0].as_object().contains("access_token"));
+  const auto target = t.server().requests().back().target;
+  CAPTURE(target);
+  CHECK(target.find("fields=user_id") != std::string::npos);
+  CHECK(target.find("identities") != std::string::npos);
+
+  auto u = inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"color":null,"size":"L"}})");
+  REQUIRE_MESSAGE(u.code == WFA_OK, u.message);
+  CHECK(json::serialize(u.json().at("user").at("user_metadata")) == R"({"tags":["a"],"size":"L"})");
+
+  auto un = inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})");
+  REQUIRE_MESSAGE(un.code == WFA_OK, un.message);
+  CHECK(un.json().at("profiles").as_array().size() == 1);
+  CHECK(t.user("auth0|222"));
+
+  auto p1 = inst.start_options(k_link, "/inputs/secondary_connection_id").wait();
+  REQUIRE_MESSAGE(p1.code == WFA_OK, p1.message);
+  CHECK(json::serialize(p1.json()) ==
+        R"({"items":[{"value":"con_AAAAAAAAAAAAAAAA","label":"Username-Password-Authentication"},{"value":"con_CCCCCCCCCCCCCCCC","label":"Staff"}],"next_page_token":"2"})");
+  auto p2 = inst.start_options(k_link, "/inputs/secondary_connection_id", "2").wait();
+  CHECK(json::serialize(p2.json()) == R"({"items":[{"value":"con_DDDDDDDDDDDDDDDD","label":"Partners"}],"next_page_token":null})");
+  auto bad = inst.start_options(k_link, "/inputs/primary_user_id").wait();
+  CHECK(bad.code == WFA_INVALID_INPUT);
+  check_no_secret(host.all_logs());
+}

@@ -1,0 +1,138 @@
+// Unit tests of the plugin's own input validation (WFA-10) and output shaping.
+#include "actions/requests.hpp"
+#include "actions/shaping.hpp"
+#include "actions/user_ids.hpp"
+
+#include <boost/json/parse.hpp>
+#include <doctest/doctest.h>
+
+using namespace a0::actions;
+namespace json = boost::json;
+
+namespace {
+json::object obj(std::string_view s) { return json::parse(s).as_object(); }
+std::string link_error(std::string_view options, std::string_view inputs) {
+  try {
+    parse_link(obj(options), obj(inputs));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+constexpr std::string_view k_merge = R"({"merge_metadata":true})";
+// {"alg":"none"}.{"sub":"auth0|tok123"}.sig
+constexpr std::string_view k_jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln";
+}  // namespace
+
+TEST_CASE("user ids split at the first pipe only and keep the rest whole") {
+  auto s = split_user_id("samlp|NeoLink|40813347");
+  REQUIRE(s);
+  CHECK(s->provider == "samlp");
+  CHECK(s->rest == "NeoLink|40813347");
+  CHECK_FALSE(split_user_id("nopipe"));
+  CHECK_FALSE(split_user_id("|x"));
+  CHECK_FALSE(split_user_id("auth0|"));
+}
+
+TEST_CASE("secondary resolution: bare, full, derived, mismatched") {
+  CHECK(resolve_secondary("auth0|abc", "").full() == "auth0|abc");
+  CHECK(resolve_secondary("abc", "auth0").full() == "auth0|abc");
+  CHECK(resolve_secondary("auth0|abc", "auth0").bare == "abc");
+  // A bare enterprise id with pipes stays whole.
+  auto saml = resolve_secondary("NeoLink|40813347", "samlp");
+  CHECK(saml.provider == "samlp");
+  CHECK(saml.bare == "NeoLink|40813347");
+  CHECK(resolve_secondary("samlp|NeoLink|40813347", "").bare == "NeoLink|40813347");
+  CHECK_THROWS_WITH_AS(resolve_secondary("google-oauth2|1", "auth0"),
+                       doctest::Contains("full id of provider 'google-oauth2'"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", ""), doctest::Contains("secondary_provider"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", "myspace"), doctest::Contains("not a provider"),
+                       std::invalid_argument);
+  CHECK(is_known_provider("google-oauth2"));
+  CHECK_FALSE(is_known_provider("Auth0"));
+}
+
+TEST_CASE("link-account validation names the field") {
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})") == "");
+  CHECK(link_error("{}", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+            .find("merge_metadata") == 0);
+  CHECK(link_error(R"({"merge_metadata":"yes"})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+            .find("merge_metadata") == 0);
+  CHECK(link_error(k_merge, R"({"secondary_user_id":"auth0|s"})").find("primary_user_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"","secondary_user_id":"auth0|s"})").find("primary_user_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"p","secondary_user_id":"auth0|s"})").find("primary_user_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":42,"secondary_user_id":"auth0|s"})").find("primary_user_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p"})").find("secondary_user_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})")
+            .find("cannot be linked to itself") != std::string::npos);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"p","secondary_provider":"auth0"})")
+            .find("itself") != std::string::npos);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_short"})")
+            .find("secondary_connection_id") == 0);
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_ftSSLHb0O7rcUGmF"})") == "");
+  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","extra":1})")
+            .find("inputs.extra") == 0);
+  CHECK(link_error(R"({"merge_metadata":true,"typo":1})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+            .find("options.typo") == 0);
+  CHECK(link_error(R"({"merge_metadata":true,"dry_run":1})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+            .find("dry_run") == 0);
+  CHECK(link_error(R"({"merge_metadata":true,"arrays":"zip"})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+            .find("arrays") != std::string::npos);
+  CHECK(link_error(R"({"merge_metadata":true,"merge_exclude":["/profile"]})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})") != "");
+}
+
+TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub") {
+  auto r = parse_link(obj(k_merge), obj(std::string(R"({"primary_user_id":"auth0|p","secondary_token":")") +
+                                         std::string(k_jwt) + "\"}"));
+  CHECK(r.secondary_full_id == "auth0|tok123");
+  CHECK_FALSE(r.secondary);
+  const std::string both = std::string(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_token":")") +
+                           std::string(k_jwt) + "\"}";
+  CHECK(link_error(k_merge, both).find("secondary_user_id: must not be given together") == 0);
+  const std::string bad = R"({"primary_user_id":"auth0|p","secondary_token":"not-a-jwt"})";
+  CHECK(link_error(k_merge, bad).find("secondary_token") == 0);
+  CHECK(link_error(k_merge, bad).find("not-a-jwt") == std::string::npos);  // never echoed
+}
+
+TEST_CASE("unlink, get-user and update-user-metadata validation") {
+  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p"})")),
+                       doctest::Contains("secondary_user_id"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})")),
+                  std::invalid_argument);
+  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare == "C|x");
+  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["a,b"]})")),
+                       doctest::Contains("fields"), std::invalid_argument);
+  CHECK(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["email","user_id"]})")).fields.size() == 2);
+  CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{}})")),
+                       doctest::Contains("wipes"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"a.b":1}})")),
+                       doctest::Contains("'a.b'"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"ok":{"$set":1}}})")),
+                       doctest::Contains("/user_metadata/ok"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"ok":[{"x.y":1}]}})")),
+                       doctest::Contains("'x.y'"), std::invalid_argument);
+  CHECK(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"color":"a.b$"}})"))
+            .user_metadata.at("color") == "a.b$");
+}
+
+TEST_CASE("identities are shaped: string user ids, eight profile keys, IdP tokens only when allowed") {
+  auto ids = json::parse(R"([{"provider":"github","user_id":12345,"connection":"github","isSocial":true,
+     "access_token":"at","refresh_token":"rt","access_token_secret":"ats","extra":1,
+     "profileData":{"email":"a@b","email_verified":true,"nickname":"n","picture":"p","phone_verified":"yes"}}])").as_array();
+  auto out = shape_identities(ids, false);
+  REQUIRE(out.size() == 1);
+  const auto& i = out[0].as_object();
+  CHECK(i.at("user_id") == "12345");
+  CHECK_FALSE(i.contains("access_token"));
+  CHECK_FALSE(i.contains("refresh_token"));
+  CHECK_FALSE(i.contains("access_token_secret"));
+  CHECK_FALSE(i.contains("extra"));
+  CHECK(i.at("profileData").as_object().size() == 2);  // email, email_verified; wrong-typed dropped
+  auto with = shape_identities(ids, true);
+  CHECK(with[0].as_object().at("access_token") == "at");
+  CHECK(with[0].as_object().at("access_token_secret") == "ats");
+  CHECK(has_identity(ids, "github", "12345"));
+  CHECK_FALSE(has_identity(ids, "github", "1234"));
+}
