@@ -7,6 +7,9 @@
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 using namespace a0::test;
 namespace json = boost::json;
 
@@ -343,4 +346,26 @@ TEST_CASE("unlink, get-user, update-user-metadata and list_options") {
   auto bad = inst.start_options(k_link, "/inputs/primary_user_id").wait();
   CHECK(bad.code == WFA_INVALID_INPUT);
   check_no_secret(host.all_logs());
+}
+
+// Writes real outputs for the manifest check (manifest_check.mjs validates them against
+// the outputs schemas with ajv); without A0_SAMPLES_DIR it only checks they are objects.
+TEST_CASE("outputs samples of every action") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_connection("con_AAAAAAAAAAAAAAAA", "Username-Password-Authentication", "auth0");
+  plugin_instance inst(host, t.config());
+  const char* dir = std::getenv("A0_SAMPLES_DIR");
+  int n = 0;
+  auto keep = [&](const std::string& action, const captured& r) {
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    CHECK(r.json().size() > 0);
+    if (dir) std::ofstream(std::string(dir) + "/" + action + "--" + std::to_string(++n) + ".json") << r.outputs;
+  };
+  keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"dry_run":true})", k_inputs));
+  keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"include_idp_tokens":true})", k_inputs));
+  keep("auth0.get-user", inst.run("auth0.get-user", R"({"include_idp_tokens":true})", R"({"user_id":"google-oauth2|111"})"));
+  keep("auth0.update-user-metadata", inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"x":1}})"));
+  keep("auth0.unlink-account", inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})"));
 }
