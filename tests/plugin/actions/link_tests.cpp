@@ -348,6 +348,47 @@ TEST_CASE("unlink, get-user, update-user-metadata and list_options") {
   check_no_secret(host.all_logs());
 }
 
+TEST_CASE("multi-pipe enterprise ids: provider before the first pipe, the rest kept whole") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.put_user(make_user("samlp|NeoLink|40813347", "ann@example.com", true, obj(R"({"dept":"x"})")));
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})",
+                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"samlp|NeoLink|40813347"})");
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  const auto out = r.json();
+  const auto& last = out.at("profiles").as_array().back();
+  CHECK(last.at("provider") == "samlp");
+  CHECK(last.at("user_id") == "NeoLink|40813347");
+  CHECK(t.server().requests().back().body.find(R"("user_id":"NeoLink|40813347")") != std::string::npos);
+  auto u = inst.run("auth0.unlink-account", "{}",
+                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"NeoLink|40813347","secondary_provider":"samlp"})");
+  REQUIRE_MESSAGE(u.code == WFA_OK, u.message);
+  CHECK(t.server().requests().back().target ==
+        "/api/v2/users/google-oauth2%7C111/identities/samlp/NeoLink%7C40813347");
+  CHECK(t.user("samlp|NeoLink|40813347"));
+}
+
+TEST_CASE("secondary_token: the secondary is read by the token's sub and linked with link_with only") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  // {"alg":"none"}.{"sub":"auth0|222"}.sig
+  const std::string jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln";
+  auto r = inst.run(k_link, R"({"merge_metadata":true})",
+                    R"({"primary_user_id":"google-oauth2|111","secondary_token":")" + jwt + "\"}");
+  // The fake tenant refuses every link_with token (as for a bad signature): 400.
+  CHECK(r.code == WFA_INVALID_INPUT);
+  CHECK(r.message.find("metadata patched, not linked") == 0);
+  CHECK(r.message.find(jwt) == std::string::npos);
+  CHECK(t.requests("GET", "/api/v2/users/auth0|222") == 1);
+  const auto body = t.server().requests().back().body;
+  CHECK(json::parse(body).as_object() == json::object{{"link_with", jwt}});
+  CHECK(host.all_logs().find(jwt) == std::string::npos);
+}
+
 // Writes real outputs for the manifest check (manifest_check.mjs validates them against
 // the outputs schemas with ajv); without A0_SAMPLES_DIR it only checks they are objects.
 TEST_CASE("outputs samples of every action") {
