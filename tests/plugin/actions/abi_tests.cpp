@@ -7,6 +7,11 @@
 #include <doctest/doctest.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <fstream>
 #include <set>
@@ -187,4 +192,52 @@ TEST_CASE("the whole-operation deadline answers WFA_TIMEOUT, retryable") {
   CHECK(r.code == WFA_TIMEOUT);
   CHECK(r.retryable);
   CHECK(r.calls == 1);
+}
+
+TEST_CASE("fields beyond the caller's struct_size are not read (WFA-2)") {
+  plugin_host host;
+  fake_tenant t;
+  plugin_instance inst(host, t.config());
+  auto slot_ = std::make_shared<slot>();
+  const std::string action = "auth0.get-user", inputs = R"({"user_id":"auth0|x"})";
+  wfa_call call{};
+  call.struct_size = offsetof(wfa_call, inputs_json);  // a host that knows only action_id + options
+  call.action_id = {action.data(), action.size()};
+  call.inputs_json = {inputs.data(), inputs.size()};  // beyond struct_size: must be ignored
+  auto done = [](void* user, const wfa_result* r) {
+    auto* s = static_cast<slot*>(user);
+    std::lock_guard lk(s->mu);
+    s->result.code = r->code;
+    s->result.message.assign(r->message.data, r->message.size);
+    ++s->calls;
+    s->cv.notify_all();
+  };
+  host.plugin().execute(inst.get(), &call, done, slot_.get());
+  std::unique_lock lk(slot_->mu);
+  REQUIRE(slot_->cv.wait_for(lk, std::chrono::seconds(10), [&] { return slot_->calls.load() == 1; }));
+  CHECK(slot_->result.code == WFA_INVALID_INPUT);
+  CHECK(slot_->result.message.find("user_id") != std::string::npos);
+  CHECK(t.server().requests().empty());
+}
+
+TEST_CASE("two copies of the plugin (different file names) load and run side by side") {
+  const std::string copy = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                           "/libauth0_actions_copy_" + std::to_string(::getpid()) + ".so";
+  {
+    std::ifstream in(A0_PLUGIN_PATH, std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  fake_tenant t;
+  t.put_user(make_user("auth0|p", "p@example.com", true));
+  {
+    plugin_host a, b(copy.c_str());
+    CHECK(&a.plugin() != &b.plugin());  // really two images
+    plugin_instance ia(a, t.config()), ib(b, t.config());
+    auto ra = ia.start("auth0.get-user", "{}", R"({"user_id":"auth0|p"})");
+    auto rb = ib.start("auth0.get-user", "{}", R"({"user_id":"auth0|p"})");
+    CHECK(ra.wait().code == WFA_OK);
+    CHECK(rb.wait().code == WFA_OK);
+  }
+  std::remove(copy.c_str());
 }
