@@ -1,0 +1,20 @@
+// The HTTPS front: accepts TLS connections on 127.0.0.1, applies latency and fault
+// rules with async timers (never blocking other connections), rate limits, then
+// hands the request to the tenant or the control API.
+#pragma once
+
+#include "control.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdint>
+
+namespace emu {
+
+/// Binds 127.0.0.1:port (0 = any free port) and starts accepting on `ioc`.
+/// Returns the bound port. `state` and `tls` must outlive the io_context run.
+std::uint16_t start_server(boost::asio::io_context& ioc, boost::asio::ssl::context& tls,
+                           emulator_state& state, std::uint16_t port);
+
+}  // namespace emu

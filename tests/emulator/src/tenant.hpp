@@ -1,0 +1,87 @@
+// The emulated tenant: users, connections, clients and their API behaviour
+// (Management API v2 subset + /oauth/token), as documented in ../README.md.
+// Not thread-safe: the server runs it on one strand.
+#pragma once
+
+#include "http_types.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace emu {
+
+/// Appends `pairs` generated primary/secondary users (auth0|p<i>, auth0|s<i>) to seed["users"].
+void generate_pairs(boost::json::object& seed, std::size_t pairs);
+
+class tenant {
+ public:
+  using clock = std::chrono::system_clock;
+
+  /// Loads a seed (format in the README); throws std::invalid_argument with a message.
+  explicit tenant(const boost::json::value& seed);
+
+  /// Replaces the whole state with a new seed (validated first; state untouched on error).
+  void load(const boost::json::value& seed);
+  /// Back to the last loaded seed.
+  void reset();
+  /// Overrides every client's token lifetime (seconds); nullopt = use the seed.
+  void set_token_lifetime(std::optional<long> seconds) { lifetime_override_ = seconds; }
+
+  /// Full state: {domain, clients, connections, users} (users include linked identities).
+  boost::json::object dump() const;
+  const std::string& domain() const { return domain_; }
+  /// The last loaded seed (reset goes back to it).
+  const boost::json::object& seed() const { return seed_; }
+
+  /// Handles /oauth/token and /api/v2/*. `token_sent` tells whether a bearer was present.
+  response handle(const request& req);
+
+ private:
+  struct client {
+    std::string id, secret;
+    std::vector<std::string> audiences;  ///< extra accepted audiences
+    std::vector<std::string> scopes;
+    long lifetime_s = 86400;
+  };
+  struct token_claims {
+    std::string sub;
+    std::vector<std::string> scopes;
+  };
+
+  void apply_seed(const boost::json::object& seed);
+  response oauth_token(const request& req);
+  /// Returns the claims, or fills `err` with the 401 response.
+  std::optional<token_claims> authenticate(const request& req, response& err) const;
+  response users_route(const request& req, const std::vector<std::string>& segs,
+                       const token_claims& who);
+  response connections_route(const request& req, const std::vector<std::string>& segs,
+                             const token_claims& who);
+  response get_user(const std::string& id, const request& req);
+  response patch_user(const std::string& id, const request& req);
+  response create_user(const request& req);
+  response delete_user(const std::string& id);
+  response link(const std::string& id, const request& req);
+  response unlink(const std::string& id, const std::string& provider, const std::string& uid);
+  response list_connections(const request& req);
+  response create_connection(const request& req);
+  std::string new_id(std::size_t n, bool hex);
+  std::string sign(const std::string& data) const;
+  std::string now_iso() const;
+
+  boost::json::object seed_;
+  std::string domain_;
+  std::map<std::string, client> clients_;
+  std::vector<boost::json::object> connections_;
+  std::map<std::string, boost::json::object> users_;
+  std::optional<long> lifetime_override_;
+  std::string key_;  ///< HMAC key of issued tokens (per process)
+  unsigned long id_counter_ = 0;
+};
+
+}  // namespace emu
