@@ -1,0 +1,184 @@
+// The actions through the C ABI against the auth0-emulator (demo seed: a Google primary
+// and a database secondary with the same verified email), with its fault injection.
+#include "emulator_fixture.hpp"
+#include "plugin_host.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
+#include <doctest/doctest.h>
+
+#include <thread>
+
+using namespace a0::test;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* k_primary = "google-oauth2|115015401343387192604";
+constexpr const char* k_secondary = "auth0|5f7c8ec7c33c6c004bbafe82";
+const std::string k_inputs = std::string(R"({"primary_user_id":")") + k_primary +
+                             R"(","secondary_user_id":")" + k_secondary + "\"}";
+
+std::string config(const emulator& e, const std::string& extra = "") {
+  return R"({"domain":")" + e.domain() + R"(","client_id":")" + emulator::demo_client_id +
+         R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" + e.ca_file() +
+         R"(","max_backoff_ms":200)" + extra + "}";
+}
+
+json::object user(emulator& e, const std::string& id) {
+  const auto state = e.dump();
+  for (const auto& u : state.at("users").as_array())
+    if (u.at("user_id") == id.c_str()) return u.as_object();
+  return {};
+}
+
+// Method sequence of the Management API requests (the token request left out).
+std::vector<std::string> api_methods(emulator& e) {
+  std::vector<std::string> m;
+  const auto log = e.request_log();
+  for (const auto& r : log) {
+    const auto path = json::value_to<std::string>(r.at("path"));
+    if (path.rfind("/api/v2/", 0) == 0) m.push_back(json::value_to<std::string>(r.at("method")));
+  }
+  return m;
+}
+
+void check_no_secret(const std::string& text) {
+  for (auto s : {emulator::demo_client_secret, "demo-google-idp-access-token", "Bearer "})
+    CHECK_MESSAGE(text.find(s) == std::string::npos, "secret leaked: ", s);
+}
+
+}  // namespace
+
+TEST_CASE("emulator: link with merge keeps both users' metadata, primary wins") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true,"require_verified_email":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  auto out = r.json();
+  CHECK(out.at("metadata_patched") == true);
+  CHECK(out.at("profiles").as_array().size() == 2);
+  auto p = user(emu, k_primary);
+  CHECK(p.at("user_metadata").at("color") == "red");     // primary wins
+  CHECK(p.at("user_metadata").at("hobby") == "chess");   // secondary-only key copied
+  CHECK(p.at("app_metadata").at("beta_tester") == true);
+  CHECK(json::serialize(p.at("app_metadata").at("roles")) == R"(["Admin"])");  // arrays: primary
+  CHECK(user(emu, k_secondary).empty());
+  auto methods = api_methods(emu);
+  REQUIRE(methods.size() == 4);
+  CHECK(methods[2] == "PATCH");
+  CHECK(methods[3] == "POST");
+  check_no_secret(r.outputs + host.all_logs());
+}
+
+TEST_CASE("emulator: link without merge sends only the link request") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(api_methods(emu) == std::vector<std::string>{"POST"});
+  CHECK_FALSE(user(emu, k_primary).at("user_metadata").as_object().contains("hobby"));
+}
+
+TEST_CASE("emulator: bad input sends no request at all") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  for (auto inputs : {R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"google-oauth2|1"})",
+                      R"({"primary_user_id":"nopipe","secondary_user_id":"auth0|x"})",
+                      R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"x"})",
+                      R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"auth0|x","secondary_connection_id":"con_1"})"})
+    CHECK(inst.run("auth0.link-account", R"({"merge_metadata":true})", inputs).code == WFA_INVALID_INPUT);
+  CHECK(emu.request_log().empty());
+}
+
+TEST_CASE("emulator: 429 then success, 503 then success") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "rate_limit"}, {"times", 1},
+                 {"reset_in_s", 0}, {"retry_after_s", 0}});
+  emu.add_fault({{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 1}});
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(user(emu, k_primary).at("user_metadata").at("hobby") == "chess");
+}
+
+TEST_CASE("emulator: reset after the PATCH or after the link still ends linked with the merge") {
+  for (auto method : {"PATCH", "POST"}) {
+    CAPTURE(method);
+    emulator emu;
+    plugin_host host;
+    plugin_instance inst(host, config(emu));
+    emu.add_fault({{"method", method}, {"path", "/api/v2/users/*"}, {"action", "reset_after"}, {"times", 1}});
+    auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+    if (r.code != WFA_OK) {  // the same step re-run repairs
+      CHECK(r.retryable);
+      r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+    }
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    auto p = user(emu, k_primary);
+    CHECK(p.at("identities").as_array().size() == 2);
+    CHECK(p.at("user_metadata").at("hobby") == "chess");
+  }
+}
+
+TEST_CASE("emulator: a failed link after the PATCH reports it; never linked without the merge") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  emu.add_fault({{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 500}, {"times", 10}});
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(user(emu, k_primary).at("identities").as_array().size() == 1);  // not linked
+  emu.clear_faults();
+  emu.add_fault({{"method", "POST"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 403}, {"times", 1}});
+  r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_FORBIDDEN);
+  CHECK(r.message.rfind("metadata patched, not linked", 0) == 0);
+  CHECK(r.details_obj().at("metadata_patched") == true);
+  r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("metadata_patched") == false);
+}
+
+TEST_CASE("emulator: token expiry mid-run is survived") {
+  emulator emu;
+  emu.set_token_lifetime(1);
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  REQUIRE(inst.run("auth0.get-user", "{}", std::string(R"({"user_id":")") + k_primary + "\"}").code == WFA_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+}
+
+TEST_CASE("emulator: an untrusted CA is refused before any request") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, R"({"domain":")" + emu.domain() + R"(","client_id":")" + emulator::demo_client_id +
+                                 R"(","client_secret":")" + emulator::demo_client_secret + R"(","max_retries":0})");
+  auto r = inst.run("auth0.get-user", "{}", std::string(R"({"user_id":")") + k_primary + "\"}");
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(emu.request_log().empty());
+  check_no_secret(r.message + host.all_logs());
+}
+
+TEST_CASE("emulator: list_options pages the database connections") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  std::vector<std::string> ids;
+  std::string token;
+  for (int page = 0; page < 10; ++page) {
+    auto r = inst.start_options("auth0.link-account", "/inputs/secondary_connection_id", token).wait();
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    auto out = r.json();
+    for (const auto& i : out.at("items").as_array()) ids.push_back(json::value_to<std::string>(i.at("value")));
+    if (out.at("next_page_token").is_null()) break;
+    token = json::value_to<std::string>(out.at("next_page_token"));
+  }
+  CHECK(ids == std::vector<std::string>{"con_DemoDatabase0001", "con_DemoDatabase0002", "con_DemoDatabase0003"});
+}
