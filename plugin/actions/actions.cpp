@@ -150,8 +150,11 @@ json::object options_page(json::array items, const std::optional<std::string>& n
   return json::object{{"items", std::move(items)}, {"next_page_token", std::move(token)}};
 }
 
-json::object failure_details(bool patched) {
-  return json::object{{"metadata_patched", patched}, {"linked", false}};
+// "linked": false when known not linked, null when the link request may have been applied.
+json::object failure_details(bool patched, bool link_state_known) {
+  json::value linked = nullptr;
+  if (link_state_known) linked = false;
+  return json::object{{"metadata_patched", patched}, {"linked", std::move(linked)}};
 }
 
 bool is_already_exists(const a0::api_error& e) {
@@ -205,6 +208,7 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   }
   // The link may have been applied although we saw no success (ambiguous), or it was
   // applied by an earlier run (409): the primary's identities say which.
+  bool link_state_known = !failure->ambiguous && failure->code != WFA_CANCELLED;
   if (failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure))) {
     try {
       auto primary = co_await ctx.client.get_user(r.primary_user_id);
@@ -212,13 +216,21 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
         ctx.log(WFA_LOG_INFO, "link: confirmed linked by re-reading " + r.primary_user_id);
         co_return link_outputs(identities_of(primary), r, patched, merged_keys, patch);
       }
+      link_state_known = true;  // the primary does not list it: not linked
     } catch (const a0::api_exception& e) {
       ctx.log(WFA_LOG_WARN, std::string("link: re-reading the primary failed: ") + e.what());
     }
     failure->retryable = true;
   }
-  if (patched) failure->message = "metadata patched, not linked: " + failure->message;
-  throw action_error(*failure, failure_details(patched));
+  // Say only what we know: a link request cut off (cancelled, or ambiguous and not
+  // re-read) may have been applied; re-running the step converges either way.
+  if (link_state_known) {
+    if (patched) failure->message = "metadata patched, not linked: " + failure->message;
+  } else {
+    failure->message = std::string(patched ? "metadata patched, " : "") +
+                       "link state unknown (the link request may have been applied): " + failure->message;
+  }
+  throw action_error(*failure, failure_details(patched, link_state_known));
 }
 
 asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {

@@ -238,6 +238,31 @@ TEST_CASE("link failing after the PATCH says so; the re-run repairs (union idemp
   CHECK(json::serialize(t.user("google-oauth2|111")->at("user_metadata")) == after_first);
 }
 
+TEST_CASE("an ambiguous link failure is resolved by re-reading; unknown only when that fails too") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  // Dropped before it was applied, and the primary says: not linked -> known, retryable.
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply::dropped()});
+  auto r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  CHECK(r.details_obj().at("linked") == false);
+  // Dropped, and the re-read fails as well -> the link state is reported unknown.
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply::dropped()});
+  for (int i = 0; i < 4; ++i)
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.retryable);
+  CHECK(r.message.find("link state unknown") == 0);
+  CHECK(r.details_obj().at("linked").is_null());
+  CHECK(t.requests("POST", "/api/v2/users/") == 2);  // never resent within a run
+  // The re-run converges.
+  r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_OK);
+}
+
 TEST_CASE("concat is not idempotent: a re-run after a failed link appends again") {
   plugin_host host;
   fake_tenant t;
