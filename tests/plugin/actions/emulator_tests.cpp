@@ -182,3 +182,37 @@ TEST_CASE("emulator: list_options pages the database connections") {
   }
   CHECK(ids == std::vector<std::string>{"con_DemoDatabase0001", "con_DemoDatabase0002", "con_DemoDatabase0003"});
 }
+
+TEST_CASE("emulator: refused credentials and missing scopes map to UNAUTHORIZED and FORBIDDEN") {
+  emulator emu;
+  plugin_host host;
+  const std::string get = std::string(R"({"user_id":")") + k_primary + "\"}";
+  {
+    plugin_instance bad_token(host, R"({"domain":")" + emu.domain() + R"(","token":"not-a-valid-token-SECRET","ca_file":")" +
+                                        emu.ca_file() + "\"}");
+    auto r = bad_token.run("auth0.get-user", "{}", get);
+    CHECK(r.code == WFA_UNAUTHORIZED);
+    CHECK(r.http_status == 401);
+    CHECK(r.message.find("not-a-valid-token-SECRET") == std::string::npos);
+  }
+  {
+    plugin_instance wrong_secret(host, R"({"domain":")" + emu.domain() + R"(","client_id":")" + emulator::demo_client_id +
+                                           R"(","client_secret":"wrong-SECRET","ca_file":")" + emu.ca_file() + "\"}");
+    auto r = wrong_secret.run("auth0.get-user", "{}", get);
+    CHECK(r.code == WFA_UNAUTHORIZED);
+    CHECK(r.message.find("wrong-SECRET") == std::string::npos);
+  }
+  {
+    plugin_instance readonly(host, R"({"domain":")" + emu.domain() +
+                                       R"(","client_id":"demo-readonly-client","client_secret":"demo-readonly-secret-not-a-real-secret","ca_file":")" +
+                                       emu.ca_file() + "\"}");
+    CHECK(readonly.run("auth0.get-user", "{}", get).code == WFA_OK);
+    auto r = readonly.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs);
+    CHECK(r.code == WFA_FORBIDDEN);
+    CHECK(r.http_status == 403);
+    CHECK_FALSE(r.retryable);
+  }
+  const auto logs = host.all_logs();
+  CHECK(logs.find("SECRET") == std::string::npos);
+  CHECK(logs.find("demo-readonly-secret") == std::string::npos);
+}
