@@ -154,7 +154,6 @@ void instance::start(std::shared_ptr<op> o, std::optional<actions::runner> run, 
   o->timeout = timeout;
   asio::post(io_, [this, o, run = std::move(run), early = std::move(early)]() mutable {
     if (!run) {
-      log(WFA_LOG_DEBUG, o->log_prefix + "refused: " + early.message);
       complete(o, early);
       return;
     }
@@ -162,13 +161,21 @@ void instance::start(std::shared_ptr<op> o, std::optional<actions::runner> run, 
       complete(o, outcome::error(WFA_CANCELLED, "cancelled"));
       return;
     }
-    o->deadline.emplace(io_, o->timeout);
+    // Nothing may escape into io_context::run (it would end the io thread).
+    std::optional<asio::awaitable<json::object>> work;
+    try {
+      o->deadline.emplace(io_, o->timeout);
+      work.emplace((*run)(*ctx_));
+    } catch (...) {
+      complete(o, outcome::from_exception(std::current_exception()));
+      return;
+    }
     o->deadline->async_wait([o](boost::system::error_code ec) {
       if (ec || o->finished) return;
       o->timed_out = true;
       o->signal.emit(asio::cancellation_type::terminal);
     });
-    asio::co_spawn(io_, (*run)(*ctx_),
+    asio::co_spawn(io_, std::move(*work),
                    asio::bind_cancellation_slot(
                        o->signal.slot(), [this, o](std::exception_ptr e, json::object outputs) {
                          o->deadline->cancel();
@@ -198,7 +205,11 @@ void instance::complete(const std::shared_ptr<op>& o, const outcome& result) {
         o->log_prefix + "failed (" + std::to_string(result.code) + "): " + result.message);
   if (o->done) {
     const wfa_result r = result.view();
-    o->done(o->user, &r);
+    try {
+      o->done(o->user, &r);
+    } catch (...) {
+      // WFA-4 forbids throwing callbacks; a C++ host that does must not kill our thread.
+    }
   }
   std::lock_guard lk(mu_);
   ops_.erase(o->id);
