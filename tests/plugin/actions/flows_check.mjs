@@ -1,0 +1,104 @@
+// End to end: flowrun runs manifests/flows/*.flow.json with the built plugin against the
+// auth0-emulator (demo seed). Checks the merge happened in one flow and not in the other,
+// that unlink and the dynamic options work, and that no secret reaches flowrun's output.
+// usage: node flows_check.mjs FLOWRUN PLUGIN_SO EMULATOR SEED FLOWS_DIR
+import { spawn, spawnSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import https from 'https';
+import assert from 'assert/strict';
+
+const [flowrun, plugin, emulatorBin, seedFile, flowsDir] = process.argv.slice(2);
+const seed = JSON.parse(fs.readFileSync(seedFile, 'utf8'));
+const primary = seed.users.find((u) => u.user_id.startsWith('google-oauth2|')).user_id;
+const secondary = seed.users.find((u) => u.user_id.startsWith('auth0|')).user_id;
+const secrets = [seed.clients[0].client_secret, 'demo-google-idp-access-token'];
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'a0-flows-'));
+
+const emu = spawn(emulatorBin, ['--seed', seedFile, '--port', '0', '--state-dir', path.join(work, 'emu'), '--exit-on-stdin-eof'],
+  { stdio: ['pipe', 'pipe', 'inherit'] });
+const ready = await new Promise((resolve, reject) => {
+  let buf = '';
+  emu.stdout.on('data', (d) => {
+    buf += d;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+  });
+  emu.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
+  setTimeout(() => reject(new Error('no ready line')), 30000);
+});
+const env = { ...process.env, AUTH0_DOMAIN: `127.0.0.1:${ready.port}`, AUTH0_CA_FILE: ready.ca_file,
+  AUTH0_CLIENT_ID: seed.clients[0].client_id, AUTH0_CLIENT_SECRET: seed.clients[0].client_secret };
+delete env.AUTH0_TOKEN;
+
+function flow(name) {  // a copy that names the plugin just built
+  const f = JSON.parse(fs.readFileSync(path.join(flowsDir, `${name}.flow.json`), 'utf8'));
+  for (const p of f.plugins) p.path = plugin;
+  const file = path.join(work, `${name}.flow.json`);
+  fs.writeFileSync(file, JSON.stringify(f, null, 2));
+  return file;
+}
+function flowrunCmd(args) {
+  const r = spawnSync(flowrun, args, { env, encoding: 'utf8' });
+  for (const s of secrets) {
+    assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), `secret in flowrun output: ${args.join(' ')}`);
+  }
+  return r;
+}
+function run(name) {
+  const r = flowrunCmd(['run', flow(name), '--input', `primary_user_id=${primary}`, '--input', `secondary_user_id=${secondary}`]);
+  assert.equal(r.status, 0, `${name}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  const rows = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(rows.length, 1);
+  return rows[0];
+}
+// Every object in a JSON document that has `key` (the result's exact nesting is flowrun's).
+function findAll(v, key, out = []) {
+  if (v && typeof v === 'object') {
+    if (!Array.isArray(v) && key in v) out.push(v[key]);
+    for (const c of Object.values(v)) findAll(c, key, out);
+  }
+  return out;
+}
+function reset() {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: ready.port, method: 'POST', path: '/__emulator/reset',
+      ca: fs.readFileSync(ready.ca_file) }, (res) => { res.resume(); res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`reset ${res.statusCode}`)))); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+try {
+  for (const name of ['link-with-merge', 'link-without-merge', 'unlink']) {
+    const v = flowrunCmd(['validate', flow(name)]);
+    assert.equal(v.status, 0, `validate ${name}: ${v.stdout}${v.stderr}`);
+  }
+  const d = flowrunCmd(['describe', plugin]);
+  assert.equal(d.status, 0, d.stderr);
+  assert.ok(d.stdout.includes('auth0.link-account'));
+
+  const merged = run('link-with-merge');
+  assert.ok(findAll(merged, 'metadata_patched').includes(true), JSON.stringify(merged));
+  assert.ok(findAll(merged, 'user_metadata').some((m) => m && m.hobby === 'chess' && m.color === 'red'),
+    `merged metadata expected: ${JSON.stringify(merged)}`);
+  assert.ok(findAll(merged, 'profiles').some((p) => Array.isArray(p) && p.length === 2));
+
+  const unlinked = run('unlink');
+  assert.ok(findAll(unlinked, 'profiles').some((p) => Array.isArray(p) && p.length === 1));
+
+  await reset();
+  const plain = run('link-without-merge');
+  assert.ok(findAll(plain, 'metadata_patched').includes(false));
+  assert.ok(findAll(plain, 'user_metadata').every((m) => !m || m.hobby === undefined),
+    `no merge expected: ${JSON.stringify(plain)}`);
+
+  const o = flowrunCmd(['options', flow('link-with-merge'), 'link', '/inputs/secondary_connection_id']);
+  assert.equal(o.status, 0, o.stderr);
+  assert.ok(o.stdout.includes('con_DemoDatabase0001'), o.stdout);
+  console.log('flows check: ok');
+} finally {
+  emu.kill();
+  fs.rmSync(work, { recursive: true, force: true });
+}
