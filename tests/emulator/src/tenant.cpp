@@ -195,6 +195,15 @@ void strip_idp_tokens(json::object& user) {
       for (auto k : {"access_token", "access_token_secret", "refresh_token"}) id.get_object().erase(k);
 }
 
+/// Identity arrays (link/unlink answers) lose IdP tokens unless read:user_idp_tokens.
+response without_idp_tokens(response r, const std::vector<std::string>& scopes) {
+  if (r.status / 100 != 2 || has_scope(scopes, {"read:user_idp_tokens"})) return r;
+  json::object wrap{{"identities", json::parse(r.body)}};
+  strip_idp_tokens(wrap);
+  r.body = json::serialize(wrap.at("identities"));
+  return r;
+}
+
 /// fields/include_fields selection; returns an error response for unknown names.
 std::optional<response> parse_fields(const std::vector<std::pair<std::string, std::string>>& q,
                                      const std::set<std::string, std::less<>>& allowed,
@@ -574,12 +583,12 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
   if (segs.size() == 5 && m == "POST") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
-    return link(id, req);
+    return without_idp_tokens(link(id, req), who.scopes);
   }
   if (segs.size() == 7 && m == "DELETE") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
-    return unlink(id, segs[5], segs[6]);
+    return without_idp_tokens(unlink(id, segs[5], segs[6]), who.scopes);
   }
   return mgmt_error(404, "Not Found");
 }

@@ -177,3 +177,17 @@ TEST_CASE("unlink: 200 remaining identities; the secondary comes back without me
   check_error(h.call("DELETE", "/api/v2/users/auth0%7Cghost/identities/auth0/x"), 404, "The user does not exist.",
               "inexistent_user");
 }
+
+TEST_CASE("link: IdP tokens in the answer only with read:user_idp_tokens") {
+  const std::string body = R"({"provider":"google-oauth2","user_id":"111"})";
+  {
+    harness h;
+    auto r = h.call("POST", k_link, body);
+    REQUIRE(r.status == 201);
+    CHECK_FALSE(r.json().as_array().back().as_object().contains("access_token"));
+  }
+  harness h;
+  auto r = h.call("POST", k_link, body, h.token("idp-client"));
+  REQUIRE(r.status == 201);
+  CHECK(r.json().as_array().back().at("access_token").as_string() == "idp-at");
+}
