@@ -225,7 +225,8 @@ fault_plan fault_rules::match(const std::string& method, const std::string& path
     if (r.probability < 1.0 && coin(rng_) >= r.probability) continue;
     if (r.remaining > 0) --r.remaining;
     ++r.fired;
-    plan.fired += (plan.fired.empty() ? "" : ",") + std::to_string(r.id);
+    if (!plan.fired.empty()) plan.fired += ',';
+    plan.fired += std::to_string(r.id);
     plan.latency_ms += r.latency_ms;
     if (r.action == "status") {
       if (r.body) {

@@ -472,7 +472,10 @@ response tenant::oauth_token(const request& req) {
   const long lifetime = lifetime_override_.value_or(cl.lifetime_s);
   const auto iat = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
   std::string scope;
-  for (auto& s : cl.scopes) scope += (scope.empty() ? "" : " ") + s;
+  for (auto& s : cl.scopes) {
+    if (!scope.empty()) scope += ' ';
+    scope += s;
+  }
   json::object claims{{"iss", "https://" + domain_ + "/"},
                       {"sub", cid + "@clients"},
                       {"aud", aud},
