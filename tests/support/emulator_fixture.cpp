@@ -222,13 +222,27 @@ std::string emulator::token(const std::string& client_id, const std::string& cli
                     {"client_id", client_id},
                     {"client_secret", client_secret},
                     {"audience", "https://" + domain() + "/api/v2/"}};
-  auto r = control_->request("POST", "/oauth/token", json::serialize(body));
+  // No transport retry here: fault rules do apply to /oauth/token.
+  auto r = send_control("POST", "/oauth/token", json::serialize(body), false);
   if (r.status != 200) throw std::runtime_error("emulator: token refused: " + r.body);
   return std::string(r.json().at("access_token").as_string());
 }
 
+http_result emulator::send_control(std::string_view method, const std::string& target, const std::string& body,
+                                   bool retry) {
+  std::lock_guard lock(control_mutex_);
+  if (!retry) return control_->request(method, target, body);
+  try {
+    return control_->request(method, target, body);
+  } catch (const std::runtime_error&) {
+    // A kept-alive control connection may have idled out (server timeout): one fresh try.
+    // Safe to repeat: faults never apply to the control API.
+    return control_->request(method, target, body);
+  }
+}
+
 http_result emulator::control(std::string_view method, std::string_view path, const json::value* body) {
-  auto r = control_->request(method, "/__emulator/" + std::string(path), body ? json::serialize(*body) : std::string{});
+  auto r = send_control(method, "/__emulator/" + std::string(path), body ? json::serialize(*body) : std::string{}, true);
   if (r.status / 100 != 2)
     throw std::runtime_error("emulator control " + std::string(method) + " " + std::string(path) + ": " + r.body);
   return r;

@@ -10,7 +10,8 @@
 // (manifests/emulator/demo.seed.json), used as defaults below.
 // The emulator runs as a child process (killed in the destructor, and it exits by
 // itself when this process dies: --exit-on-stdin-eof). All calls are synchronous
-// and throw std::runtime_error on transport or control-API failures.
+// and throw std::runtime_error on transport or control-API failures. The control
+// calls (and token()) are thread-safe; an https_client is not: one per thread.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,12 +119,15 @@ class emulator {
 
  private:
   http_result control(std::string_view method, std::string_view path, const boost::json::value* body = nullptr);
+  http_result send_control(std::string_view method, const std::string& target, const std::string& body,
+                           bool retry);
 
   pid_t pid_ = -1;
   int stdin_fd_ = -1, stdout_fd_ = -1;
   std::uint16_t port_ = 0;
   std::string ca_file_, base_url_;
   std::unique_ptr<https_client> control_;
+  std::mutex control_mutex_;  ///< control calls may come from several benchmark threads
 };
 
 }  // namespace a0::test

@@ -29,7 +29,7 @@ namespace json = boost::json;
 struct options {
   std::string seed, state_dir, cert, key, ca;
   unsigned port = 0;
-  long token_lifetime = -1, generate = 0, latency = 0;
+  long token_lifetime = -1, generate = 0, latency = 0, idle = 120;
   bool exit_on_eof = false;
 };
 
@@ -37,7 +37,7 @@ struct options {
   std::cerr << "auth0-emulator: " << err << "\n"
             << "usage: auth0-emulator [--seed FILE] [--port N] [--state-dir DIR]\n"
                "         [--cert PEM --key PEM --ca PEM] [--token-lifetime S]\n"
-               "         [--generate-users N] [--latency MS] [--exit-on-stdin-eof]\n";
+               "         [--generate-users N] [--latency MS] [--idle-timeout S] [--exit-on-stdin-eof]\n";
   std::exit(2);
 }
 
@@ -68,6 +68,7 @@ options parse(int argc, char** argv) {
     else if (a == "--token-lifetime") o.token_lifetime = number();
     else if (a == "--generate-users") o.generate = number();
     else if (a == "--latency") o.latency = number();
+    else if (a == "--idle-timeout") o.idle = number();
     else if (a == "--exit-on-stdin-eof") o.exit_on_eof = true;
     else if (a == "--help" || a == "-h") usage("help");
     else usage("unknown argument " + a);
@@ -123,7 +124,8 @@ int main(int argc, char** argv) try {
   }
 
   asio::io_context ioc(1);
-  const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port));
+  const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port),
+                                     std::chrono::seconds(opt.idle));
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { ioc.stop(); });

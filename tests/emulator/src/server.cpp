@@ -27,7 +27,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t k_body_limit = 512u << 20;  // whole seeds are POSTed to /__emulator/seed
-constexpr auto k_idle = std::chrono::seconds(120);
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -52,7 +51,8 @@ http::response<http::string_body> to_beast(const response& r, unsigned version, 
   return res;
 }
 
-asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulator_state& st) {
+asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulator_state& st,
+                              std::chrono::seconds idle) {
   ++st.count.connections;
   sock.set_option(tcp::no_delay(true));
   tls_stream stream(beast::tcp_stream(std::move(sock)), tls);
@@ -63,7 +63,7 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
   beast::flat_buffer buf;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    beast::get_lowest_layer(stream).expires_after(k_idle);
+    beast::get_lowest_layer(stream).expires_after(idle);
     http::request_parser<http::string_body> parser;
     parser.body_limit(k_body_limit);
     auto [rec, n] = co_await http::async_read(stream, buf, parser, use_tuple);
@@ -127,21 +127,21 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, asio::ssl::context& tls,
-                                  emulator_state& st) {
+                                  emulator_state& st, std::chrono::seconds idle) {
   for (;;) {
     auto [ec, sock] = co_await acc->async_accept(use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    asio::co_spawn(acc->get_executor(), session(std::move(sock), tls, st), asio::detached);
+    asio::co_spawn(acc->get_executor(), session(std::move(sock), tls, st, idle), asio::detached);
   }
 }
 
 }  // namespace
 
 std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state,
-                           std::uint16_t port) {
+                           std::uint16_t port, std::chrono::seconds idle_timeout) {
   auto acc = std::make_shared<tcp::acceptor>(ioc);
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
   acc->open(ep.protocol());
@@ -149,7 +149,7 @@ std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emula
   acc->bind(ep);
   acc->listen(asio::socket_base::max_listen_connections);
   const auto bound = acc->local_endpoint().port();
-  asio::co_spawn(ioc, accept_loop(acc, tls, state), asio::detached);
+  asio::co_spawn(ioc, accept_loop(acc, tls, state, idle_timeout), asio::detached);
   return bound;
 }
 

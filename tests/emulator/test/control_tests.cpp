@@ -320,3 +320,14 @@ TEST_CASE("--cert/--key/--ca: serves the given certificate and reports the given
   }
   std::system(("rm -rf " + dir).c_str());
 }
+
+TEST_CASE("--idle-timeout closes idle keep-alive connections; the fixture's control calls reconnect") {
+  harness h({"--idle-timeout", "1"});
+  h.bearer();
+  CHECK(h.get(k_user).status == 200);
+  std::this_thread::sleep_for(1500ms);
+  CHECK_THROWS_AS(h.get(k_user), std::runtime_error);  // API client: the failure is visible
+  CHECK(h.get(k_user).status == 200);                  // and the next call reconnects
+  CHECK_NOTHROW(h.emu.counters());                     // control calls retry once by themselves
+  CHECK(h.emu.counters().at("connections").to_number<int>() >= 3);
+}
