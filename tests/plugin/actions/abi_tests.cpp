@@ -14,7 +14,10 @@
 #include <cstring>
 
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 #include <sstream>
 
 using namespace a0::test;
@@ -240,4 +243,34 @@ TEST_CASE("two copies of the plugin (different file names) load and run side by 
     CHECK(rb.wait().code == WFA_OK);
   }
   std::remove(copy.c_str());
+}
+
+TEST_CASE("execute and cancel from many host threads at once: every op completes exactly once") {
+  plugin_host host;
+  fake_tenant t;
+  t.put_user(make_user("auth0|p", "p@example.com", true));
+  plugin_instance inst(host, t.config());
+  constexpr int threads = 4, per_thread = 12;
+  std::vector<std::vector<plugin_instance::pending>> started(threads);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&, i] {
+      for (int k = 0; k < per_thread; ++k) {
+        auto p = inst.start(k % 3 == 0 ? "auth0.nope" : "auth0.get-user", "{}", R"({"user_id":"auth0|p"})");
+        if (k % 4 == 1) inst.cancel(p.op);  // cancel() itself is called concurrently
+        started[i].push_back(p);
+      }
+    });
+  for (auto& th : pool) th.join();
+  std::set<wfa_op> ids;
+  for (auto& list : started)
+    for (auto& p : list) {
+      auto r = p.wait();
+      ids.insert(p.op);
+      CHECK((r.code == WFA_OK || r.code == WFA_CANCELLED || r.code == WFA_INVALID_INPUT));
+    }
+  CHECK(ids.size() == threads * per_thread);  // unique handles
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& list : started)
+    for (auto& p : list) CHECK(p.s->calls == 1);
 }

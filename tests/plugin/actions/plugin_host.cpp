@@ -95,7 +95,10 @@ plugin_instance::pending plugin_instance::start(const std::string& action, const
   pending p;
   p.s = std::make_shared<slot>();
   p.s->started_on = std::this_thread::get_id();
-  slots_.push_back(p.s);
+  {
+    std::lock_guard lk(slots_mu_);
+    slots_.push_back(p.s);
+  }
   wfa_call call{};
   call.struct_size = sizeof call;
   call.action_id = str(action);
@@ -115,7 +118,10 @@ plugin_instance::pending plugin_instance::start_options(const std::string& actio
   pending p;
   p.s = std::make_shared<slot>();
   p.s->started_on = std::this_thread::get_id();
-  slots_.push_back(p.s);
+  {
+    std::lock_guard lk(slots_mu_);
+    slots_.push_back(p.s);
+  }
   wfa_options_call call{};
   call.struct_size = sizeof call;
   call.action_id = str(action);

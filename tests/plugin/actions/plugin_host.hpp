@@ -83,6 +83,7 @@ class plugin_instance {
  private:
   plugin_host& host_;
   wfa_instance* inst_ = nullptr;
+  std::mutex slots_mu_;  ///< start() may be called from several threads
   std::vector<std::shared_ptr<struct slot>> slots_;  ///< outlive every callback (destroy first)
   std::string error_;
   int32_t code_ = 0;
