@@ -164,6 +164,13 @@ reply fake_tenant::route(const std::string& method, const std::string& path, con
   auto it = users_.find(id);
   if (method == "GET" && ident == std::string::npos) {
     if (it == users_.end()) return error(404, "Not Found", "The user does not exist.", "inexistent_user");
+    if (auto f = query.find("fields="); f != std::string::npos) {  // include_fields=true
+      auto list = pct_decode(query.substr(f + 7, query.find('&', f) - (f + 7))) + ",";
+      json::object only;
+      for (std::size_t a = 0, b; (b = list.find(',', a)) != std::string::npos; a = b + 1)
+        if (auto* v = it->second.if_contains(list.substr(a, b - a))) only[list.substr(a, b - a)] = *v;
+      return reply(200, json::serialize(only));
+    }
     return reply(200, json::serialize(it->second));
   }
   if (method == "PATCH" && ident == std::string::npos) {

@@ -432,6 +432,7 @@ TEST_CASE("outputs samples of every action") {
   keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"dry_run":true})", k_inputs));
   keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"include_idp_tokens":true})", k_inputs));
   keep("auth0.get-user", inst.run("auth0.get-user", R"({"include_idp_tokens":true})", R"({"user_id":"google-oauth2|111"})"));
+  keep("auth0.get-user", inst.run("auth0.get-user", "{}", R"({"user_id":"google-oauth2|111","fields":["email"]})"));
   keep("auth0.update-user-metadata", inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"x":1}})"));
   keep("auth0.unlink-account", inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})"));
 }
