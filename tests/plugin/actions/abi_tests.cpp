@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include <fstream>
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -273,4 +274,76 @@ TEST_CASE("execute and cancel from many host threads at once: every op completes
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (auto& list : started)
     for (auto& p : list) CHECK(p.s->calls == 1);
+}
+
+TEST_CASE("log_enabled is honoured and struct_size of wfa_host is respected") {
+  struct sink {
+    std::mutex mu;
+    std::vector<int32_t> levels;
+    int enabled_calls = 0;
+  } s;
+  wfa_host h{};
+  h.struct_size = sizeof h;
+  h.ctx = &s;
+  h.log = [](void* ctx, int32_t level, wfa_str) {
+    auto* k = static_cast<sink*>(ctx);
+    std::lock_guard lk(k->mu);
+    k->levels.push_back(level);
+  };
+  h.log_enabled = [](void* ctx, int32_t level) -> uint32_t {
+    auto* k = static_cast<sink*>(ctx);
+    std::lock_guard lk(k->mu);
+    ++k->enabled_calls;
+    return level >= WFA_LOG_WARN ? 1u : 0u;
+  };
+  plugin_host host;
+  fake_tenant t;
+  wfa_error err{};
+  err.struct_size = sizeof err;
+  const auto cfg = t.config();
+  wfa_instance* inst = host.plugin().create(&h, {cfg.data(), cfg.size()}, &err);
+  REQUIRE(inst);
+  auto s1 = std::make_shared<slot>();
+  auto done = [](void* user, const wfa_result*) {
+    auto* k = static_cast<slot*>(user);
+    std::lock_guard lk(k->mu);
+    ++k->calls;
+    k->cv.notify_all();
+  };
+  const std::string a1 = "auth0.nope", a2 = "auth0.get-user", in2 = R"({"user_id":"auth0|missing"})";
+  wfa_call c1{};
+  c1.struct_size = sizeof c1;
+  c1.action_id = {a1.data(), a1.size()};
+  wfa_call c2 = c1;
+  c2.action_id = {a2.data(), a2.size()};
+  c2.inputs_json = {in2.data(), in2.size()};
+  host.plugin().execute(inst, &c1, done, s1.get());  // invalid input: logged at DEBUG
+  host.plugin().execute(inst, &c2, done, s1.get());  // 404: logged at WARN
+  {
+    std::unique_lock lk(s1->mu);
+    REQUIRE(s1->cv.wait_for(lk, std::chrono::seconds(10), [&] { return s1->calls.load() == 2; }));
+  }
+  host.plugin().destroy(inst);
+  std::lock_guard lk(s.mu);
+  CHECK(s.enabled_calls >= 2);
+  CHECK_FALSE(s.levels.empty());
+  for (auto l : s.levels) CHECK(l >= WFA_LOG_WARN);
+
+  // A host struct that ends before log_enabled: only log is read, every level enabled.
+  sink s2;
+  wfa_host old{};
+  old.struct_size = offsetof(wfa_host, log_enabled);
+  old.ctx = &s2;
+  old.log = h.log;
+  old.log_enabled = [](void*, int32_t) -> uint32_t { throw 1; };  // must never be called
+  wfa_instance* inst2 = host.plugin().create(&old, {cfg.data(), cfg.size()}, &err);
+  REQUIRE(inst2);
+  auto s3 = std::make_shared<slot>();
+  host.plugin().execute(inst2, &c1, done, s3.get());
+  {
+    std::unique_lock lk2(s3->mu);
+    REQUIRE(s3->cv.wait_for(lk2, std::chrono::seconds(10), [&] { return s3->calls.load() == 1; }));
+  }
+  host.plugin().destroy(inst2);
+  CHECK(std::count(s2.levels.begin(), s2.levels.end(), WFA_LOG_DEBUG) == 1);
 }
