@@ -103,6 +103,7 @@ int main(int argc, char** argv) try {
                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                   asio::ssl::context::no_tlsv1_1);
   std::string ca_file;
+  std::filesystem::path owned_dir;  // a temp dir we made: removed again on a clean exit
   if (!opt.cert.empty()) {
     tls.use_certificate_chain_file(opt.cert);
     tls.use_private_key_file(opt.key, asio::ssl::context::pem);
@@ -116,6 +117,7 @@ int main(int argc, char** argv) try {
       std::string tmpl = (std::filesystem::temp_directory_path() / "auth0-emulator-XXXXXX").string();
       if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
       dir = tmpl;
+      owned_dir = dir;
     }
     std::filesystem::create_directories(dir);
     const auto path = std::filesystem::absolute(dir / "ca.pem");
@@ -149,6 +151,10 @@ int main(int argc, char** argv) try {
                            {"base_url", "https://127.0.0.1:" + std::to_string(port)}};
   std::cout << json::serialize(ready) << std::endl;
   ioc.run();
+  if (!owned_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(owned_dir, ec);
+  }
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "auth0-emulator: " << e.what() << "\n";

@@ -331,3 +331,14 @@ TEST_CASE("--idle-timeout closes idle keep-alive connections; the fixture's cont
   CHECK_NOTHROW(h.emu.counters());                     // control calls retry once by themselves
   CHECK(h.emu.counters().at("connections").to_number<int>() >= 3);
 }
+
+TEST_CASE("the CA's temp directory is removed on a clean exit (no --state-dir)") {
+  std::string ca;
+  {
+    a0::test::emulator emu(test_seed());
+    ca = emu.ca_file();
+    CHECK(std::ifstream(ca).good());
+    CHECK(emu.terminate() == 0);
+  }
+  CHECK_FALSE(std::ifstream(ca).good());
+}
