@@ -1,0 +1,32 @@
+// Internal helpers shared by the merge sources. Every walk over a document is
+// iterative (an explicit stack), so nesting depth is bounded by memory, not by the
+// thread's stack.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace merge::detail {
+
+/// Deep copy without recursion (boost::json::value's copy constructor recurses).
+boost::json::value deep_copy(const boost::json::value& v);
+
+/// A hash consistent with json_equal (equal values hash equal). Looks at most a few
+/// levels deep: it only has to spread candidates, json_equal decides.
+std::size_t shallow_hash(const boost::json::value& v) noexcept;
+
+/// Deep copy of an object, without recursion.
+boost::json::object deep_copy_object(const boost::json::object& o);
+
+/// Appends "/" + the escaped key to a pointer being built.
+void append_token(std::string& pointer, std::string_view key);
+
+/// True when `pointer` equals one of `excluded` or lies below one.
+bool is_excluded(std::string_view pointer, const std::vector<std::string>& excluded) noexcept;
+
+}  // namespace merge::detail
