@@ -1,0 +1,275 @@
+// validate(): every kind of error, each naming its step and field; env filling;
+// secrets registered and kept out of errors. Manifests are given directly (no plugin).
+#include <wfa/host/validate.hpp>
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+
+namespace json = boost::json;
+using namespace wfa::host;
+
+namespace {
+
+const char* echo_manifest = R"({
+  "id": "p.echo", "version": "1.0.0", "title": "Echo", "description": "d",
+  "connection": {"type": "object", "additionalProperties": false, "required": ["domain"],
+    "properties": {
+      "domain": {"type": "string", "pattern": "^[a-z0-9.:]+$", "x-env": "T_DOMAIN"},
+      "token": {"type": "string", "x-secret": true, "x-env": "T_TOKEN"},
+      "key": {"type": "string"},
+      "n": {"type": "integer", "x-env": "T_N"},
+      "zzz": {"type": "integer"}}},
+  "options": {"type": "object", "additionalProperties": false, "required": ["mode"],
+    "properties": {"mode": {"type": "string", "enum": ["a", "b"]}, "loud": {"type": "boolean"}}},
+  "inputs": {"type": "object", "additionalProperties": false, "required": ["text"],
+    "properties": {"text": {"type": "string", "minLength": 1}, "count": {"type": "integer"},
+                   "tags": {"type": "array", "items": {"type": "string"}},
+                   "alt": {"type": "string"}},
+    "not": {"required": ["text", "alt"]}},
+  "outputs": {"type": "object", "additionalProperties": false,
+    "properties": {"text": {"type": "string"}, "count": {"type": "integer"},
+                   "user": {"type": "object", "properties": {"id": {"type": "string"}}},
+                   "list": {"type": "array", "items": {"type": "object", "properties": {"v": {"type": "integer"}}}}}}
+})";
+
+manifest_set manifests() {
+  return {{"p", {json::parse(echo_manifest).as_object()}}};
+}
+
+// A two-step flow; `patch` is merged into it (steps replaced wholesale when given).
+flow make_flow(const char* patch = "{}") {
+  json::object f = json::parse(R"({
+    "plugins": [{"id": "p", "path": "libp.so"}],
+    "connections": {"c": {"plugin": "p", "config": {"domain": "example.com"}}},
+    "inputs": {"name": {"type": "string"}, "num": {"type": "integer"}, "any": {}},
+    "steps": [
+      {"id": "s1", "action": "p.echo", "connection": "c", "options": {"mode": "a"},
+       "inputs": {"text": "${{ inputs.name }}", "count": "${{ inputs.num }}"}},
+      {"id": "s2", "action": "p.echo", "connection": "c", "options": {"mode": "b"},
+       "inputs": {"text": "got ${{ steps.s1.outputs.text }}", "count": "${{ steps.s1.outputs.count }}"}}],
+    "outputs": {"t": "${{ steps.s2.outputs.text }}"}})").as_object();
+  json::value extra = json::parse(patch);
+  for (auto& kv : extra.as_object()) f[kv.key()] = kv.value();
+  return parse_flow(json::serialize(f), "t.flow.json");
+}
+
+std::map<std::string, std::string> no_env;
+
+env_lookup env_of(const std::map<std::string, std::string>& m) {
+  return [m](const std::string& n) -> std::optional<std::string> {
+    auto it = m.find(n);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::vector<std::string> errors(const flow& f, const std::map<std::string, std::string>& env = no_env) {
+  return validate(f, manifests(), env_of(env)).errors;
+}
+
+bool has(const std::vector<std::string>& errs, const std::string& text) {
+  return std::any_of(errs.begin(), errs.end(), [&](const std::string& e) { return e == text; });
+}
+
+std::string dump(const std::vector<std::string>& errs) {
+  std::string out;
+  for (const auto& e : errs) out += e + "\n";
+  return out;
+}
+
+// Steps replaced by one step whose options/inputs are given.
+flow one_step(const char* options, const char* inputs) {
+  std::string patch = std::string(R"({"steps":[{"id":"s1","action":"p.echo","connection":"c","options":)") + options +
+                      R"(,"inputs":)" + inputs + "}], \"outputs\": {}}";
+  return make_flow(patch.c_str());
+}
+
+}  // namespace
+
+TEST_CASE("a correct flow validates") {
+  auto r = validate(make_flow(), manifests(), env_of(no_env));
+  INFO(dump(r.errors));
+  CHECK(r.errors.empty());
+  REQUIRE(r.checked);
+  CHECK(r.checked->manifest(1).at("id") == "p.echo");
+}
+
+TEST_CASE("unknown plugin, connection and action") {
+  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"nope"}}})")), "connection c: plugin: unknown plugin 'nope'"));
+  auto e = errors(make_flow(R"({"steps":[{"id":"s1","action":"p.echo","connection":"other","options":{"mode":"a"},"inputs":{"text":"t"}}],"outputs":{}})"));
+  CHECK(has(e, "step s1: connection: unknown connection 'other'"));
+  e = errors(make_flow(R"({"steps":[{"id":"s1","action":"p.ehco","connection":"c"}],"outputs":{}})"));
+  CHECK(has(e, "step s1: action: unknown action 'p.ehco' in plugin 'p' (it has: p.echo)"));
+}
+
+TEST_CASE("references: unknown input, unknown step, own step, later step") {
+  auto e = errors(one_step(R"({"mode":"a"})", R"({"text":"${{ inputs.nmae }}"})"));
+  CHECK(has(e, "step s1: inputs.text: unknown input 'nmae' in ${{ inputs.nmae }}"));
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"${{ steps.zz.outputs.text }}"})"));
+  CHECK(has(e, "step s1: inputs.text: unknown step 'zz' in ${{ steps.zz.outputs.text }}"));
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"${{ steps.s1.outputs.text }}"})"));
+  CHECK(has(e, "step s1: inputs.text: ${{ steps.s1.outputs.text }} refers to this step's own outputs"));
+  e = errors(make_flow(R"({"steps":[
+      {"id":"s1","action":"p.echo","connection":"c","options":{"mode":"a"},"inputs":{"text":"${{ steps.s2.outputs.text }}"}},
+      {"id":"s2","action":"p.echo","connection":"c","options":{"mode":"a"},"inputs":{"text":"x"}}]})"));
+  CHECK(has(e, "step s1: inputs.text: ${{ steps.s2.outputs.text }} refers to step 's2', which runs after this one"));
+  // In options too, and in the flow outputs.
+  e = errors(one_step(R"({"mode":"${{ inputs.zz }}"})", R"({"text":"x"})"));
+  CHECK(has(e, "step s1: options.mode: unknown input 'zz' in ${{ inputs.zz }}"));
+  e = errors(make_flow(R"({"outputs":{"o":"${{ steps.nope.outputs.x }}"}})"));
+  CHECK(has(e, "flow: outputs.o: unknown step 'nope' in ${{ steps.nope.outputs.x }}"));
+  // Bad syntax is reported where it is.
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"${{ inputs.x"})"));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("step s1: inputs.text: unterminated", 0) == 0);
+}
+
+TEST_CASE("an output path the action cannot produce") {
+  auto e = errors(make_flow(R"({"outputs":{"o":"${{ steps.s2.outputs.txet }}"}})"));
+  CHECK(has(e, "flow: outputs.o: ${{ steps.s2.outputs.txet }}: 'txet' is not in outputs of p.echo"));
+  // user.* is open (no additionalProperties:false): anything under it is accepted.
+  CHECK(errors(make_flow(R"({"outputs":{"o":"${{ steps.s2.outputs.user.whatever }}"}})")).empty());
+}
+
+TEST_CASE("literal options and inputs against the manifest's schema, naming step and field") {
+  auto e = errors(one_step(R"({})", R"({"text":"x"})"));
+  CHECK(has(e, "step s1: options.mode: required"));
+  e = errors(one_step(R"({"mode":"c"})", R"({"text":"x"})"));
+  CHECK(has(e, "step s1: options.mode: Failed to match against any enum values."));
+  e = errors(one_step(R"({"mode":"a","lound":true})", R"({"text":"x"})"));
+  CHECK(has(e, "step s1: options.lound: unknown field (not allowed by the schema)"));
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":""})"));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("step s1: inputs.text: ", 0) == 0);
+  e = errors(one_step(R"({"mode":"a"})", R"({"count":1})"));
+  CHECK(has(e, "step s1: inputs.text: required"));
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"x","tags":["a",2]})"));
+  CHECK(has(e, "step s1: inputs.tags[1]: Value type not permitted by 'type' constraint."));
+  // A constraint over several fields (here "not") is reported for the whole object.
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"x","alt":"y"})"));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("step s1: inputs: does not satisfy the schema's combined constraints", 0) == 0);
+}
+
+TEST_CASE("expression values: type checked when the source type is known, otherwise skipped") {
+  // A string input into an integer field.
+  auto e = errors(one_step(R"({"mode":"a"})", R"({"text":"x","count":"${{ inputs.name }}"})"));
+  CHECK(has(e, "step s1: inputs.count: expected integer, but the expression gives string"));
+  // An interpolated string is a string.
+  e = errors(one_step(R"({"mode":"a"})", R"({"text":"x","count":"n=${{ inputs.num }}"})"));
+  CHECK(has(e, "step s1: inputs.count: expected integer, but the expression gives string"));
+  // A step output's declared type.
+  e = errors(make_flow(R"({"steps":[
+      {"id":"s1","action":"p.echo","connection":"c","options":{"mode":"a"},"inputs":{"text":"x"}},
+      {"id":"s2","action":"p.echo","connection":"c","options":{"mode":"a"},
+       "inputs":{"text":"${{ steps.s1.outputs.list[0].v }}"}}], "outputs":{}})"));
+  CHECK(has(e, "step s2: inputs.text: expected string, but the expression gives integer"));
+  // env is a string.
+  e = errors(one_step(R"({"mode":"a","loud":"${{ env.X }}"})", R"({"text":"x"})"));
+  CHECK(has(e, "step s1: options.loud: expected boolean, but the expression gives string"));
+  // Unknown source types are not checked: an input without a type, an open output.
+  CHECK(errors(one_step(R"({"mode":"a"})", R"({"text":"x","count":"${{ inputs.any }}"})")).empty());
+  CHECK(errors(one_step(R"({"mode":"${{ inputs.any }}"})", R"({"text":"${{ inputs.any }}"})")).empty());
+  // An expression satisfies "required" and is not checked against literal constraints.
+  CHECK(errors(one_step(R"({"mode":"${{ inputs.name }}"})", R"({"text":"${{ inputs.name }}"})")).empty());
+}
+
+TEST_CASE("connection config: env filling (x-env), ${{ env }} only, schema checked") {
+  // domain absent: filled from T_DOMAIN when set...
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{}}}})");
+  auto r = validate(f, manifests(), env_of({{"T_DOMAIN", "tenant.example"}, {"T_N", "7"}}));
+  INFO(dump(r.errors));
+  REQUIRE(r.checked);
+  CHECK(r.checked->configs.at("c").at("domain") == "tenant.example");
+  CHECK(r.checked->configs.at("c").at("n") == 7);  // typed: the schema says integer
+  // ...and required otherwise.
+  CHECK(has(errors(f), "connection c: config.domain: required"));
+  // A field given in the flow wins over x-env.
+  r = validate(make_flow(), manifests(), env_of({{"T_DOMAIN", "other.example"}}));
+  REQUIRE(r.checked);
+  CHECK(r.checked->configs.at("c").at("domain") == "example.com");
+  // ${{ env.NAME }} in config.
+  r = validate(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"${{ env.D }}"}}}})"), manifests(),
+               env_of({{"D", "from.env"}}));
+  REQUIRE(r.checked);
+  CHECK(r.checked->configs.at("c").at("domain") == "from.env");
+  // Rows are not visible to a shared connection.
+  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"${{ inputs.name }}"}}}})")),
+            "connection c: config.domain: only ${{ env.NAME }} is allowed in a connection config (it is shared by all rows)"));
+  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"a b"}}}})")),
+            "connection c: config.domain: Failed to match regex specified by 'pattern' constraint."));
+  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"a","bogus":1}}}})")),
+            "connection c: config.bogus: unknown field (not allowed by the schema)"));
+}
+
+TEST_CASE("secrets: x-secret fields and every env-sourced value are registered and redacted") {
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"key":"${{ env.KEY }}"}}}})");
+  auto r = validate(f, manifests(), env_of({{"T_DOMAIN", "dom.example"}, {"T_TOKEN", "tok-SECRET-1"}, {"KEY", "key-SECRET-2"}}));
+  INFO(dump(r.errors));
+  REQUIRE(r.checked);
+  const auto& s = r.checked->secrets;
+  CHECK(s.redact("a tok-SECRET-1 b") == "a *** b");      // x-secret via x-env
+  CHECK(s.redact("key-SECRET-2") == "***");              // ${{ env }} in config
+  CHECK(s.redact("at dom.example") == "at ***");        // any env-sourced value
+  // client_secret and token are secrets by name, even when written in the flow.
+  auto f2 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"literal-tok"}}}})");
+  auto r2 = validate(f2, manifests(), env_of(no_env));
+  REQUIRE(r2.checked);
+  CHECK(r2.checked->secrets.redact("literal-tok") == "***");
+  CHECK(r2.checked->secrets.redact("d") == "d");  // a literal non-secret stays
+}
+
+TEST_CASE("secrets: error messages pass through the redactor") {
+  // The secret's value is also a (wrongly) configured field name, so the error that names
+  // that field would show it: it must come out redacted.
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"${{ env.TOK }}","hunter2x":1}}}})");
+  auto e = errors(f, {{"TOK", "hunter2x"}});
+  REQUIRE(!e.empty());
+  for (const auto& line : e) CHECK(line.find("hunter2x") == std::string::npos);
+  CHECK(has(e, "connection c: config.***: unknown field (not allowed by the schema)"));
+}
+
+TEST_CASE("check_step: run-time values against the full schema (WFA-10)") {
+  auto r = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(r.checked);
+  CHECK(r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"text":"x","count":2})").as_object()).empty());
+  auto e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"count":"2"})").as_object());
+  CHECK(has(e, "inputs.text: required"));
+  CHECK(has(e, "inputs.count: Value type not permitted by 'type' constraint."));
+  e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"text":"x","alt":"y"})").as_object());
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
+}
+
+TEST_CASE("check_row: declared input names and types") {
+  auto r = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(r.checked);
+  CHECK(r.checked->check_row(json::parse(R"({"name":"a","num":3,"any":[1]})").as_object()).empty());
+  CHECK(r.checked->check_row(json::parse(R"({"num":3.0})").as_object()).empty());
+  auto e = r.checked->check_row(json::parse(R"({"name":1,"num":1.5,"nope":1})").as_object());
+  CHECK(has(e, "inputs.name: expected string, got integer|number"));
+  CHECK(has(e, "inputs.num: expected integer, got number"));
+  CHECK(has(e, "inputs.nope: unknown input (the flow declares no such input)"));
+}
+
+TEST_CASE("parse_input_value: JSON when it parses, except for declared strings") {
+  flow f = make_flow();
+  CHECK(parse_input_value(f, "num", "12") == json::value(12));
+  CHECK(parse_input_value(f, "any", "{\"a\":[1]}") == json::parse("{\"a\":[1]}"));
+  CHECK(parse_input_value(f, "any", "auth0|12") == json::value("auth0|12"));
+  CHECK(parse_input_value(f, "name", "12") == json::value("12"));
+  CHECK(parse_input_value(f, "name", "true") == json::value("true"));
+}
+
+TEST_CASE("validate(flow) loads plugins: a plugin that does not load is an error naming it") {
+  flow f = parse_flow(R"({"plugins":[{"id":"p","path":"./no/such/libp.so"}],
+                          "connections":{"c":{"plugin":"p"}},"steps":[{"id":"s","action":"p.echo","connection":"c"}]})",
+                      "/tmp/x.flow.json");
+  auto r = validate(f);
+  CHECK_FALSE(r.checked);
+  REQUIRE(r.errors.size() == 1);  // no follow-up noise about the connection or the action
+  CHECK(r.errors[0] == "plugin p: /tmp/no/such/libp.so: plugin not found (no such file)");
+}
