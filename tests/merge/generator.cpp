@@ -50,7 +50,7 @@ json::value generator::number() {
   constexpr auto i64max = std::numeric_limits<std::int64_t>::max();
   constexpr auto i64min = std::numeric_limits<std::int64_t>::min();
   constexpr auto u64max = std::numeric_limits<std::uint64_t>::max();
-  switch (below(24)) {
+  switch (below(27)) {
     // Small integers, each also present as a double below: 1 vs 1.0.
     case 0: return json::value(std::int64_t{0});
     case 1: return json::value(std::int64_t{1});
@@ -77,6 +77,9 @@ json::value generator::number() {
     case 20: return json::value(static_cast<std::int64_t>(rng_()));
     case 21: return json::value((rng_() | (std::uint64_t{1} << 63)));  // > INT64_MAX
     case 22: return json::value(static_cast<double>(static_cast<std::int64_t>(rng_() >> 11)) / 1024.0);
+    case 23:
+    case 24:
+    case 25: return json::value(std::uint64_t{9223372036854775808ULL} + below(3));  // 2^63 (+1, +2)
     default: return json::value(static_cast<std::int64_t>(below(7)) - 3);
   }
 }
@@ -118,8 +121,22 @@ json::object generator::object(int depth) {
   return o;
 }
 
+json::value generator::any_kind(int depth) {
+  switch (below(8)) {
+    case 0: return nullptr;
+    case 1: return json::value(chance(50));
+    case 2: return json::value(static_cast<std::int64_t>(below(7)) - 3);
+    case 3: return json::value(std::uint64_t{9223372036854775808ULL} + below(3));
+    case 4: return json::value(chance(50) ? 1.0 : 0.5);
+    case 5: return json::value(string_pool[below(string_pool.size())]);
+    case 6: return depth < 1 ? json::value(json::array{}) : json::value(array(depth));
+    default: return depth < 1 ? json::value(json::object{}) : json::value(object(depth));
+  }
+}
+
 json::value generator::value(int depth) {
   if (chance(config_.null_percent)) return nullptr;
+  if (chance(10)) return any_kind(depth);
   if (depth <= 0) return scalar();
   const std::size_t r = below(100);
   if (r < 50) return scalar();
@@ -220,7 +237,7 @@ json::value generator::derive(const json::value& p, int depth) {
       if (r < 40) {
         out[kv.key()] = derive(kv.value(), depth - 1);
       } else if (r < 55) {
-        out[kv.key()] = value(depth - 1);  // often a type conflict
+        out[kv.key()] = chance(50) ? any_kind(depth - 1) : value(depth - 1);  // often a type conflict
       } else if (r < 65) {
         out[kv.key()] = nullptr;
       } else if (r < 85) {
@@ -258,17 +275,28 @@ json::value generator::derive(const json::value& p, int depth) {
     return p;
   }
   const std::size_t r = below(100);
-  if (r < 40) return respell(p);
-  if (r < 70) return scalar();
-  if (r < 80) return nullptr;
-  return value(depth);
+  if (r < 30) return respell(p);
+  if (r < 45) return scalar();
+  if (r < 52) return nullptr;
+  return any_kind(depth);  // a type conflict, of any pair of kinds
 }
 
 std::pair<json::object, json::object> generator::metadata_pair() {
   json::object p = object(config_.max_depth);
-  if (chance(35)) return {std::move(p), object(config_.max_depth)};
-  json::value s = derive(json::value(p), config_.max_depth);
-  return {std::move(p), std::move(s.get_object())};
+  json::object s;
+  if (chance(35)) {
+    s = object(config_.max_depth);
+  } else {
+    s = std::move(derive(json::value(p), config_.max_depth).get_object());
+  }
+  // Most pairs also collide on one key with kinds drawn uniformly, so that a run of a
+  // thousand cases meets every one of the 64 pairs of kinds many times.
+  if (chance(70)) {
+    const std::string k = key();
+    p[k] = any_kind(2);
+    s[k] = any_kind(2);
+  }
+  return {std::move(p), std::move(s)};
 }
 
 std::pair<json::object, json::object> generator::user_pair() {

@@ -53,6 +53,9 @@ class generator {
   boost::json::value number();
   /// An object of `depth` more levels.
   boost::json::object object(int depth);
+  /// A value of a kind drawn uniformly from all eight Boost.JSON kinds (null, bool,
+  /// int64, uint64, double, string, array, object), so that every pair of kinds meets.
+  boost::json::value any_kind(int depth);
 
   /// A metadata pair (P, S): S is either independent of P or derived from it (kept,
   /// changed, retyped, nulled and added keys at every depth, arrays sharing elements,
