@@ -102,9 +102,7 @@ class runner {
       wait_signal();
     }
     if (opts_.progress) tick();
-    const std::size_t width = std::max<std::size_t>(1, opts_.concurrency);
-    while (next_row_ < rows_.size() && active_ < width) start_row(next_row_++);
-    maybe_finish();
+    fill();
     ioc_.run();
     if (opts_.progress) {
       draw();
@@ -176,6 +174,15 @@ class runner {
   void draw() {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     diag_.bar(detail::render_progress(done_, rows_.size(), summary_.failed + summary_.cancelled, elapsed));
+  }
+
+  // Starts rows until `concurrency` are active. Called from the io_context, never from
+  // inside a finishing row: a long run of rows failing before their first execute would
+  // otherwise recurse once per row.
+  void fill() {
+    const std::size_t width = std::max<std::size_t>(1, opts_.concurrency);
+    while (!summary_.interrupted && next_row_ < rows_.size() && active_ < width) start_row(next_row_++);
+    maybe_finish();
   }
 
   void start_row(std::size_t i) {
@@ -270,7 +277,13 @@ class runner {
     print(std::move(line));
     count(status);
     if (r.started) --active_;
-    if (!summary_.interrupted && next_row_ < rows_.size()) start_row(next_row_++);
+    if (!summary_.interrupted && next_row_ < rows_.size() && !fill_posted_) {
+      fill_posted_ = true;
+      asio::post(ioc_, [this] {
+        fill_posted_ = false;
+        fill();
+      });
+    }
     maybe_finish();
   }
 
@@ -322,6 +335,7 @@ class runner {
   std::vector<row_state> rows_;
   std::size_t next_row_ = 0, active_ = 0, done_ = 0;
   bool finishing_ = false;
+  bool fill_posted_ = false;
   run_summary summary_;
   std::chrono::steady_clock::time_point start_;
 };
