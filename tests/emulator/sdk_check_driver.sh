@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CTest driver: start the auth0-emulator on the demo seed, run the official Node SDK
 # check against it (tests/node/sdk_check.mjs), stop the emulator.
-# usage: sdk_check_driver.sh EMULATOR SEED NODE_DIR HAVE_MERGE(0|1)
+# usage: sdk_check_driver.sh EMULATOR SEED NODE_DIR
 set -euo pipefail
-emulator=$1 seed=$2 node_dir=$3 have_merge=${4:-0}
+emulator=$1 seed=$2 node_dir=$3
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -21,4 +21,4 @@ done
 port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/ready")
 [ -n "$port" ] || { echo "no ready line" >&2; exit 1; }
 cd "$node_dir"
-A0_HAVE_MERGE="$have_merge" NODE_EXTRA_CA_CERTS="$work/ca.pem" node sdk_check.mjs "$port"
+NODE_EXTRA_CA_CERTS="$work/ca.pem" node sdk_check.mjs "$port"

@@ -52,9 +52,8 @@ await step("users.update sets root attributes", async () => {
   assert.equal(u.user_metadata.color, "red");
 });
 
-// The emulator applies metadata PATCHes with the merge library (a0::merge); a build
-// without it answers 501, so the driver says whether to expect the merge.
-if (process.env.A0_HAVE_MERGE === "1") await step("users.update merges metadata at the top level", async () => {
+// The emulator applies metadata PATCHes with Auth0's top-level rule (merge::apply_auth0_patch).
+await step("users.update merges metadata at the top level", async () => {
   const u = await mgmt.users.update(primary, { user_metadata: { hobby: "sdk", language: null } });
   assert.equal(u.user_metadata.color, "red");
   assert.equal(u.user_metadata.hobby, "sdk");

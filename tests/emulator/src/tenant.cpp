@@ -5,9 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#if A0_HAVE_MERGE
 #include <merge/merge.hpp>
-#endif
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -621,10 +619,6 @@ response tenant::patch_user(const std::string& id, const request& req) {
     return mgmt_error(400, "Cannot update password and email simultaneously", "invalid_body");
   if (body->contains("username") && body->contains("email"))
     return mgmt_error(400, "Cannot update username and email simultaneously", "invalid_body");
-#if !A0_HAVE_MERGE
-  if (body->contains("user_metadata") || body->contains("app_metadata"))
-    return mgmt_error(501, "auth0-emulator was built without the merge library (a0::merge)");
-#endif
   auto& user = it->second;
   const auto now = now_iso();
   for (auto& kv : *body) {
@@ -636,7 +630,6 @@ response tenant::patch_user(const std::string& id, const request& req) {
       user["last_password_reset"] = now;
       continue;
     }
-#if A0_HAVE_MERGE
     if (k == "user_metadata" || k == "app_metadata") {
       const auto* cur = obj_at(user, k);
       auto merged = merge::apply_auth0_patch(cur ? *cur : json::object{}, kv.value().get_object());
@@ -646,7 +639,6 @@ response tenant::patch_user(const std::string& id, const request& req) {
         user[k] = std::move(merged);
       continue;
     }
-#endif
     if (kv.value().is_null())
       user.erase(k);
     else

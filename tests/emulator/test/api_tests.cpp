@@ -180,8 +180,7 @@ TEST_CASE("GET user: fields/include_fields, unknown field 400, IdP tokens only w
   CHECK(g.at("identities").at(0).at("refresh_token").as_string() == "idp-rt");
 }
 
-TEST_CASE("PATCH user: top-level metadata merge, null deletes, {} wipes, root attributes" *
-          doctest::skip(!A0_HAVE_MERGE)) {
+TEST_CASE("PATCH user: top-level metadata merge, null deletes, {} wipes, root attributes") {
   harness h;
   auto r = h.call("PATCH", "/api/v2/users/auth0%7Cprimary1",
                   R"({"user_metadata":{"color":null,"nested":{"c":3},"added":[1,2]},"app_metadata":{"tier":"gold"},"name":"Neo"})");
