@@ -1,0 +1,350 @@
+// flowrun as a subprocess over libwfa_test_plugin.so (test.echo, test.delay, test.fail):
+// chaining, typed expressions, 1,000 rows at concurrency 64, failures and exit codes,
+// validation before any execute, SIGINT, secrets, describe, options.
+#include "subprocess.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using wfa::test::process_result;
+
+namespace {
+
+const std::string flowrun = WFA_FLOWRUN;
+const std::string plugin = WFA_TEST_PLUGIN;
+
+// A scratch directory per test case, removed at the end.
+struct scratch {
+  fs::path dir;
+  scratch() {
+    std::string tmpl = (fs::temp_directory_path() / "wfa-flowrun-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    dir = tmpl;
+  }
+  ~scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+  // A flow file: `body` holds connections/inputs/steps/outputs; the plugin is ours.
+  std::string flow(const std::string& body) const {
+    json::object f = json::parse(body).as_object();
+    f["plugins"] = json::array{json::object{{"id", "t"}, {"path", plugin}}};
+    if (!f.contains("connections")) f["connections"] = json::object{{"local", json::object{{"plugin", "t"}}}};
+    return write("f.flow.json", json::serialize(f));
+  }
+};
+
+std::vector<json::object> lines(const std::string& out) {
+  std::vector<json::object> rows;
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    std::size_t nl = out.find('\n', pos);
+    if (nl == std::string::npos) nl = out.size();
+    std::string line = out.substr(pos, nl - pos);
+    if (!line.empty()) rows.push_back(json::parse(line).as_object());
+    pos = nl + 1;
+  }
+  return rows;
+}
+
+process_result flowrun_run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+  std::vector<std::string> argv{flowrun};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return wfa::test::run(argv, env);
+}
+
+std::string dump(const process_result& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
+}
+
+}  // namespace
+
+TEST_CASE("chaining: a step's outputs feed the next step, typed and interpolated") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"name": {"type": "string"}, "n": {"type": "integer"}, "obj": {}},
+    "steps": [
+      {"id": "a", "action": "test.echo", "connection": "local",
+       "inputs": {"value": {"name": "${{ inputs.name }}", "n": "${{ inputs.n }}", "obj": "${{ inputs.obj }}",
+                            "flag": true}}},
+      {"id": "b", "action": "test.echo", "connection": "local",
+       "inputs": {"value": {"greeting": "hi ${{ steps.a.outputs.value.name }} #${{ steps.a.outputs.value.n }}",
+                            "n": "${{ steps.a.outputs.value.n }}", "flag": "${{ steps.a.outputs.value.flag }}",
+                            "second": "${{ steps.a.outputs.value.obj.list[1] }}",
+                            "whole": "${{ steps.a.outputs.value.obj }}"}}}],
+    "outputs": {"b": "${{ steps.b.outputs.value }}", "text": "${{ inputs.name }}/${{ steps.b.outputs.value.flag }}"}})");
+  auto r = flowrun_run({"run", flow, "--input", "name=ada", "--input", "n=41", "--input", R"(obj={"list":["x",{"k":2}]})"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 0);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].at("row") == 0);
+  CHECK(rows[0].at("status") == "ok");
+  CHECK(rows[0].at("steps").at("a").at("status") == "ok");
+  CHECK(rows[0].at("steps").at("b").at("status") == "ok");
+  CHECK(rows[0].at("outputs") == json::parse(R"({
+    "b": {"greeting": "hi ada #41", "n": 41, "flag": true, "second": {"k": 2},
+          "whole": {"list": ["x", {"k": 2}]}},
+    "text": "ada/true"})"));
+}
+
+TEST_CASE("--step-outputs adds each step's outputs to the row") {
+  scratch s;
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 7}}]})");
+  auto plain = flowrun_run({"run", flow});
+  REQUIRE(plain.exit_code == 0);
+  CHECK_FALSE(lines(plain.out)[0].at("steps").at("a").as_object().contains("outputs"));
+  auto full = flowrun_run({"run", flow, "--step-outputs"});
+  INFO(dump(full));
+  REQUIRE(full.exit_code == 0);
+  CHECK(lines(full.out)[0].at("steps").at("a").at("outputs").at("value") == 7);
+}
+
+TEST_CASE("1,000 rows at concurrency 64: every row exactly once, with its own values") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"i": {"type": "integer"}},
+    "steps": [
+      {"id": "wait", "action": "test.delay", "connection": "local", "inputs": {"ms": 1}},
+      {"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.i }}"}},
+      {"id": "b", "action": "test.echo", "connection": "local", "inputs": {"value": "row ${{ steps.a.outputs.value }}"}}],
+    "outputs": {"i": "${{ steps.a.outputs.value }}", "label": "${{ steps.b.outputs.value }}"}})");
+  std::string rows_text;
+  for (int i = 0; i < 1000; ++i) rows_text += "{\"i\":" + std::to_string(i) + "}\n";
+  auto rows_file = s.write("rows.jsonl", rows_text);
+  auto r = flowrun_run({"run", flow, "--inputs-file", rows_file, "--concurrency", "64"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 1000);
+  std::set<int64_t> seen;
+  for (const auto& row : rows) {
+    int64_t idx = row.at("row").to_number<int64_t>();
+    CHECK(seen.insert(idx).second);
+    CHECK(row.at("status") == "ok");
+    CHECK(row.at("outputs").at("i") == idx);  // row i's inputs, not another row's
+    CHECK(row.at("outputs").at("label") == json::value("row " + std::to_string(idx)));
+  }
+  CHECK(seen.size() == 1000);
+  CHECK(*seen.begin() == 0);
+  CHECK(*seen.rbegin() == 999);
+}
+
+TEST_CASE("a failing row: exit 1, its error reported, the other rows ok") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"fail": {"type": "boolean"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.fail }}"}},
+              {"id": "b", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "not_found", "message": "no such thing", "http_status": 404}}]})");
+  // Every row fails at b; a ran before.
+  auto r = flowrun_run({"run", flow, "--input", "fail=true"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 1);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].at("status") == "failed");
+  CHECK(rows[0].at("steps").at("a").at("status") == "ok");
+  const auto& err = rows[0].at("steps").at("b").at("error");
+  CHECK(rows[0].at("steps").at("b").at("status") == "failed");
+  CHECK(err.at("code") == "not_found");
+  CHECK(err.at("message") == "no such thing");
+  CHECK(err.at("http_status") == 404);
+  CHECK(err.at("retryable") == false);
+  CHECK_FALSE(rows[0].contains("outputs"));
+}
+
+TEST_CASE("one bad row among good ones: exit 1, only that row failed, nothing sent for it") {
+  scratch s;
+  // "ms" must be an integer: the row with a string fails the run-time schema check.
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
+  auto rows_file = s.write("rows.jsonl", "{\"ms\":0}\n{\"ms\":\"soon\"}\n{\"ms\":1}\n");
+  auto r = flowrun_run({"run", flow, "--inputs-file", rows_file, "--concurrency", "2"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 1);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 3);
+  for (const auto& row : rows) {
+    if (row.at("row") == 1) {
+      CHECK(row.at("status") == "failed");
+      CHECK(row.at("steps").at("d").at("error").at("code") == "invalid_input");
+      CHECK(std::string(row.at("steps").at("d").at("error").at("message").as_string()).find("inputs.ms") != std::string::npos);
+    } else {
+      CHECK(row.at("status") == "ok");
+    }
+  }
+}
+
+TEST_CASE("validation errors: exit 2, each names step and field, nothing runs") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"x": {"type": "string"}},
+    "steps": [
+      {"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.x }}"}},
+      {"id": "b", "action": "test.nope", "connection": "local"},
+      {"id": "c", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ steps.d.outputs.value }}"}},
+      {"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.x }}"}},
+      {"id": "e", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.y }}"}}]})");
+  for (const auto& args : {std::vector<std::string>{"validate", flow}, std::vector<std::string>{"run", flow, "--input", "x=1"}}) {
+    auto r = flowrun_run(args);
+    INFO(args[0] << "\n" << dump(r));
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());  // no row ran
+    CHECK(r.err.find("step b: action: unknown action 'test.nope'") != std::string::npos);
+    CHECK(r.err.find("step c: inputs.value: ${{ steps.d.outputs.value }} refers to step 'd', which runs after this one") !=
+          std::string::npos);
+    CHECK(r.err.find("step d: inputs.ms: expected integer, but the expression gives string") != std::string::npos);
+    CHECK(r.err.find("step e: inputs.value: unknown input 'y'") != std::string::npos);
+  }
+  // A good flow with a row that does not fit its declared inputs: exit 2 before running.
+  auto good = s.flow(R"({"inputs": {"n": {"type": "integer"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.n }}"}}]})");
+  auto r = flowrun_run({"run", good, "--input", "n=\"x\"", "--input", "zz=1"});
+  INFO(dump(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("row 0: inputs.n: expected integer, got string") != std::string::npos);
+  CHECK(r.err.find("row 0: inputs.zz: unknown input") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2") {
+  CHECK(flowrun_run({}).exit_code == 2);
+  CHECK(flowrun_run({"frobnicate"}).exit_code == 2);
+  CHECK(flowrun_run({"run"}).exit_code == 2);
+  CHECK(flowrun_run({"run", "/nonexistent.flow.json"}).exit_code == 2);
+  scratch s;
+  auto flow = s.flow(R"({"steps": []})");
+  CHECK(flowrun_run({"run", flow, "--concurrency", "0"}).exit_code == 2);
+  CHECK(flowrun_run({"run", flow, "--input", "novalue"}).exit_code == 2);
+  CHECK(flowrun_run({"run", flow, "--inputs-file", (s.dir / "missing.jsonl").string()}).exit_code == 2);
+  auto bad_rows = s.write("bad.jsonl", "{\"a\":1}\n[1]\n");
+  auto r = flowrun_run({"run", flow, "--inputs-file", bad_rows});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.jsonl:2: expected one JSON object per line") != std::string::npos);
+}
+
+TEST_CASE("SIGINT: in-flight rows cancelled, finished rows reported, the rest cancelled") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {"type": "integer"}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}},
+              {"id": "e", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  // Rows 0 and 1 finish at once; every other row waits a minute.
+  std::string rows_text = "{\"ms\":0}\n{\"ms\":0}\n";
+  for (int i = 2; i < 10; ++i) rows_text += "{\"ms\":60000}\n";
+  auto rows_file = s.write("rows.jsonl", rows_text);
+  wfa::test::subprocess p({flowrun, "run", flow, "--inputs-file", rows_file, "--concurrency", "4"});
+  auto two_lines = [](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 2; };
+  REQUIRE(p.wait_for(two_lines, std::chrono::seconds(60)));
+  // Rows 2..5 are now in flight (the test plugin's delay waits on a timer).
+  p.signal(SIGINT);
+  auto r = p.finish();
+  INFO(dump(r));
+  CHECK(r.exit_code == 130);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 10);
+  std::set<int64_t> seen;
+  int in_flight_cancelled = 0, never_started = 0;
+  for (const auto& row : rows) {
+    int64_t idx = row.at("row").to_number<int64_t>();
+    CHECK(seen.insert(idx).second);
+    if (idx < 2) {
+      CHECK(row.at("status") == "ok");
+      continue;
+    }
+    CHECK(row.at("status") == "cancelled");
+    const auto& steps = row.at("steps").as_object();
+    if (steps.contains("d")) {
+      ++in_flight_cancelled;
+      CHECK(steps.at("d").at("status") == "cancelled");
+      CHECK(steps.at("d").at("error").at("code") == "cancelled");
+      CHECK_FALSE(steps.contains("e"));
+    } else {
+      ++never_started;
+      CHECK(steps.empty());
+    }
+  }
+  CHECK(in_flight_cancelled == 4);
+  CHECK(never_started == 4);
+}
+
+TEST_CASE("secrets from the environment never appear in flowrun's output") {
+  scratch s;
+  const std::string secret = "sEcReT-from-env-4711";
+  // The secret reaches the connection config through ${{ env }} (so it is a secret),
+  // and a step also echoes it: the row line must carry *** instead.
+  auto flow = s.flow(R"({
+    "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local",
+               "inputs": {"value": "token=${{ env.WFA_TEST_SECRET }}"}},
+              {"id": "b", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "unauthorized", "message": "refused ${{ env.WFA_TEST_SECRET }}"}}],
+    "outputs": {"echo": "${{ steps.a.outputs.value }}"}})");
+  auto r = flowrun_run({"run", flow, "--step-outputs", "--log-level", "trace"}, {{"WFA_TEST_SECRET", secret}});
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(secret) == std::string::npos);
+  CHECK(r.err.find(secret) == std::string::npos);
+  CHECK(r.out.find("token=***") != std::string::npos);
+  CHECK(r.out.find("refused ***") != std::string::npos);
+  // Validation errors too.
+  auto bad = s.flow(R"({
+    "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local",
+               "inputs": {"value": "${{ steps.sEcReT-from-env-4711.outputs.x }}"}}]})");
+  auto v = flowrun_run({"validate", bad}, {{"WFA_TEST_SECRET", secret}});
+  INFO(dump(v));
+  CHECK(v.exit_code == 2);
+  CHECK(v.err.find(secret) == std::string::npos);
+  CHECK(v.err.find("unknown step '***'") != std::string::npos);
+}
+
+TEST_CASE("describe: name, version, ABI and the actions with their fields") {
+  auto r = flowrun_run({"describe", plugin});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 0);
+  for (const char* action : {"test.echo", "test.delay", "test.fail"}) CHECK(r.out.find(action) != std::string::npos);
+  CHECK(r.out.find("(ABI 1.") != std::string::npos);
+  CHECK(r.out.find("inputs:") != std::string::npos);
+  auto j = flowrun_run({"describe", plugin, "--json"});
+  REQUIRE(j.exit_code == 0);
+  json::object d = json::parse(j.out).as_object();
+  CHECK(d.at("abi").as_string().starts_with("1."));
+  std::set<std::string> ids;
+  for (const auto& a : d.at("actions").as_array()) {
+    ids.insert(std::string(a.at("id").as_string()));
+    CHECK(a.at("manifest").at("id") == a.at("id"));
+    CHECK_FALSE(a.at("title").as_string().empty());
+  }
+  CHECK(ids == std::set<std::string>{"test.delay", "test.echo", "test.fail"});
+}
+
+#ifdef WFA_FIXTURE_NO_ENTRY
+TEST_CASE("describe: loader errors exit 2 with a clear message") {
+  auto missing = flowrun_run({"describe", "/nonexistent/libx.so"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("plugin not found") != std::string::npos);
+  auto not_plugin = flowrun_run({"describe", WFA_FIXTURE_NO_ENTRY});
+  CHECK(not_plugin.exit_code == 2);
+  CHECK(not_plugin.err.find("not a wfa plugin") != std::string::npos);
+  auto refuses = flowrun_run({"describe", WFA_FIXTURE_REFUSES});
+  CHECK(refuses.exit_code == 2);
+  CHECK(refuses.err.find("fixture needs ABI 9.0") != std::string::npos);
+}
+#endif
