@@ -26,7 +26,7 @@ const ready = await new Promise((resolve, reject) => {
     if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
   });
   emu.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  setTimeout(() => reject(new Error('no ready line')), 30000);
+  setTimeout(() => reject(new Error('no ready line')), 30000).unref();  // never keeps node alive
 });
 const env = { ...process.env, AUTH0_DOMAIN: `127.0.0.1:${ready.port}`, AUTH0_CA_FILE: ready.ca_file,
   AUTH0_CLIENT_ID: seed.clients[0].client_id, AUTH0_CLIENT_SECRET: seed.clients[0].client_secret };
