@@ -23,6 +23,9 @@ std::size_t shallow_hash(const boost::json::value& v) noexcept;
 /// Deep copy of an object, without recursion.
 boost::json::object deep_copy_object(const boost::json::object& o);
 
+/// Appends the RFC 6901 escaped key (~ as ~0, / as ~1).
+void append_escaped(std::string& out, std::string_view key);
+
 /// Appends "/" + the escaped key to a pointer being built.
 void append_token(std::string& pointer, std::string_view key);
 

@@ -7,15 +7,7 @@ namespace merge {
 std::string escape_pointer_token(std::string_view key) {
   std::string out;
   out.reserve(key.size());
-  for (const char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
+  detail::append_escaped(out, key);
   return out;
 }
 
@@ -50,17 +42,21 @@ std::vector<std::string> parse_pointer(std::string_view pointer) {
 
 namespace detail {
 
-void append_token(std::string& pointer, std::string_view key) {
-  pointer += '/';
+void append_escaped(std::string& out, std::string_view key) {
   for (const char c : key) {
     if (c == '~') {
-      pointer += "~0";
+      out += "~0";
     } else if (c == '/') {
-      pointer += "~1";
+      out += "~1";
     } else {
-      pointer += c;
+      out += c;
     }
   }
+}
+
+void append_token(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  append_escaped(pointer, key);
 }
 
 bool is_excluded(std::string_view pointer, const std::vector<std::string>& excluded) noexcept {
