@@ -144,7 +144,7 @@ TEST_CASE("1,000 rows at concurrency 64: every row exactly once, with its own va
   CHECK(*seen.rbegin() == 999);
 }
 
-TEST_CASE("a failing row: exit 1, its error reported, the other rows ok") {
+TEST_CASE("a failing step: exit 1, its code, message and HTTP status reported, later steps not run") {
   scratch s;
   auto flow = s.flow(R"({
     "inputs": {"fail": {"type": "boolean"}},
@@ -333,6 +333,20 @@ TEST_CASE("describe: name, version, ABI and the actions with their fields") {
     CHECK_FALSE(a.at("title").as_string().empty());
   }
   CHECK(ids == std::set<std::string>{"test.delay", "test.echo", "test.fail"});
+}
+
+TEST_CASE("options: only fields with dynamic options; unknown steps and fields are usage errors") {
+  scratch s;
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto r = flowrun_run({"options", flow, "a", "/inputs/value"});
+  INFO(dump(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("step a: /inputs/value: not a field with dynamic options") != std::string::npos);
+  r = flowrun_run({"options", flow, "a", "/inputs/nope"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("step a: /inputs/nope: no such field in test.echo") != std::string::npos);
+  CHECK(flowrun_run({"options", flow, "zz", "/inputs/value"}).exit_code == 2);
+  CHECK(flowrun_run({"options", flow, "a", "inputs"}).exit_code == 2);
 }
 
 #ifdef WFA_FIXTURE_NO_ENTRY
