@@ -361,4 +361,22 @@ TEST_CASE("describe: loader errors exit 2 with a clear message") {
   CHECK(refuses.exit_code == 2);
   CHECK(refuses.err.find("fixture needs ABI 9.0") != std::string::npos);
 }
+
+TEST_CASE("options: the choices of a dynamic field, every page, with the step's literal context") {
+  scratch s;
+  json::object f = json::parse(R"({
+    "plugins": [{"id": "fx", "path": ""}],
+    "connections": {"c": {"plugin": "fx"}},
+    "inputs": {"x": {"type": "string"}},
+    "steps": [{"id": "pick", "action": "fx.pick", "connection": "c", "options": {"mode": "m1"},
+               "inputs": {"other": "lit", "choice": "${{ inputs.x }}"}}]})").as_object();
+  f["plugins"].as_array()[0].as_object()["path"] = WFA_FIXTURE_OPTIONS;
+  auto flow = s.write("o.flow.json", json::serialize(f));
+  auto r = flowrun_run({"options", flow, "pick", "/inputs/choice"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 0);
+  // Page 1, then page 2 whose value is the context flowrun sent: literal values only.
+  CHECK(json::parse(r.out) == json::parse(R"([{"value":"a","label":"A"},
+    {"value":{"options":{"mode":"m1"},"inputs":{"other":"lit"}},"label":"context"}])"));
+}
 #endif
