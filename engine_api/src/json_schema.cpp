@@ -54,7 +54,13 @@ std::string render_path(const std::vector<std::string>& ctx) {
 
 }  // namespace
 
-json_schema::json_schema(const json::value& schema) : schema_(std::make_unique<valijson::Schema>()) {
+struct json_schema::cached_validator {
+  std::mutex mu;
+  valijson::Validator validator;
+};
+
+json_schema::json_schema(const json::value& schema)
+    : schema_(std::make_unique<valijson::Schema>()), validator_(std::make_unique<cached_validator>()) {
   // The manifests declare 2020-12; every keyword they use means the same in draft 7,
   // the newest draft valijson implements.
   valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
@@ -71,17 +77,19 @@ json_schema::json_schema(json_schema&&) noexcept = default;
 json_schema& json_schema::operator=(json_schema&&) noexcept = default;
 
 bool json_schema::valid(const json::value& doc) const {
-  valijson::Validator v;
   valijson::adapters::BoostJsonAdapter adapter(doc);
-  return v.validate(*schema_, adapter, nullptr);
+  std::lock_guard lock(validator_->mu);
+  return validator_->validator.validate(*schema_, adapter, nullptr);
 }
 
 std::vector<schema_issue> json_schema::validate(const json::value& doc) const {
-  valijson::Validator v;
   valijson::ValidationResults results;
   valijson::adapters::BoostJsonAdapter adapter(doc);
   std::vector<schema_issue> out;
-  if (v.validate(*schema_, adapter, &results)) return out;
+  {
+    std::lock_guard lock(validator_->mu);
+    if (validator_->validator.validate(*schema_, adapter, &results)) return out;
+  }
   valijson::ValidationResults::Error e;
   while (results.popError(e)) {
     if (is_wrapper(e.description)) continue;
