@@ -166,6 +166,24 @@ TEST_CASE("emulator: an untrusted CA is refused before any request") {
   check_no_secret(r.message + host.all_logs());
 }
 
+TEST_CASE("emulator: a certificate for another host name is refused before any token is sent") {
+  emulator emu;
+  // "127.1" reaches the emulator (inet_aton's short form of 127.0.0.1) but is a host name
+  // its certificate (DNS:localhost, IP:127.0.0.1) does not hold; the CA is trusted.
+  const auto port = emu.domain().substr(emu.domain().rfind(':') + 1);
+  plugin_host host;
+  plugin_instance inst(host, R"({"domain":"127.1:)" + port + R"(","client_id":")" + emulator::demo_client_id +
+                                 R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" +
+                                 emu.ca_file() + R"(","max_retries":0})");
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(emu.request_log().empty());
+  check_no_secret(r.message + host.all_logs());
+  // The same instance settings with the right name work: only the name was wrong.
+  plugin_instance good(host, config(emu, R"(,"max_retries":0)"));
+  CHECK(good.run("auth0.get-user", "{}", std::string(R"({"user_id":")") + k_primary + R"("})").code == WFA_OK);
+}
+
 TEST_CASE("emulator: list_options pages the database connections") {
   emulator emu;
   plugin_host host;
