@@ -8,7 +8,10 @@
 //       [--json FILE]
 // Prints a table and one JSON object (last line, and to --json FILE).
 import { writeFileSync } from "node:fs";
-import { ManagementClient } from "auth0";
+import { createRequire } from "node:module";
+
+// The SDK is installed in tests/node (scripts/bootstrap), not next to this file.
+const { ManagementClient } = createRequire(new URL("../../node/package.json", import.meta.url))("auth0");
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -45,18 +48,15 @@ const mgmt = new ManagementClient({
 // What a user's script does for one pair.
 async function linkPair(i) {
   const primaryId = `auth0|p${i}`, secondaryId = `auth0|s${i}`;
-  const [{ data: primary }, { data: secondary }] = await Promise.all([
-    mgmt.users.get({ id: primaryId }),
-    mgmt.users.get({ id: secondaryId }),
-  ]);
+  const [primary, secondary] = await Promise.all([mgmt.users.get(primaryId), mgmt.users.get(secondaryId)]);
   await mgmt.users.update(
-    { id: primaryId },
+    primaryId,
     {
       user_metadata: { ...secondary.user_metadata, ...primary.user_metadata },
       app_metadata: { ...secondary.app_metadata, ...primary.app_metadata },
     },
   );
-  await mgmt.users.link({ id: primaryId }, { provider: "auth0", user_id: secondaryId.slice("auth0|".length) });
+  await mgmt.users.identities.link(primaryId, { provider: "auth0", user_id: secondaryId.slice("auth0|".length) });
 }
 
 // Keeps `conc` links in flight over pairs 0..count-1; per-link latencies in ms.
@@ -85,7 +85,7 @@ const report = { side: "node-sdk", latency_ms: latencyMs, pairs };
 if (latencyMs > 0) await control("POST", "faults", { method: "*", path: "*", action: "latency", latency_ms: latencyMs });
 
 // Warm: token fetched and a connection open.
-await mgmt.users.get({ id: "auth0|p0" });
+await mgmt.users.get("auth0|p0");
 
 if (singles > 0) {
   await control("POST", "reset");
