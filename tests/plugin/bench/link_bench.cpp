@@ -15,12 +15,14 @@
 #include <boost/json/value_to.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -126,6 +128,23 @@ bool reset_peak_rss() {
   return static_cast<bool>(f);
 }
 
+// CPU seconds (user + system) of another process, from /proc/PID/stat; -1 when unreadable.
+// Used to tell when the single-threaded emulator, not the client, is the limit.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may contain spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::int64_t counter(const json::object& c, const char* key) {
   const auto* v = c.if_contains(key);
   return v ? json::value_to<std::int64_t>(*v) : 0;
@@ -224,9 +243,9 @@ int main(int argc, char** argv) try {
     const std::size_t count = c == 1 ? std::min(p.pairs_c1, p.pairs) : p.pairs;
     emu.reset();
     emu.reset_counters();
-    const double cpu0 = cpu_seconds();
+    const double cpu0 = cpu_seconds(), emu_cpu0 = process_cpu_seconds(emu.pid());
     auto r = links(merge_on, count, c);
-    const double cpu = cpu_seconds() - cpu0;
+    const double cpu = cpu_seconds() - cpu0, emu_cpu = process_cpu_seconds(emu.pid()) - emu_cpu0;
     require_ok(r, "links at concurrency " + std::to_string(c));
     const auto counters = emu.counters();
     const double lps = static_cast<double>(r.ok) / r.seconds;
@@ -238,7 +257,8 @@ int main(int argc, char** argv) try {
                        {"cpu_ms_per_link", 1000.0 * cpu / static_cast<double>(r.ok)},
                        {"median_ms", median(r.latency_ms)},
                        {"tls_handshakes_per_1000", hs},
-                       {"requests", counter(counters, "requests")}});
+                       {"requests", counter(counters, "requests")},
+                       {"emulator_cpu_share", emu_cpu / r.seconds}});
     char label[64];
     std::snprintf(label, sizeof label, "links/s, c=%zu (%zu links)", c, r.ok);
     std::printf("%-34s %12.1f\n", label, lps);
@@ -246,6 +266,8 @@ int main(int argc, char** argv) try {
     std::printf("%-34s %9.3f ms\n", label, 1000.0 * cpu / static_cast<double>(r.ok));
     std::snprintf(label, sizeof label, "TLS handshakes/1000 links, c=%zu", c);
     std::printf("%-34s %12.1f\n", label, hs);
+    std::snprintf(label, sizeof label, "emulator CPU (cores busy), c=%zu", c);
+    std::printf("%-34s %12.2f\n", label, emu_cpu / r.seconds);
   }
   report["throughput"] = std::move(through);
 

@@ -5,9 +5,9 @@
 // emulator and passes its base URL; the CA comes through NODE_EXTRA_CA_CERTS):
 //   NODE_EXTRA_CA_CERTS=ca.pem node node_sdk_link.mjs --base-url https://127.0.0.1:PORT
 //       [--pairs 1000] [--pairs-c1 200] [--concurrency 1,8,64] [--latency-ms 20] [--single 20]
-//       [--json FILE]
+//       [--emulator-pid PID] [--json FILE]
 // Prints a table and one JSON object (last line, and to --json FILE).
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 // The SDK is installed in tests/node (scripts/bootstrap), not next to this file.
@@ -26,6 +26,16 @@ const pairsC1 = Math.min(pairs, Number(args["pairs-c1"] ?? 200));
 const concurrency = (args.concurrency ?? "1,8,64").split(",").map(Number);
 const latencyMs = Number(args["latency-ms"] ?? 20);
 const singles = Number(args.single ?? 20);
+const emulatorPid = args["emulator-pid"];
+
+// CPU seconds of the emulator (/proc/PID/stat utime+stime, 100 ticks/s on Linux), to tell
+// when it, not the client, is the limit; null without --emulator-pid.
+const emulatorCpu = () => {
+  if (!emulatorPid) return null;
+  const stat = readFileSync(`/proc/${emulatorPid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 
 // Control API of the emulator (tests/emulator/README.md); fetch trusts NODE_EXTRA_CA_CERTS.
 const control = async (method, path, body) => {
@@ -99,10 +109,12 @@ for (const c of concurrency) {
   await control("POST", "reset");
   await control("DELETE", "counters");
   const cpu0 = process.cpuUsage();
+  const emu0 = emulatorCpu();
   const t0 = performance.now();
   const lat = await run(count, c);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const emuCpu = emu0 === null ? null : emulatorCpu() - emu0;
   const counters = await control("GET", "counters");
   report.throughput.push({
     concurrency: c,
@@ -113,6 +125,7 @@ for (const c of concurrency) {
     median_ms: median(lat),
     tls_handshakes_per_1000: (1000 * counters.tls_handshakes) / count,
     requests: counters.requests,
+    emulator_cpu_share: emuCpu === null ? null : emuCpu / seconds,
   });
 }
 report.peak_rss_kb = Math.round(process.resourceUsage().maxRSS);

@@ -23,6 +23,8 @@ for (const p of plugin.throughput) {
   const cpu = n.cpu_ms_per_link ? `plugin ${f(p.cpu_ms_per_link / n.cpu_ms_per_link, 2)}× of Node` : "";
   row(`CPU ms per link, c=${p.concurrency}`, f(p.cpu_ms_per_link, 3), f(n.cpu_ms_per_link, 3), cpu);
   row(`TLS handshakes / 1000 links, c=${p.concurrency}`, f(p.tls_handshakes_per_1000), f(n.tls_handshakes_per_1000), "");
+  row(`emulator CPU (cores busy), c=${p.concurrency}`, f(p.emulator_cpu_share, 2), f(n.emulator_cpu_share, 2),
+      "1.00 = the single-threaded emulator is the limit");
 }
 if (plugin.memory) {
   const m = plugin.memory;

@@ -59,7 +59,7 @@ base_url=$(node -e 'console.log(JSON.parse(process.argv[1]).base_url)' "$ready")
 ca_file=$(node -e 'console.log(JSON.parse(process.argv[1]).ca_file)' "$ready")
 (cd "$root/tests/node" && NODE_EXTRA_CA_CERTS=$ca_file node "$here/node_sdk_link.mjs" --base-url "$base_url" \
   --pairs "$pairs" --pairs-c1 "$pairs_c1" --concurrency "$conc" --latency-ms "$latency" --single "$single" \
-  --json "$out/node.json") >&2
+  --emulator-pid "$emu_pid" --json "$out/node.json") >&2
 kill "$emu_pid" 2>/dev/null || true
 wait "$emu_pid" 2>/dev/null || true
 emu_pid=
