@@ -42,13 +42,14 @@ struct params {
   long latency_ms = 20;
   double rate_seconds = 20, rate_burst = 50, rate_per_second = 16;
   std::size_t rate_concurrency = 8;
+  std::size_t max_connections = 0;  ///< 0 = twice the highest concurrency (a merge link GETs twice at once)
 };
 
 const char* k_usage =
     "plugin_link_bench [--plugin SO] [--emulator EXE] [--pairs N] [--pairs-c1 N]\n"
     "                  [--concurrency 1,8,64] [--latency-ms MS] [--single N] [--mem-links N]\n"
     "                  [--rate-seconds S (0 = skip)] [--rate-burst B] [--rate-per-second R]\n"
-    "                  [--rate-concurrency N] [--json FILE]\n";
+    "                  [--rate-concurrency N] [--max-connections N] [--json FILE]\n";
 
 params parse_args(int argc, char** argv) {
   params p;
@@ -78,6 +79,7 @@ params parse_args(int argc, char** argv) {
     else if (a == "--rate-burst") p.rate_burst = num();
     else if (a == "--rate-per-second") p.rate_per_second = num();
     else if (a == "--rate-concurrency") p.rate_concurrency = count();
+    else if (a == "--max-connections") p.max_connections = count();
     else if (a == "--concurrency") {
       p.concurrency.clear();
       std::stringstream ss(v);
@@ -195,12 +197,15 @@ int main(int argc, char** argv) try {
   const double rtt = report["rtt_ms"].as_double();
 
   a0::bench::loaded_plugin plugin(p.plugin);
-  // Pool as large as the highest concurrency: the SDK's fetch opens as many sockets as it needs.
+  // The SDK's fetch opens as many sockets as it needs; the plugin's pool is a config knob
+  // (1..256): by default room for both concurrent GETs of every link in flight.
+  const std::size_t pool = p.max_connections ? p.max_connections : std::min<std::size_t>(256, 2 * c_max);
   const std::string config = R"({"domain":")" + emu.domain() + R"(","client_id":")" + emulator::demo_client_id +
                              R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" +
-                             emu.ca_file() + R"(","max_connections":)" + std::to_string(std::max<std::size_t>(c_max, 1)) +
+                             emu.ca_file() + R"(","max_connections":)" + std::to_string(pool) +
                              "}";
   a0::bench::plugin_instance inst(plugin, config);
+  report["max_connections"] = pool;
   const std::string merge_on = R"({"merge_metadata":true})", merge_off = R"({"merge_metadata":false})";
   auto links = [&](const std::string& options, std::size_t count, std::size_t conc) {
     return a0::bench::run_closed_loop(plugin, inst.get(),
