@@ -18,7 +18,9 @@ if (plugin.single) {
 }
 for (const p of plugin.throughput) {
   const n = node.throughput.find((t) => t.concurrency === p.concurrency) ?? {};
-  const ratio = n.links_per_s ? `plugin ${f(p.links_per_s / n.links_per_s, 2)}×` : "";
+  // A closed loop of c links, each 3 round trips, cannot beat c / (3 RTT).
+  const floor = p.concurrency / ((3 * rtt) / 1000);
+  const ratio = (n.links_per_s ? `plugin ${f(p.links_per_s / n.links_per_s, 2)}×; ` : "") + `round-trip bound ${f(floor)}`;
   row(`links/s, c=${p.concurrency} (${p.links} links)`, f(p.links_per_s), f(n.links_per_s), ratio);
   const cpu = n.cpu_ms_per_link ? `plugin ${f(p.cpu_ms_per_link / n.cpu_ms_per_link, 2)}× of Node` : "";
   row(`CPU ms per link, c=${p.concurrency}`, f(p.cpu_ms_per_link, 3), f(n.cpu_ms_per_link, 3), cpu);
@@ -30,7 +32,7 @@ if (plugin.memory) {
   const m = plugin.memory;
   row(`peak RSS growth over ${m.links} links (c=${m.concurrency})`, `${f(m.peak_growth_kb / 1024)} MiB`,
       node.peak_rss_kb ? `peak RSS ${f(node.peak_rss_kb / 1024)} MiB (whole run)` : "–",
-      `plugin peak RSS ${f(m.peak_rss_kb / 1024)} MiB`);
+      `plugin peak RSS ${f(m.peak_rss_kb / 1024)} MiB; ${f(m.links_per_s)} links/s over that run`);
 }
 if (plugin.rate_limit) {
   const r = plugin.rate_limit;

@@ -6,13 +6,14 @@
 #   tests/plugin/bench/run.sh [--build DIR] [--bench EXE] [--emulator EXE] [--plugin SO]
 #                             [--pairs N] [--pairs-c1 N] [--concurrency 1,8,64]
 #                             [--latency-ms MS] [--single N] [--mem-links N] [--rate-seconds S]
+#                             [--out DIR (keeps plugin.json / node.json there)]
 # Defaults: binaries from build/release, 1000 pairs (200 at concurrency 1), 20 ms,
 # 20 single links, 10000 links for memory, 20 s rate-limit window.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 build=$root/build/release
-bench= emulator= plugin=
+bench= emulator= plugin= keep=
 pairs=1000 pairs_c1=200 conc=1,8,64 latency=20 single=20 mem=10000 rate=20
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -27,7 +28,8 @@ while [[ $# -gt 0 ]]; do
     --single) single=$2 ;;
     --mem-links) mem=$2 ;;
     --rate-seconds) rate=$2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --out) keep=$2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -65,3 +67,4 @@ wait "$emu_pid" 2>/dev/null || true
 emu_pid=
 
 node "$here/report.mjs" "$out/plugin.json" "$out/node.json"
+if [[ -n $keep ]]; then mkdir -p "$keep" && cp "$out/plugin.json" "$out/node.json" "$keep/"; fi
