@@ -279,6 +279,7 @@ int main(int argc, char** argv) try {
   // --- peak memory over many links at the highest concurrency
   if (p.mem_links > 0) {
     emu.reset();
+    emu.reset_counters();
     const long rss0 = status_kb("VmRSS"), hwm_before = status_kb("VmHWM");
     const bool reset_ok = reset_peak_rss();
     rusage ru0{};
@@ -298,7 +299,9 @@ int main(int argc, char** argv) try {
                         {"rss_after_kb", rss1},
                         {"hwm_reset", reset_ok},
                         {"ru_maxrss_delta_kb", ru1.ru_maxrss - ru0.ru_maxrss},
-                        {"links_per_s", static_cast<double>(r.ok) / r.seconds}};
+                        {"links_per_s", static_cast<double>(r.ok) / r.seconds},
+                        {"tls_handshakes_per_1000", 1000.0 * static_cast<double>(counter(emu.counters(), "tls_handshakes")) /
+                                                        static_cast<double>(r.ok)}};
     char label[64];
     std::snprintf(label, sizeof label, "peak RSS growth, %zu links", r.ok);
     std::printf("%-34s %9ld kB (peak %ld kB)\n", label, peak_delta, hwm);

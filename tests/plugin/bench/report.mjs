@@ -32,7 +32,7 @@ if (plugin.memory) {
   const m = plugin.memory;
   row(`peak RSS growth over ${m.links} links (c=${m.concurrency})`, `${f(m.peak_growth_kb / 1024)} MiB`,
       node.peak_rss_kb ? `peak RSS ${f(node.peak_rss_kb / 1024)} MiB (whole run)` : "–",
-      `plugin peak RSS ${f(m.peak_rss_kb / 1024)} MiB; ${f(m.links_per_s)} links/s over that run`);
+      `plugin peak RSS ${f(m.peak_rss_kb / 1024)} MiB; ${f(m.links_per_s)} links/s and ${f(m.tls_handshakes_per_1000)} TLS handshakes / 1000 links over that run`);
 }
 if (plugin.rate_limit) {
   const r = plugin.rate_limit;
