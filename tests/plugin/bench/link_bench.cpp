@@ -24,7 +24,6 @@
 #include <fstream>
 #include <iterator>
 #include <iostream>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
