@@ -332,6 +332,25 @@ TEST_CASE("logging: through the host callback, honouring log_enabled") {
   CHECK(saw_debug);
 }
 
+TEST_CASE("logging: every line comes from a plugin thread, also those of create and destroy (WFA-4)") {
+  log_sink logs;
+  wfa_instance* inst = create(R"({"prefix":"q"})", logs.host());
+  collector c;
+  execute(inst, "test.echo", "{}", R"({"value":1})", c, 0);
+  execute(inst, "test.fail", "{}", R"({"code":"internal","message":"m"})", c, 1);
+  REQUIRE(c.wait(2));
+  plugin().destroy(inst);
+  bool created = false, destroyed = false;
+  for (const auto& [level, line] : logs.lines()) {
+    created = created || (level == WFA_LOG_INFO && line == "wfa-test: instance created (prefix 'q', no token)");
+    destroyed = destroyed || (level == WFA_LOG_INFO && line == "wfa-test: instance destroyed (0 operations cancelled)");
+  }
+  CHECK(created);
+  CHECK(destroyed);
+  CHECK(logs.lines().size() >= 8);
+  CHECK(logs.lines_from(std::this_thread::get_id()) == 0);
+}
+
 namespace {
 std::atomic<int> poisoned_enabled_calls{0};
 uint32_t poisoned_enabled(void*, int32_t) {

@@ -97,6 +97,14 @@ void log_sink::log(void* ctx, int32_t level, wfa_str message) {
   auto* self = static_cast<log_sink*>(ctx);
   std::lock_guard lock(self->mu_);
   self->lines_.emplace_back(level, text(message));
+  self->threads_.push_back(std::this_thread::get_id());
+}
+
+std::size_t log_sink::lines_from(std::thread::id t) const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& id : threads_) n += id == t ? 1 : 0;
+  return n;
 }
 
 uint32_t log_sink::enabled(void* ctx, int32_t level) {

@@ -80,6 +80,8 @@ class log_sink {
   const wfa_host* host() const { return &host_; }
   std::vector<std::pair<int32_t, std::string>> lines() const;
   int enabled_calls() const { return enabled_calls_.load(); }
+  // How many lines came from thread t.
+  std::size_t lines_from(std::thread::id t) const;
 
  private:
   static void log(void* ctx, int32_t level, wfa_str message);
@@ -89,6 +91,7 @@ class log_sink {
   std::atomic<int> enabled_calls_{0};
   mutable std::mutex mu_;
   std::vector<std::pair<int32_t, std::string>> lines_;
+  std::vector<std::thread::id> threads_;  // of each line
   wfa_host host_{sizeof(wfa_host), this, &log_sink::log, &log_sink::enabled};
 };
 

@@ -66,14 +66,18 @@ wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config con
           }
         }
       });
+    // Log lines, like done callbacks, come from a worker, never from inside the host's call (WFA-4).
+    asio::post(io_, [this] {
+      log_(WFA_LOG_INFO, [&] {
+        return "instance created (prefix '" + config_.prefix + "', " +
+               (config_.token.empty() ? "no token" : "token set") + ")";
+      });
+    });
   } catch (...) {
     work_.reset();
     for (auto& t : workers_) t.join();
     throw;
   }
-  log_(WFA_LOG_INFO, [&] {
-    return "instance created (prefix '" + config_.prefix + "', " + (config_.token.empty() ? "no token" : "token set") + ")";
-  });
 }
 
 wfa_instance::~wfa_instance() {
@@ -89,13 +93,17 @@ wfa_instance::~wfa_instance() {
     std::unique_lock lock(mu_);
     idle_.wait(lock, [&] { return ops_.empty(); });
   }
-  // Every done callback has returned; let run() drain the aborted timer waits and end.
+  // Every done callback has returned. The last log line goes out on a worker (WFA-4); then
+  // run() drains it and the aborted timer waits, and ends.
+  try {
+    asio::post(io_, [this, n = live.size()] {
+      log_(WFA_LOG_INFO, [&] { return "instance destroyed (" + std::to_string(n) + " operations cancelled)"; });
+    });
+  } catch (...) {
+    // Out of memory: no last log line.
+  }
   work_.reset();
   for (auto& t : workers_) t.join();
-  try {
-    log_(WFA_LOG_INFO, [&] { return "instance destroyed (" + std::to_string(live.size()) + " operations cancelled)"; });
-  } catch (...) {
-  }
 }
 
 std::shared_ptr<wfa_instance::op> wfa_instance::start_op(wfa_done_fn done, void* user, std::string label) {
