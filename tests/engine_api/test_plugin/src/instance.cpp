@@ -96,9 +96,7 @@ wfa_instance::~wfa_instance() {
   // Every done callback has returned. The last log line goes out on a worker (WFA-4); then
   // run() drains it and the aborted timer waits, and ends.
   try {
-    asio::post(io_, [this, n = live.size()] {
-      log_(WFA_LOG_INFO, [&] { return "instance destroyed (" + std::to_string(n) + " operations cancelled)"; });
-    });
+    asio::post(io_, [this] { log_(WFA_LOG_INFO, [] { return std::string("instance destroyed"); }); });
   } catch (...) {
     // Out of memory: no last log line.
   }
