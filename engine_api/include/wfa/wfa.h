@@ -138,7 +138,8 @@ typedef void (*wfa_done_fn)(void* user, const wfa_result* result);
 typedef struct wfa_host {
   uint32_t struct_size;
   void* ctx; /* passed back to every function below */
-  /* May be NULL. Any thread; must not block. message is borrowed for the call. */
+  /* May be NULL. Called on plugin-owned threads (WFA-4), possibly several at once: it must
+     be thread-safe and must not block. message is borrowed for the call. */
   void (*log)(void* ctx, int32_t level, wfa_str message);
   /* May be NULL (then every level is enabled). Lets the plugin skip formatting. */
   uint32_t (*log_enabled)(void* ctx, int32_t level);
