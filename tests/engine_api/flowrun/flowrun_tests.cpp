@@ -380,3 +380,30 @@ TEST_CASE("options: the choices of a dynamic field, every page, with the step's 
     {"value":{"options":{"mode":"m1"},"inputs":{"other":"lit"}},"label":"context"}])"));
 }
 #endif
+
+#ifdef WFA_FIXTURE_RETURNS_ZERO
+TEST_CASE("a plugin whose execute and list_options return 0: run finishes (row failed, exit 1), options too") {
+  scratch s;
+  json::object f = json::parse(R"({
+    "connections": {"c": {"plugin": "fx"}},
+    "steps": [{"id": "z", "action": "fx.zero", "connection": "c", "inputs": {"choice": "x"}}]})").as_object();
+  f["plugins"] = json::array{json::object{{"id", "fx"}, {"path", WFA_FIXTURE_RETURNS_ZERO}}};
+  auto flow = s.write("z.flow.json", json::serialize(f));
+  auto rows_file = s.write("rows.jsonl", "{}\n{}\n{}\n");
+  // A hang is the bug: give up (and fail) after a minute instead of waiting forever.
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", rows_file, "--concurrency", "2"},
+                                 std::chrono::seconds(60));
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  auto rows = lines(r.out);
+  CHECK(rows.size() == 3);
+  for (const auto& row : rows) {
+    CHECK(row.at("status") == "failed");
+    CHECK(row.at("steps").at("z").at("error").at("code") == "internal");
+  }
+  auto o = wfa::test::run_within({flowrun, "options", flow, "z", "/inputs/choice"}, std::chrono::seconds(60));
+  INFO(dump(o));
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("options: internal: the plugin could not start the operation") != std::string::npos);
+}
+#endif
