@@ -325,8 +325,8 @@ class validator {
         continue;
       }
       if (!refs_ok) continue;
-      for (auto& e : cs.options->check(s.options, "options", oracle)) errors_.push_back(where + ": " + e);
-      for (auto& e : cs.inputs->check(s.inputs, "inputs", oracle)) errors_.push_back(where + ": " + e);
+      for (auto& e : cs.options->check_unevaluated(s.options, "options", oracle)) errors_.push_back(where + ": " + e);
+      for (auto& e : cs.inputs->check_unevaluated(s.inputs, "inputs", oracle)) errors_.push_back(where + ": " + e);
     }
   }
 

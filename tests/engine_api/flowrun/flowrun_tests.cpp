@@ -191,6 +191,25 @@ TEST_CASE("one bad row among good ones: exit 1, only that row failed, nothing se
   }
 }
 
+TEST_CASE("a row value holding \"${{\" is data: the host refuses it against the schema, nothing sent") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
+  auto rows_file = s.write("rows.jsonl", R"({"ms":"${{ soon"})" "\n");
+  auto r = flowrun_run({"run", flow, "--inputs-file", rows_file, "--log-level", "debug"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 1);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 1);
+  const auto& err = rows[0].at("steps").at("d").at("error");
+  CHECK(err.at("code") == "invalid_input");
+  // The host's schema message, not the plugin's ("expected an integer from 0 to 600000").
+  CHECK(err.at("message") == "inputs.ms: Value type not permitted by 'type' constraint.");
+  CHECK(r.err.find("instance created") != std::string::npos);  // debug lines do arrive...
+  CHECK(r.err.find("started") == std::string::npos);           // ...but no op ever started
+}
+
 TEST_CASE("validation errors: exit 2, each names step and field, nothing runs") {
   scratch s;
   auto flow = s.flow(R"({

@@ -244,6 +244,23 @@ TEST_CASE("check_step: run-time values against the full schema (WFA-10)") {
   CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
 }
 
+TEST_CASE("check_step: after evaluation \"${{\" is data, checked like any string") {
+  // A row value that looks like an expression (it came from a row, so it is not one).
+  auto r = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(r.checked);
+  auto e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                                 json::parse(R"({"text":"x","count":"${{ soon"})").as_object());
+  CHECK(has(e, "inputs.count: Value type not permitted by 'type' constraint."));
+  e = r.checked->check_step(0, json::parse(R"({"mode":"${{ inputs.name }}"})").as_object(),
+                            json::parse(R"({"text":"x"})").as_object());
+  CHECK(has(e, "options.mode: Failed to match against any enum values."));
+  // Constraints over several fields are checked too.
+  e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                            json::parse(R"({"text":"${{ x","alt":"y"})").as_object());
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
+}
+
 TEST_CASE("check_row: declared input names and types") {
   auto r = validate(make_flow(), manifests(), env_of(no_env));
   REQUIRE(r.checked);

@@ -45,6 +45,7 @@ struct checked_flow {
   /// The manifest of step i's action.
   const boost::json::object& manifest(std::size_t step) const;
   /// Run-time check of evaluated options and inputs of step i (WFA-10); empty when ok.
+  /// The values are data: a string holding "${{" gets the full schema like any other.
   std::vector<std::string> check_step(std::size_t step, const boost::json::object& options,
                                       const boost::json::object& inputs) const;
   /// A row's inputs against the flow's declared inputs (known names, declared types).
