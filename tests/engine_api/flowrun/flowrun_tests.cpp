@@ -315,22 +315,27 @@ TEST_CASE("SIGINT: in-flight rows cancelled, finished rows reported, the rest ca
 TEST_CASE("secrets from the environment never appear in flowrun's output") {
   scratch s;
   const std::string secret = "sEcReT-from-env-4711";
-  // The secret reaches the connection config through ${{ env }} (so it is a secret),
-  // and a step also echoes it: the row line must carry *** instead.
+  // The secret reaches the connection config through ${{ env }}, inside a longer value
+  // (so the value read from the environment is a secret on its own), and a step also
+  // echoes it, alone and inside text: the row line must carry *** instead.
   auto flow = s.flow(R"({
-    "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "connections": {"local": {"plugin": "t", "config": {"token": "Bearer ${{ env.WFA_TEST_SECRET }}"}}},
     "steps": [{"id": "a", "action": "test.echo", "connection": "local",
                "inputs": {"value": "token=${{ env.WFA_TEST_SECRET }}"}},
+              {"id": "alone", "action": "test.echo", "connection": "local",
+               "inputs": {"value": "${{ env.WFA_TEST_SECRET }}"}},
               {"id": "b", "action": "test.fail", "connection": "local",
                "inputs": {"code": "unauthorized", "message": "refused ${{ env.WFA_TEST_SECRET }}"}}],
     "outputs": {"echo": "${{ steps.a.outputs.value }}"}})");
-  auto r = flowrun_run({"run", flow, "--step-outputs", "--log-level", "trace"}, {{"WFA_TEST_SECRET", secret}});
+  auto r = flowrun_run({"run", flow, "--log-level", "trace"}, {{"WFA_TEST_SECRET", secret}});
   INFO(dump(r));
   CHECK(r.exit_code == 1);
   CHECK(r.out.find(secret) == std::string::npos);
   CHECK(r.err.find(secret) == std::string::npos);
   CHECK(r.out.find("token=***") != std::string::npos);
   CHECK(r.out.find("refused ***") != std::string::npos);
+  REQUIRE_FALSE(lines(r.out).empty());
+  CHECK(lines(r.out)[0].at("steps").at("alone").at("outputs").at("value") == "***");
   // Validation errors too.
   auto bad = s.flow(R"({
     "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},

@@ -38,8 +38,9 @@ struct checked_flow {
   std::map<std::string, library, std::less<>> libraries;
   /// Connection name -> config after ${{ env }} and x-env filling. Holds secrets.
   std::map<std::string, boost::json::object, std::less<>> configs;
-  /// Secret config values (x-secret, client_secret, token) and every value taken from
-  /// the environment for a connection.
+  /// Secrets: every string read from the environment for a connection (each
+  /// ${{ env.NAME }} and x-env value on its own), every config value built from them,
+  /// and each string and number inside x-secret, client_secret and token values.
   redactor secrets;
 
   /// The manifest of step i's action.
