@@ -348,6 +348,75 @@ TEST_CASE("secrets from the environment never appear in flowrun's output") {
   CHECK(v.err.find("unknown step '***'") != std::string::npos);
 }
 
+namespace {
+
+// A flow over our plugin at `plugin_path` (as written in the flow), one echo step.
+std::string echo_flow(const std::string& plugin_path) {
+  json::object f = json::parse(R"({
+    "connections": {"local": {"plugin": "t"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "here"}}],
+    "outputs": {"v": "${{ steps.a.outputs.value }}"}})").as_object();
+  f["plugins"] = json::array{json::object{{"id", "t"}, {"path", plugin_path}}};
+  return json::serialize(f);
+}
+
+}  // namespace
+
+TEST_CASE("plugin paths: with a '/', relative to the flow's directory, whatever the working directory") {
+  scratch s;
+  fs::create_directories(s.dir / "flows" / "plugins");
+  fs::create_directories(s.dir / "elsewhere");
+  fs::copy_file(plugin, s.dir / "flows" / "libx.so");
+  fs::copy_file(plugin, s.dir / "flows" / "plugins" / "liby.so");
+  s.write("flows/dot.flow.json", echo_flow("./libx.so"));
+  s.write("flows/sub.flow.json", echo_flow("plugins/liby.so"));
+  struct case_ {
+    std::string cwd, flow;
+  };
+  // "./libx.so" from the flow's own directory with the flow named without one (it must
+  // not become the bare "libx.so" and go to the library search path), and from elsewhere.
+  for (const auto& [cwd, flow] : {case_{"flows", "dot.flow.json"}, case_{"elsewhere", "../flows/dot.flow.json"},
+                                  case_{"elsewhere", "../flows/sub.flow.json"}, case_{"flows", "./sub.flow.json"}}) {
+    CAPTURE(cwd);
+    CAPTURE(flow);
+    wfa::test::spawn_options o;
+    o.cwd = (s.dir / cwd).string();
+    o.unset = {"LD_LIBRARY_PATH"};
+    auto r = wfa::test::run({flowrun, "run", flow}, o);
+    INFO(dump(r));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(R"("outputs":{"v":"here"})") != std::string::npos);
+  }
+}
+
+TEST_CASE("plugin paths: a bare file name is looked up beside the flow, then on the loader's search path") {
+  scratch s;
+  fs::create_directories(s.dir / "flows");
+  fs::create_directories(s.dir / "lib");
+  fs::create_directories(s.dir / "elsewhere");
+  fs::copy_file(plugin, s.dir / "flows" / "libbeside.so");
+  fs::copy_file(plugin, s.dir / "lib" / "libsearched.so");
+  auto beside = s.write("flows/beside.flow.json", echo_flow("libbeside.so"));
+  auto searched = s.write("flows/searched.flow.json", echo_flow("libsearched.so"));
+  wfa::test::spawn_options o;
+  o.cwd = (s.dir / "elsewhere").string();
+  o.unset = {"LD_LIBRARY_PATH"};
+  auto r = wfa::test::run({flowrun, "run", beside}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  // Not beside the flow, and not on the search path: not found, exit 2.
+  r = wfa::test::run({flowrun, "validate", searched}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("libsearched.so") != std::string::npos);
+  // On the search path (LD_LIBRARY_PATH): found by the dynamic loader.
+  o.unset.clear();
+  o.env = {{"LD_LIBRARY_PATH", (s.dir / "lib").string()}};
+  r = wfa::test::run({flowrun, "run", searched}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("describe: name, version, ABI and the actions with their fields") {
   auto r = flowrun_run({"describe", plugin});
   INFO(dump(r));
