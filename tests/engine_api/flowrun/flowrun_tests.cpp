@@ -1,6 +1,8 @@
-// flowrun as a subprocess over libwfa_test_plugin.so (test.echo, test.delay, test.fail):
-// chaining, typed expressions, 1,000 rows at concurrency 64, failures and exit codes,
-// validation before any execute, SIGINT, secrets, describe, options.
+// flowrun as a subprocess over libwfa_test_plugin.so (test.echo, test.delay, test.fail)
+// and fixture plugins: chaining, typed expressions, the result line, 1,000 rows at
+// concurrency 64, failures and exit codes, validation before any execute, SIGINT,
+// secrets, plugin paths, the progress bar on a pty, describe, options, a plugin that
+// never starts an operation.
 #include "subprocess.hpp"
 
 #include <boost/json.hpp>
@@ -415,6 +417,31 @@ TEST_CASE("plugin paths: a bare file name is looked up beside the flow, then on 
   r = wfa::test::run({flowrun, "run", searched}, o);
   INFO(dump(r));
   CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("progress bar: on stderr when it is a terminal (done/total, rate, failures, ETA), not otherwise") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
+  auto rows_file = s.write("rows.jsonl", "{\"ms\":1}\n{\"ms\":1}\n{\"ms\":\"bad\"}\n{\"ms\":1}\n{\"ms\":1}\n");
+  wfa::test::spawn_options tty;
+  tty.stderr_tty = true;
+  auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file}, tty);
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.out).size() == 5);  // stdout stays a pipe: only the result lines
+  CHECK(r.err.find("\r\033[K[") != std::string::npos);             // drawn in place
+  CHECK(r.err.find("0/5 0%") != std::string::npos);                 // the first draw
+  CHECK(r.err.find("] 5/5 100% ") != std::string::npos);            // done/total at the end
+  CHECK(r.err.find(" rows/s 1 failed ETA 0:00") != std::string::npos);  // rate, failures, ETA
+  // The same run with stderr a pipe: no bar at all.
+  auto piped = flowrun_run({"run", flow, "--inputs-file", rows_file});
+  INFO(dump(piped));
+  CHECK(piped.exit_code == 1);
+  CHECK(piped.err.find("rows/s") == std::string::npos);
+  CHECK(piped.err.find("\033[K") == std::string::npos);
+  CHECK(piped.err.find("5/5") == std::string::npos);
 }
 
 TEST_CASE("describe: name, version, ABI and the actions with their fields") {
