@@ -154,7 +154,7 @@ TEST_CASE("test.fail: each code with its message, HTTP status, details and retry
   CHECK(r.details.empty());
 }
 
-TEST_CASE("test.delay: a timeout_ms shorter than the wait ends it with timeout; a longer one does not") {
+TEST_CASE("test.delay: a timeout_ms shorter than the wait ends it with timeout, a longer one does not") {
   completion r = run_one("test.delay", "{}", R"({"ms":600000})", "{}", 20);
   CHECK(r.code == WFA_TIMEOUT);
   CHECK(r.retryable == 1);
@@ -177,7 +177,7 @@ TEST_CASE("struct_size: a wfa_call without timeout_ms has none (missing fields a
   CHECK(c.get(0).code == WFA_OK);
 }
 
-TEST_CASE("list_options: test.echo's /inputs/tag in two pages; other fields and actions are refused") {
+TEST_CASE("list_options: test.echo's /inputs/tag in two pages, other fields and actions are refused") {
   wfa_instance* inst = create(R"({"prefix":"p-"})");
   collector c;
   auto list = [&](std::string_view action, std::string_view field, std::string_view page, int key,

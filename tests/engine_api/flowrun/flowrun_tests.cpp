@@ -464,7 +464,7 @@ TEST_CASE("describe: name, version, ABI and the actions with their fields") {
   CHECK(ids == std::set<std::string>{"test.delay", "test.echo", "test.fail"});
 }
 
-TEST_CASE("options: only fields with dynamic options; unknown steps and fields are usage errors") {
+TEST_CASE("options: only fields with dynamic options, and unknown steps and fields are usage errors") {
   scratch s;
   auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   auto r = flowrun_run({"options", flow, "a", "/inputs/value"});

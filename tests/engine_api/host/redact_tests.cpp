@@ -7,7 +7,7 @@
 namespace json = boost::json;
 using wfa::host::redactor;
 
-TEST_CASE("every occurrence is replaced; other text stays") {
+TEST_CASE("every occurrence is replaced, other text stays") {
   redactor r;
   r.add("s3cr3t");
   CHECK(r.redact("a s3cr3t b s3cr3ts3cr3t") == "a *** b ******");
