@@ -60,6 +60,33 @@ class parser {
   std::string file_;
 };
 
+// The directory relative plugin paths start from: the flow file's, made absolute so
+// that the result never depends on how the flow file was named (f.flow.json, ./f, ...).
+// Text without a file: the working directory.
+std::filesystem::path plugin_base(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::path dir = file.empty() ? std::filesystem::path(".") : file.parent_path();
+  if (dir.empty()) dir = ".";
+  std::filesystem::path abs = std::filesystem::absolute(dir, ec);
+  return (ec ? dir : abs).lexically_normal();
+}
+
+// What dlopen gets. A path with a '/' is relative to the flow file's directory (or
+// absolute), so a flow and its plugin move together; it is made absolute, so that it
+// keeps its '/' (dlopen searches the library path for a name without one). A bare
+// file name is looked for beside the flow file first, then left to the dynamic
+// loader's search (LD_LIBRARY_PATH, the cache, the default directories).
+std::string plugin_location(const std::string& path, const std::filesystem::path& base) {
+  if (path.find('/') != std::string::npos) {
+    std::filesystem::path pp(path);
+    return (pp.is_absolute() ? pp : base / pp).lexically_normal().string();
+  }
+  std::error_code ec;
+  std::filesystem::path beside = base / path;
+  if (std::filesystem::is_regular_file(beside, ec)) return beside.string();
+  return path;
+}
+
 }  // namespace
 
 const flow_plugin* flow::find_plugin(std::string_view id) const noexcept {
@@ -102,7 +129,7 @@ flow parse_flow(std::string_view text, const std::filesystem::path& file) {
   const json::value* plugins = o.if_contains("plugins");
   if (!plugins) p.fail("", "'plugins' is required");
   if (!plugins->is_array()) p.fail("plugins", "expected an array");
-  const std::filesystem::path base = file.empty() ? std::filesystem::path() : file.parent_path();
+  const std::filesystem::path base = plugin_base(file);
   for (std::size_t i = 0; i < plugins->get_array().size(); ++i) {
     std::string where = "plugins[" + std::to_string(i) + "]";
     const json::object& po = p.object(plugins->get_array()[i], where);
@@ -113,14 +140,7 @@ flow parse_flow(std::string_view text, const std::filesystem::path& file) {
     if (fp.id.empty()) p.fail(where + ".id", "must not be empty");
     if (fp.path.empty()) p.fail(where + ".path", "must not be empty");
     if (f.find_plugin(fp.id)) p.fail(where + ".id", "duplicate plugin id '" + fp.id + "'");
-    // A bare name goes to the dlopen search (LD_LIBRARY_PATH, ...); a path is relative to
-    // the flow file, so that a flow and its plugin can be moved together.
-    if (fp.path.find('/') == std::string::npos) {
-      fp.location = fp.path;
-    } else {
-      std::filesystem::path pp(fp.path);
-      fp.location = (pp.is_absolute() || base.empty() ? pp : base / pp).lexically_normal().string();
-    }
+    fp.location = plugin_location(fp.path, base);
     f.plugins.push_back(std::move(fp));
   }
 

@@ -119,6 +119,23 @@ uint32_t on_log_enabled(void* ctx, int32_t level) noexcept {
 
 wfa_str view(std::string_view s) { return wfa_str{s.data(), s.size()}; }
 
+// WFA-5: a plugin returns 0 only when it could not start the operation, and then never
+// calls back. The completion is still owed to the caller: run it here, with WFA_INTERNAL.
+// A plugin that broke the rule and called back anyway already took the entry: nothing runs.
+wfa_op started_or_failed(wfa_op op, uint64_t id, const char* what) noexcept {
+  if (op != 0) return op;
+  if (std::optional<completion> done = pending().take(id)) {
+    op_result r;
+    r.code = WFA_INTERNAL;
+    try {
+      r.message = std::string("the plugin could not start the operation (") + what + " returned 0)";
+    } catch (...) {
+    }
+    deliver(*done, std::move(r));
+  }
+  return 0;
+}
+
 }  // namespace
 
 instance::instance(const library& lib, std::string_view config_json, log_sink sink, int32_t min_level)
@@ -177,7 +194,8 @@ wfa_op instance::execute(std::string_view action_id, std::string_view options_js
   call.timeout_ms = timeout_ms;
   // Registered before the call: the callback may fire before execute() returns.
   uint64_t id = pending().add(state_.get(), std::move(done));
-  return state_->lib.plugin().execute(state_->inst, &call, &on_done, to_user(id));
+  return started_or_failed(state_->lib.plugin().execute(state_->inst, &call, &on_done, to_user(id)), id,
+                           "execute");
 }
 
 wfa_op instance::list_options(std::string_view action_id, std::string_view field,
@@ -197,7 +215,8 @@ wfa_op instance::list_options(std::string_view action_id, std::string_view field
   call.context_json = view(context_json);
   call.page_token = view(page_token);
   uint64_t id = pending().add(state_.get(), std::move(done));
-  return state_->lib.plugin().list_options(state_->inst, &call, &on_done, to_user(id));
+  return started_or_failed(state_->lib.plugin().list_options(state_->inst, &call, &on_done, to_user(id)), id,
+                           "list_options");
 }
 
 void instance::cancel(wfa_op op) noexcept { state_->lib.plugin().cancel(state_->inst, op); }

@@ -162,11 +162,22 @@ object_checker::object_checker(const json::value& schema)
   }
 }
 
-std::vector<std::string> object_checker::check(const json::object& value, const std::string& prefix,
-                                               const type_oracle& oracle) const {
+std::vector<std::string> object_checker::check(const json::object& value, const std::string& prefix) const {
+  return check_impl(value, prefix, nullptr);
+}
+
+std::vector<std::string> object_checker::check_unevaluated(const json::object& value, const std::string& prefix,
+                                                           const type_oracle& oracle) const {
+  return check_impl(value, prefix, &oracle);
+}
+
+std::vector<std::string> object_checker::check_impl(const json::object& value, const std::string& prefix,
+                                                    const type_oracle* oracle) const {
   std::vector<std::string> errors;
+  // Expressions exist only before evaluation; afterwards "${{" is data like any text.
+  auto is_expression = [&](const json::value& v) { return oracle && wfa::host::has_expression(v); };
   bool any_expression = false;
-  for (const auto& kv : value) any_expression = any_expression || wfa::host::has_expression(kv.value());
+  for (const auto& kv : value) any_expression = any_expression || is_expression(kv.value());
   // The common case at run time: one pass, nothing else to report.
   if (!any_expression && whole_->valid(json::value(value))) return errors;
 
@@ -186,9 +197,8 @@ std::vector<std::string> object_checker::check(const json::object& value, const 
       if (closed) errors.push_back(field + ": unknown field (not allowed by the schema)");
       continue;
     }
-    if (wfa::host::has_expression(kv.value())) {
-      if (!oracle) continue;
-      auto have = oracle(kv.value());
+    if (is_expression(kv.value())) {
+      auto have = *oracle ? (*oracle)(kv.value()) : std::nullopt;
       auto want = schema_types(*sub);
       if (have && !have->empty() && !want.empty() && !types_compatible(*have, want)) {
         std::string w, h;

@@ -51,21 +51,30 @@ class json_schema {
 using type_oracle = std::function<std::optional<std::vector<std::string>>(const boost::json::value&)>;
 
 /// Checks objects against an object schema, one property at a time, so that every
-/// error names its field, and so that fields whose values are expressions are checked
-/// for type only (through the oracle) while literal fields get the full schema.
+/// error names its field.
 class object_checker {
  public:
   explicit object_checker(const boost::json::value& schema);
 
-  /// "PREFIX.field: message" lines; empty when the value is acceptable. Constraints
-  /// spanning several fields (oneOf, anyOf, if/then) are checked only when no value
-  /// holds an expression.
-  std::vector<std::string> check(const boost::json::object& value, const std::string& prefix,
-                                 const type_oracle& oracle = {}) const;
+  /// Values that are data (evaluated step values, a filled connection config): every
+  /// field against the full schema, and the constraints spanning several fields
+  /// (oneOf, anyOf, if/then). A string holding "${{" is just a string here.
+  /// "PREFIX.field: message" lines; empty when the value is acceptable.
+  std::vector<std::string> check(const boost::json::object& value, const std::string& prefix) const;
+
+  /// Values as written in a flow, before evaluation: fields whose values hold
+  /// expressions are checked for type only (through the oracle, when it knows the
+  /// type); literal fields get the full schema; constraints spanning several fields
+  /// are checked only when no value holds an expression.
+  std::vector<std::string> check_unevaluated(const boost::json::object& value, const std::string& prefix,
+                                             const type_oracle& oracle) const;
 
   const boost::json::value& schema() const noexcept { return schema_; }
 
  private:
+  /// `oracle` NULL: values are data.
+  std::vector<std::string> check_impl(const boost::json::object& value, const std::string& prefix,
+                                      const type_oracle* oracle) const;
   boost::json::value schema_;
   std::shared_ptr<const json_schema> whole_;
   std::map<std::string, std::shared_ptr<const json_schema>, std::less<>> fields_;

@@ -26,12 +26,15 @@ void check_descriptor(const wfa_plugin& p, const std::string& path) {
   auto bad = [&](const std::string& why) {
     throw load_error(load_error::kind::invalid, path + ": invalid plugin descriptor: " + why);
   };
-  if (!WFA_COVERS(p, wfa_plugin, cancel)) bad("struct_size too small for ABI 1.0");
+  // The version first: another major may have a smaller (or larger) descriptor, and
+  // "incompatible" is the useful answer then, not "too small".
+  if (!WFA_COVERS(p, wfa_plugin, abi_minor)) bad("struct_size too small to hold the ABI version");
   if (p.abi_major != WFA_ABI_MAJOR)
     throw load_error(load_error::kind::incompatible,
                      path + ": incompatible ABI: plugin speaks " + std::to_string(p.abi_major) +
                          "." + std::to_string(p.abi_minor) + ", host speaks " +
                          std::to_string(WFA_ABI_MAJOR) + "." + std::to_string(WFA_ABI_MINOR));
+  if (!WFA_COVERS(p, wfa_plugin, cancel)) bad("struct_size too small for ABI 1.0");
   if (!p.name || !p.version) bad("name or version is NULL");
   if (!p.create || !p.destroy || !p.execute || !p.cancel)
     bad("create, destroy, execute and cancel are required");

@@ -6,11 +6,21 @@
 
 namespace wfa::host {
 
+namespace {
+
+bool word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
 void redactor::add(std::string_view secret) {
   if (secret.empty()) return;
   auto insert = [this](std::string s) {
-    if (std::find(secrets_.begin(), secrets_.end(), s) != secrets_.end()) return;
-    secrets_.push_back(std::move(s));
+    for (const auto& have : secrets_)
+      if (have.text == s) return;
+    bool whole_word = s.size() < short_secret;
+    secrets_.push_back({std::move(s), whole_word});
   };
   insert(std::string(secret));
   // A secret inside serialised JSON appears escaped (quotes, backslashes, controls).
@@ -18,15 +28,20 @@ void redactor::add(std::string_view secret) {
   std::string escaped = quoted.substr(1, quoted.size() - 2);
   if (escaped != secret) insert(std::move(escaped));
   std::stable_sort(secrets_.begin(), secrets_.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+                   [](const entry& a, const entry& b) { return a.text.size() > b.text.size(); });
 }
 
 std::string redactor::redact(std::string_view text) const {
   std::string out(text);
   for (const auto& s : secrets_) {
     std::size_t pos = 0;
-    while ((pos = out.find(s, pos)) != std::string::npos) {
-      out.replace(pos, s.size(), "***");
+    while ((pos = out.find(s.text, pos)) != std::string::npos) {
+      const std::size_t end = pos + s.text.size();
+      if (s.whole_word && ((pos > 0 && word_char(out[pos - 1])) || (end < out.size() && word_char(out[end])))) {
+        ++pos;
+        continue;
+      }
+      out.replace(pos, s.text.size(), "***");
       pos += 3;
     }
   }

@@ -151,8 +151,9 @@ class runner {
       if (ec) return;
       if (summary_.interrupted) {
         // A second signal: the plugin did not finish cancelling; give up at once.
+        // Exit 1 like any run with rows that did not succeed (0/1/2 are the only codes).
         diag_.line("flowrun: interrupted again, exiting without waiting");
-        std::_Exit(130);
+        std::_Exit(1);
       }
       summary_.interrupted = true;
       diag_.line("flowrun: interrupted, cancelling the operations in flight");

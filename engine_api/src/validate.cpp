@@ -80,6 +80,20 @@ std::optional<std::vector<std::string>> output_type(const json::object& manifest
   return t;
 }
 
+// Registers every string and number inside a secret config value, one by one: an object
+// or array is never shown serialised the same way twice, but its strings are shown.
+void add_secret_leaves(redactor& secrets, const json::value& v) {
+  if (const auto* s = v.if_string()) {
+    secrets.add(std::string_view(*s));
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) add_secret_leaves(secrets, e);
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& kv : *o) add_secret_leaves(secrets, kv.value());
+  } else if (v.is_number()) {
+    secrets.add(json::serialize(v));
+  }
+}
+
 class validator {
  public:
   validator(const flow& f, const manifest_set& manifests, const env_lookup& env)
@@ -154,7 +168,14 @@ class validator {
           }
           if (has_expression(kv.value())) from_env.insert(std::string(kv.key()));
           eval_context ctx;
-          ctx.env = [this](const std::string& n) { return lookup(env_, n); };
+          // Every string read from the environment is a secret on its own: a value
+          // interpolated into a longer one ("${{ env.SUB }}.x.com") must not leak
+          // where it appears alone.
+          ctx.env = [this, &out](const std::string& n) {
+            auto v = lookup(env_, n);
+            if (v) out.secrets.add(*v);
+            return v;
+          };
           if (auto v = evaluate(kv.value(), ctx)) config[kv.key()] = std::move(*v);
         } catch (const expression_error& e) {
           errors_.push_back(field + ": " + e.what());
@@ -169,6 +190,7 @@ class validator {
           if (var.empty()) continue;
           auto v = lookup(env_, var);
           if (!v || v->empty()) continue;
+          out.secrets.add(*v);  // as read, also when it is parsed into a number below
           auto types = detail::schema_types(p.value());
           json::value parsed;
           bool typed = false;
@@ -189,11 +211,7 @@ class validator {
           const json::value* xs = prop && prop->is_object() ? prop->get_object().if_contains("x-secret") : nullptr;
           secret = secret || (xs && xs->is_bool() && xs->get_bool());
         }
-        if (!secret) continue;
-        if (kv.value().is_string())
-          out.secrets.add(std::string_view(kv.value().get_string()));
-        else
-          out.secrets.add(json::serialize(kv.value()));
+        if (secret) add_secret_leaves(out.secrets, kv.value());
       }
       if (ok) {
         for (const auto* s : schemas) {
@@ -325,8 +343,8 @@ class validator {
         continue;
       }
       if (!refs_ok) continue;
-      for (auto& e : cs.options->check(s.options, "options", oracle)) errors_.push_back(where + ": " + e);
-      for (auto& e : cs.inputs->check(s.inputs, "inputs", oracle)) errors_.push_back(where + ": " + e);
+      for (auto& e : cs.options->check_unevaluated(s.options, "options", oracle)) errors_.push_back(where + ": " + e);
+      for (auto& e : cs.inputs->check_unevaluated(s.inputs, "inputs", oracle)) errors_.push_back(where + ": " + e);
     }
   }
 

@@ -1,13 +1,13 @@
 // flowrun: the reference runner for wfa plugins.
 //
 //   flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]
-//               [--step-outputs] [--log-level trace|debug|info|warn|error]
+//               [--no-step-outputs] [--log-level trace|debug|info|warn|error]
 //   flowrun validate FLOW.json
 //   flowrun describe PLUGIN.so [--json]
 //   flowrun options FLOW.json STEP_ID FIELD
 //
-// Exit codes: 0 ok; 1 some rows failed or were cancelled (options: the plugin failed);
-// 2 usage, flow, plugin or validation errors (nothing was executed); 130 interrupted.
+// Exit codes: 0 ok; 1 some rows failed or were cancelled, also by Ctrl-C (options: the
+// plugin failed); 2 usage, flow, plugin or validation errors (nothing was executed).
 #include "commands.hpp"
 
 #include <wfa/host.hpp>
@@ -35,11 +35,11 @@ constexpr int exit_usage = 2;
 const char* usage_text =
     "usage:\n"
     "  flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]\n"
-    "              [--step-outputs] [--log-level trace|debug|info|warn|error]\n"
+    "              [--no-step-outputs] [--log-level trace|debug|info|warn|error]\n"
     "  flowrun validate FLOW.json\n"
     "  flowrun describe PLUGIN.so [--json]\n"
     "  flowrun options FLOW.json STEP_ID FIELD     (FIELD e.g. /inputs/secondary_connection_id)\n"
-    "exit: 0 ok, 1 rows failed, 2 usage or validation errors, 130 interrupted\n";
+    "exit: 0 ok, 1 rows failed or were cancelled (also by Ctrl-C), 2 usage or validation errors\n";
 
 int usage(const std::string& why) {
   std::cerr << "flowrun: " << why << "\n" << usage_text;
@@ -103,8 +103,8 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc() || n < 1 || n > 100000)
         return usage("--concurrency needs an integer from 1 to 100000");
       opts.concurrency = n;
-    } else if (a == "--step-outputs") {
-      opts.step_outputs = true;
+    } else if (a == "--no-step-outputs") {
+      opts.step_outputs = false;
     } else if (a == "--log-level") {
       auto v = value();
       auto lvl = v ? parse_level(*v) : std::nullopt;

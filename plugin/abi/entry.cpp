@@ -66,13 +66,14 @@ void destroy(wfa_instance* instance) noexcept {
   }
 }
 
-// Without an instance there is no plugin thread to deliver a callback on, and a detached
-// thread could outlive the library (abi-anchors.md §6): a null instance or call is a host
-// bug, answered with op 0 and no callback. Registration fails only on bad_alloc.
+// WFA-5: 0 means "not started": no callback, nothing kept. That is the answer to a NULL
+// instance (no plugin thread to call back on, and a detached thread could outlive the
+// library, abi-anchors.md §6), a NULL call, a NULL done (nobody to tell), and bad_alloc
+// before the op was registered.
 wfa_op refuse_call() noexcept { return 0; }
 
 wfa_op execute(wfa_instance* instance, const wfa_call* call, wfa_done_fn done, void* user) noexcept {
-  if (!instance || !call) return refuse_call();
+  if (!instance || !call || !done) return refuse_call();
   try {
     return instance->impl.execute(*call, done, user);
   } catch (...) {
@@ -82,7 +83,7 @@ wfa_op execute(wfa_instance* instance, const wfa_call* call, wfa_done_fn done, v
 
 wfa_op list_options(wfa_instance* instance, const wfa_options_call* call, wfa_done_fn done,
                     void* user) noexcept {
-  if (!instance || !call) return refuse_call();
+  if (!instance || !call || !done) return refuse_call();
   try {
     return instance->impl.list_options(*call, done, user);
   } catch (...) {

@@ -105,14 +105,17 @@ class instance {
   instance(instance&&) noexcept;
   instance& operator=(instance&&) noexcept;
 
-  /// Starts an action; returns the plugin's handle at once.
+  /// Starts an action; returns the plugin's handle at once. `done` may run on a plugin
+  /// thread before this returns (WFA-4). When the plugin could not start the operation
+  /// (it returned 0, WFA-5), `done` runs here, on the calling thread, with WFA_INTERNAL,
+  /// and 0 is returned: either way `done` runs exactly once.
   wfa_op execute(std::string_view action_id, std::string_view options_json,
                  std::string_view inputs_json, completion done, std::string_view run_id = {},
                  std::string_view step_id = {}, uint32_t timeout_ms = 0);
 
-  /// Starts listing the choices of a dynamic field. When the plugin has no
-  /// list_options, `done` receives WFA_INVALID_INPUT (still asynchronously-safe: it is
-  /// called before this returns, from the calling thread) and 0 is returned.
+  /// Starts listing the choices of a dynamic field; the same contract as execute().
+  /// When the plugin has no list_options, `done` receives WFA_INVALID_INPUT on the
+  /// calling thread before this returns, and 0 is returned.
   wfa_op list_options(std::string_view action_id, std::string_view field,
                       std::string_view context_json, std::string_view page_token,
                       completion done);

@@ -21,17 +21,33 @@
  *         struct_size >= offsetof(field) + sizeof(field) before reading a field that was
  *         appended after 1.0, and treats a missing field as zero / NULL. Fields are never
  *         reordered, retyped or removed within one major version.
+ *         The one exception is wfa_str, a by-value view: it is embedded in other structs
+ *         and passed by value, so its size is part of every layout that holds it and it
+ *         can never grow. It is frozen as {data, size} for the whole major version; a
+ *         view that needs more would be a new type. The layout of every struct is
+ *         pinned by compile-time asserts (tests/engine_api/c99/layout.c).
  *  WFA-3  No C++ type and no exception crosses the boundary. Every function either side
  *         hands to the other is noexcept in effect: it returns or calls back with an error.
  *         Enumerations travel as int32_t, never as a C enum type.
  *  WFA-4  Threads. Every plugin function may be called from any thread, concurrently,
  *         except destroy() (see below). Callbacks (done, log) run on plugin-owned threads,
  *         never inside the call that started the operation, and must not block for long,
- *         throw, or call destroy() on the instance that called them.
- *  WFA-5  Exactly once. For each execute() / list_options() call the done callback fires
- *         exactly once: with WFA_OK and outputs, or with an error (WFA_CANCELLED after
- *         cancel() or destroy()). It fires even when the call fails at once (for example
- *         on an unknown action id), asynchronously.
+ *         throw, or call destroy() on the instance that called them. "Never inside the
+ *         call" does not mean "after it returned": done may run on a plugin thread while
+ *         execute() / list_options() is still returning to its caller. A host that
+ *         records the handle after the call must expect the operation to have finished
+ *         already: set up whatever done needs *before* the call, and guard the handle
+ *         with a lock that done takes too (or never rely on it inside done).
+ *  WFA-5  Exactly once. For each execute() / list_options() call that returns a non-zero
+ *         handle, done fires exactly once: with WFA_OK and outputs, or with an error
+ *         (WFA_CANCELLED after cancel() or destroy()). It fires even when the operation
+ *         fails at once (an unknown action id, JSON that does not parse, a call struct
+ *         too short to hold action_id), asynchronously.
+ *         A call returns 0 only when it could not be started at all: instance, call or
+ *         done is NULL, or the plugin ran out of memory before it took the operation in.
+ *         Then done is never called, the plugin keeps nothing (neither the call nor
+ *         `user`), and the operation is the caller's to complete (the C++ host library
+ *         completes it with WFA_INTERNAL).
  *  WFA-6  Memory. Nobody frees what the other side allocated.
  *         - Strings passed *into* the plugin (wfa_str, const char*) are borrowed for the
  *           duration of the call only; the plugin copies what it keeps.
@@ -40,6 +56,11 @@
  *         - The descriptor returned by wfa_plugin_entry() and everything it points to are
  *           static: valid until the library is unloaded.
  *         - wfa_error is host-owned storage that the plugin fills (synchronous calls only).
+ *         - `user` (execute, list_options) is opaque to the plugin and handed back
+ *           unchanged to done. The caller keeps what it points to valid until that
+ *           done has returned (when the call returned 0, WFA-5: until the call returned).
+ *         - wfa_host and its ctx stay valid until destroy() has returned for every
+ *           instance created with them.
  *  WFA-7  Text is UTF-8. wfa_str is a view {data, size}, not necessarily NUL-terminated.
  *         JSON strings passed in either direction are complete JSON documents.
  *  WFA-8  Secrets. The plugin never logs, nor puts into a result message, a secret from
@@ -78,7 +99,8 @@ extern "C" {
 
 /* ---- basic types -------------------------------------------------------------------- */
 
-/* A UTF-8 string view. data may be NULL when size is 0. */
+/* A UTF-8 string view. data may be NULL when size is 0. Passed by value and embedded in
+   other structs, so it has no struct_size and its layout is frozen (WFA-2). */
 typedef struct wfa_str {
   const char* data;
   size_t size;
@@ -130,7 +152,8 @@ typedef struct wfa_result {
                            {"metadata_patched":true,"linked":false}; size 0 when none  */
 } wfa_result;
 
-/* Completion callback. Fires exactly once per operation (WFA-5), on a plugin thread. */
+/* Completion callback. Fires exactly once per started operation (WFA-5), on a plugin
+   thread, possibly before the starting call has returned (WFA-4). */
 typedef void (*wfa_done_fn)(void* user, const wfa_result* result);
 
 /* Services the host offers the plugin.
@@ -158,7 +181,8 @@ typedef struct wfa_action {
   const char* manifest_json;
 } wfa_action;
 
-/* Handle of an operation in flight: plugin-chosen, non-zero, unique per instance. */
+/* Handle of an operation in flight: plugin-chosen and unique per instance. 0 is never a
+   handle: execute() / list_options() return 0 only when they could not start (WFA-5). */
 typedef uint64_t wfa_op;
 
 /* An execute() request. BORROWED for the duration of execute(). */
@@ -205,7 +229,9 @@ typedef struct wfa_plugin {
   /* See WFA-9. NULL is ignored. */
   void (*destroy)(wfa_instance* instance);
 
-  /* Starts an action; returns its handle at once; done fires exactly once (WFA-5). */
+  /* Starts an action; returns its handle at once; done fires exactly once (WFA-5),
+     possibly before this returns (WFA-4). Returns 0, and never calls done, only when
+     the operation could not be started (WFA-5). */
   wfa_op (*execute)(wfa_instance* instance, const wfa_call* call, wfa_done_fn done,
                     void* user);
 

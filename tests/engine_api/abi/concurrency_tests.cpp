@@ -49,7 +49,7 @@ TEST_CASE("1,000 concurrent executions: each completes exactly once, with unique
   CHECK(*ns.rbegin() <= 1000);
 }
 
-TEST_CASE("cancel: a delay completes once, as cancelled; cancel again or after completion is harmless") {
+TEST_CASE("cancel: a delay completes once, as cancelled, and cancel again or after completion is harmless") {
   wfa_instance* inst = create();
   collector c;
   wfa_op op = execute(inst, "test.delay", "{}", R"({"ms":600000})", c, 0);

@@ -154,7 +154,7 @@ TEST_CASE("test.fail: each code with its message, HTTP status, details and retry
   CHECK(r.details.empty());
 }
 
-TEST_CASE("test.delay: a timeout_ms shorter than the wait ends it with timeout; a longer one does not") {
+TEST_CASE("test.delay: a timeout_ms shorter than the wait ends it with timeout, a longer one does not") {
   completion r = run_one("test.delay", "{}", R"({"ms":600000})", "{}", 20);
   CHECK(r.code == WFA_TIMEOUT);
   CHECK(r.retryable == 1);
@@ -177,7 +177,7 @@ TEST_CASE("struct_size: a wfa_call without timeout_ms has none (missing fields a
   CHECK(c.get(0).code == WFA_OK);
 }
 
-TEST_CASE("list_options: test.echo's /inputs/tag in two pages; other fields and actions are refused") {
+TEST_CASE("list_options: test.echo's /inputs/tag in two pages, other fields and actions are refused") {
   wfa_instance* inst = create(R"({"prefix":"p-"})");
   collector c;
   auto list = [&](std::string_view action, std::string_view field, std::string_view page, int key,
@@ -280,16 +280,18 @@ TEST_CASE("WFA-4/5: every completion, also an immediate failure, fires after the
     CHECK(p.code == code);
     if (std::string(action) == "test.nope") CHECK(p.message == "unknown action 'test.nope'");
   }
-  // A NULL call and a list_options call: the same rule.
+  // A call struct too short to hold action_id, and a list_options call: the same rule.
   for (int i = 0; i < 2; ++i) {
     async_probe p;
+    wfa_call short_call{};
+    short_call.struct_size = offsetof(wfa_call, action_id);
     wfa_options_call oc{};
     oc.struct_size = sizeof oc;
     oc.action_id = str("test.echo");
     oc.field = str("/inputs/tag");
     {
       std::lock_guard g(p.gate);
-      wfa_op op = i == 0 ? plugin().execute(inst, nullptr, &async_probe::done, &p)
+      wfa_op op = i == 0 ? plugin().execute(inst, &short_call, &async_probe::done, &p)
                          : plugin().list_options(inst, &oc, &async_probe::done, &p);
       CHECK(op != 0);
       p.returned = true;
@@ -300,6 +302,30 @@ TEST_CASE("WFA-4/5: every completion, also an immediate failure, fires after the
     CHECK(p.code == (i == 0 ? WFA_INVALID_INPUT : WFA_OK));
   }
   plugin().destroy(inst);
+}
+
+TEST_CASE("WFA-5: a call that cannot be started (NULL call or done) returns 0 and never calls back") {
+  wfa_instance* inst = create();
+  collector c;
+  wfa_call call{};
+  call.struct_size = sizeof call;
+  call.action_id = str("test.echo");
+  call.inputs_json = str(R"({"value":1})");
+  wfa_options_call oc{};
+  oc.struct_size = sizeof oc;
+  oc.action_id = str("test.echo");
+  oc.field = str("/inputs/tag");
+  CHECK(plugin().execute(inst, nullptr, &collector::done, c.user(1)) == 0);
+  CHECK(plugin().execute(inst, &call, nullptr, c.user(2)) == 0);
+  CHECK(plugin().list_options(inst, nullptr, &collector::done, c.user(3)) == 0);
+  CHECK(plugin().list_options(inst, &oc, nullptr, c.user(4)) == 0);
+  CHECK(plugin().execute(nullptr, &call, &collector::done, c.user(5)) == 0);
+  // A started call after them still completes, so nothing above was queued ahead of it.
+  CHECK(plugin().execute(inst, &call, &collector::done, c.user(6)) != 0);
+  REQUIRE(c.wait(1));
+  plugin().destroy(inst);  // returns: nothing was left registered (WFA-9)
+  CHECK(c.size() == 1);
+  CHECK(c.get(6).calls == 1);
 }
 
 TEST_CASE("logging: through the host callback, honouring log_enabled") {

@@ -1,6 +1,8 @@
-// flowrun as a subprocess over libwfa_test_plugin.so (test.echo, test.delay, test.fail):
-// chaining, typed expressions, 1,000 rows at concurrency 64, failures and exit codes,
-// validation before any execute, SIGINT, secrets, describe, options.
+// flowrun as a subprocess over libwfa_test_plugin.so (test.echo, test.delay, test.fail)
+// and fixture plugins: chaining, typed expressions, the result line, 1,000 rows at
+// concurrency 64, failures and exit codes, validation before any execute, SIGINT,
+// secrets, plugin paths, the progress bar on a pty, describe, options, a plugin that
+// never starts an operation.
 #include "subprocess.hpp"
 
 #include <boost/json.hpp>
@@ -102,16 +104,25 @@ TEST_CASE("chaining: a step's outputs feed the next step, typed and interpolated
     "text": "ada/true"})"));
 }
 
-TEST_CASE("--step-outputs adds each step's outputs to the row") {
+TEST_CASE("the row line carries each step's outputs, and --no-step-outputs leaves them out") {
   scratch s;
-  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 7}}]})");
-  auto plain = flowrun_run({"run", flow});
-  REQUIRE(plain.exit_code == 0);
-  CHECK_FALSE(lines(plain.out)[0].at("steps").at("a").as_object().contains("outputs"));
-  auto full = flowrun_run({"run", flow, "--step-outputs"});
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 7}},
+                                   {"id": "b", "action": "test.echo", "connection": "local", "inputs": {"value": [1]}}],
+                         "outputs": {"v": "${{ steps.a.outputs.value }}"}})");
+  auto full = flowrun_run({"run", flow});
   INFO(dump(full));
   REQUIRE(full.exit_code == 0);
-  CHECK(lines(full.out)[0].at("steps").at("a").at("outputs").at("value") == 7);
+  auto row = lines(full.out).at(0);
+  CHECK(row.at("steps").at("a").at("status") == "ok");
+  CHECK(row.at("steps").at("a").at("outputs").at("value") == 7);
+  CHECK(row.at("steps").at("b").at("outputs").at("value") == json::array{1});
+  CHECK(row.at("outputs") == json::object{{"v", 7}});  // the flow's outputs stay
+  auto plain = flowrun_run({"run", flow, "--no-step-outputs"});
+  INFO(dump(plain));
+  REQUIRE(plain.exit_code == 0);
+  row = lines(plain.out).at(0);
+  CHECK(row.at("steps").at("a") == json::object{{"status", "ok"}});
+  CHECK(row.at("outputs") == json::object{{"v", 7}});
 }
 
 TEST_CASE("1,000 rows at concurrency 64: every row exactly once, with its own values") {
@@ -191,6 +202,25 @@ TEST_CASE("one bad row among good ones: exit 1, only that row failed, nothing se
   }
 }
 
+TEST_CASE("a row value holding \"${{\" is data: the host refuses it against the schema, nothing sent") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
+  auto rows_file = s.write("rows.jsonl", R"({"ms":"${{ soon"})" "\n");
+  auto r = flowrun_run({"run", flow, "--inputs-file", rows_file, "--log-level", "debug"});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 1);
+  auto rows = lines(r.out);
+  REQUIRE(rows.size() == 1);
+  const auto& err = rows[0].at("steps").at("d").at("error");
+  CHECK(err.at("code") == "invalid_input");
+  // The host's schema message, not the plugin's ("expected an integer from 0 to 600000").
+  CHECK(err.at("message") == "inputs.ms: Value type not permitted by 'type' constraint.");
+  CHECK(r.err.find("instance created") != std::string::npos);  // debug lines do arrive...
+  CHECK(r.err.find("started") == std::string::npos);           // ...but no op ever started
+}
+
 TEST_CASE("validation errors: exit 2, each names step and field, nothing runs") {
   scratch s;
   auto flow = s.flow(R"({
@@ -256,7 +286,7 @@ TEST_CASE("SIGINT: in-flight rows cancelled, finished rows reported, the rest ca
   p.signal(SIGINT);
   auto r = p.finish();
   INFO(dump(r));
-  CHECK(r.exit_code == 130);
+  CHECK(r.exit_code == 1);  // rows did not succeed: 1, like any such run (0/1/2 only)
   auto rows = lines(r.out);
   REQUIRE(rows.size() == 10);
   std::set<int64_t> seen;
@@ -287,22 +317,27 @@ TEST_CASE("SIGINT: in-flight rows cancelled, finished rows reported, the rest ca
 TEST_CASE("secrets from the environment never appear in flowrun's output") {
   scratch s;
   const std::string secret = "sEcReT-from-env-4711";
-  // The secret reaches the connection config through ${{ env }} (so it is a secret),
-  // and a step also echoes it: the row line must carry *** instead.
+  // The secret reaches the connection config through ${{ env }}, inside a longer value
+  // (so the value read from the environment is a secret on its own), and a step also
+  // echoes it, alone and inside text: the row line must carry *** instead.
   auto flow = s.flow(R"({
-    "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "connections": {"local": {"plugin": "t", "config": {"token": "Bearer ${{ env.WFA_TEST_SECRET }}"}}},
     "steps": [{"id": "a", "action": "test.echo", "connection": "local",
                "inputs": {"value": "token=${{ env.WFA_TEST_SECRET }}"}},
+              {"id": "alone", "action": "test.echo", "connection": "local",
+               "inputs": {"value": "${{ env.WFA_TEST_SECRET }}"}},
               {"id": "b", "action": "test.fail", "connection": "local",
                "inputs": {"code": "unauthorized", "message": "refused ${{ env.WFA_TEST_SECRET }}"}}],
     "outputs": {"echo": "${{ steps.a.outputs.value }}"}})");
-  auto r = flowrun_run({"run", flow, "--step-outputs", "--log-level", "trace"}, {{"WFA_TEST_SECRET", secret}});
+  auto r = flowrun_run({"run", flow, "--log-level", "trace"}, {{"WFA_TEST_SECRET", secret}});
   INFO(dump(r));
   CHECK(r.exit_code == 1);
   CHECK(r.out.find(secret) == std::string::npos);
   CHECK(r.err.find(secret) == std::string::npos);
   CHECK(r.out.find("token=***") != std::string::npos);
   CHECK(r.out.find("refused ***") != std::string::npos);
+  REQUIRE_FALSE(lines(r.out).empty());
+  CHECK(lines(r.out)[0].at("steps").at("alone").at("outputs").at("value") == "***");
   // Validation errors too.
   auto bad = s.flow(R"({
     "connections": {"local": {"plugin": "t", "config": {"token": "${{ env.WFA_TEST_SECRET }}"}}},
@@ -313,6 +348,100 @@ TEST_CASE("secrets from the environment never appear in flowrun's output") {
   CHECK(v.exit_code == 2);
   CHECK(v.err.find(secret) == std::string::npos);
   CHECK(v.err.find("unknown step '***'") != std::string::npos);
+}
+
+namespace {
+
+// A flow over our plugin at `plugin_path` (as written in the flow), one echo step.
+std::string echo_flow(const std::string& plugin_path) {
+  json::object f = json::parse(R"({
+    "connections": {"local": {"plugin": "t"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "here"}}],
+    "outputs": {"v": "${{ steps.a.outputs.value }}"}})").as_object();
+  f["plugins"] = json::array{json::object{{"id", "t"}, {"path", plugin_path}}};
+  return json::serialize(f);
+}
+
+}  // namespace
+
+TEST_CASE("plugin paths: with a '/', relative to the flow's directory, whatever the working directory") {
+  scratch s;
+  fs::create_directories(s.dir / "flows" / "plugins");
+  fs::create_directories(s.dir / "elsewhere");
+  fs::copy_file(plugin, s.dir / "flows" / "libx.so");
+  fs::copy_file(plugin, s.dir / "flows" / "plugins" / "liby.so");
+  s.write("flows/dot.flow.json", echo_flow("./libx.so"));
+  s.write("flows/sub.flow.json", echo_flow("plugins/liby.so"));
+  struct case_ {
+    std::string cwd, flow;
+  };
+  // "./libx.so" from the flow's own directory with the flow named without one (it must
+  // not become the bare "libx.so" and go to the library search path), and from elsewhere.
+  for (const auto& [cwd, flow] : {case_{"flows", "dot.flow.json"}, case_{"elsewhere", "../flows/dot.flow.json"},
+                                  case_{"elsewhere", "../flows/sub.flow.json"}, case_{"flows", "./sub.flow.json"}}) {
+    CAPTURE(cwd);
+    CAPTURE(flow);
+    wfa::test::spawn_options o;
+    o.cwd = (s.dir / cwd).string();
+    o.unset = {"LD_LIBRARY_PATH"};
+    auto r = wfa::test::run({flowrun, "run", flow}, o);
+    INFO(dump(r));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(R"("outputs":{"v":"here"})") != std::string::npos);
+  }
+}
+
+TEST_CASE("plugin paths: a bare file name is looked up beside the flow, then on the loader's search path") {
+  scratch s;
+  fs::create_directories(s.dir / "flows");
+  fs::create_directories(s.dir / "lib");
+  fs::create_directories(s.dir / "elsewhere");
+  fs::copy_file(plugin, s.dir / "flows" / "libbeside.so");
+  fs::copy_file(plugin, s.dir / "lib" / "libsearched.so");
+  auto beside = s.write("flows/beside.flow.json", echo_flow("libbeside.so"));
+  auto searched = s.write("flows/searched.flow.json", echo_flow("libsearched.so"));
+  wfa::test::spawn_options o;
+  o.cwd = (s.dir / "elsewhere").string();
+  o.unset = {"LD_LIBRARY_PATH"};
+  auto r = wfa::test::run({flowrun, "run", beside}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  // Not beside the flow, and not on the search path: not found, exit 2.
+  r = wfa::test::run({flowrun, "validate", searched}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("libsearched.so") != std::string::npos);
+  // On the search path (LD_LIBRARY_PATH): found by the dynamic loader.
+  o.unset.clear();
+  o.env = {{"LD_LIBRARY_PATH", (s.dir / "lib").string()}};
+  r = wfa::test::run({flowrun, "run", searched}, o);
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("progress bar: on stderr when it is a terminal (done/total, rate, failures, ETA), not otherwise") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
+  auto rows_file = s.write("rows.jsonl", "{\"ms\":1}\n{\"ms\":1}\n{\"ms\":\"bad\"}\n{\"ms\":1}\n{\"ms\":1}\n");
+  wfa::test::spawn_options tty;
+  tty.stderr_tty = true;
+  auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file}, tty);
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.out).size() == 5);  // stdout stays a pipe: only the result lines
+  CHECK(r.err.find("\r\033[K[") != std::string::npos);             // drawn in place
+  CHECK(r.err.find("0/5 0%") != std::string::npos);                 // the first draw
+  CHECK(r.err.find("] 5/5 100% ") != std::string::npos);            // done/total at the end
+  CHECK(r.err.find(" rows/s 1 failed ETA 0:00") != std::string::npos);  // rate, failures, ETA
+  // The same run with stderr a pipe: no bar at all.
+  auto piped = flowrun_run({"run", flow, "--inputs-file", rows_file});
+  INFO(dump(piped));
+  CHECK(piped.exit_code == 1);
+  CHECK(piped.err.find("rows/s") == std::string::npos);
+  CHECK(piped.err.find("\033[K") == std::string::npos);
+  CHECK(piped.err.find("5/5") == std::string::npos);
 }
 
 TEST_CASE("describe: name, version, ABI and the actions with their fields") {
@@ -335,7 +464,7 @@ TEST_CASE("describe: name, version, ABI and the actions with their fields") {
   CHECK(ids == std::set<std::string>{"test.delay", "test.echo", "test.fail"});
 }
 
-TEST_CASE("options: only fields with dynamic options; unknown steps and fields are usage errors") {
+TEST_CASE("options: only fields with dynamic options, and unknown steps and fields are usage errors") {
   scratch s;
   auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   auto r = flowrun_run({"options", flow, "a", "/inputs/value"});
@@ -378,5 +507,32 @@ TEST_CASE("options: the choices of a dynamic field, every page, with the step's 
   // Page 1, then page 2 whose value is the context flowrun sent: literal values only.
   CHECK(json::parse(r.out) == json::parse(R"([{"value":"a","label":"A"},
     {"value":{"options":{"mode":"m1"},"inputs":{"other":"lit"}},"label":"context"}])"));
+}
+#endif
+
+#ifdef WFA_FIXTURE_RETURNS_ZERO
+TEST_CASE("a plugin whose execute and list_options return 0: run finishes (row failed, exit 1), options too") {
+  scratch s;
+  json::object f = json::parse(R"({
+    "connections": {"c": {"plugin": "fx"}},
+    "steps": [{"id": "z", "action": "fx.zero", "connection": "c", "inputs": {"choice": "x"}}]})").as_object();
+  f["plugins"] = json::array{json::object{{"id", "fx"}, {"path", WFA_FIXTURE_RETURNS_ZERO}}};
+  auto flow = s.write("z.flow.json", json::serialize(f));
+  auto rows_file = s.write("rows.jsonl", "{}\n{}\n{}\n");
+  // A hang is the bug: give up (and fail) after a minute instead of waiting forever.
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", rows_file, "--concurrency", "2"},
+                                 std::chrono::seconds(60));
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  auto rows = lines(r.out);
+  CHECK(rows.size() == 3);
+  for (const auto& row : rows) {
+    CHECK(row.at("status") == "failed");
+    CHECK(row.at("steps").at("z").at("error").at("code") == "internal");
+  }
+  auto o = wfa::test::run_within({flowrun, "options", flow, "z", "/inputs/choice"}, std::chrono::seconds(60));
+  INFO(dump(o));
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("options: internal: the plugin could not start the operation") != std::string::npos);
 }
 #endif

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,7 +16,10 @@ extern char** environ;
 namespace wfa::test {
 
 subprocess::subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                       const std::vector<std::string>& unset) {
+                       const std::vector<std::string>& unset)
+    : subprocess(argv, spawn_options{env, unset, {}, false}) {}
+
+subprocess::subprocess(const std::vector<std::string>& argv, const spawn_options& options) {
   // The environment: ours, minus `unset`, with `env` on top.
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e; ++e) {
@@ -23,8 +27,8 @@ subprocess::subprocess(const std::vector<std::string>& argv, const std::map<std:
     auto eq = kv.find('=');
     if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& u : unset) vars.erase(u);
-  for (const auto& [k, v] : env) vars[k] = v;
+  for (const auto& u : options.unset) vars.erase(u);
+  for (const auto& [k, v] : options.env) vars[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : vars) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, args;
@@ -34,13 +38,23 @@ subprocess::subprocess(const std::vector<std::string>& argv, const std::map<std:
   for (auto& a : argv_copy) args.push_back(a.data());
   args.push_back(nullptr);
 
+  // err[0] is what we read, err[1] the child's stderr: a pipe, or a pty's master and slave
+  // (reading the master gives EIO once the child is gone: the same end as a closed pipe).
   int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (options.stderr_tty) {
+    if (openpty(&err[0], &err[1], nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty failed");
+    fcntl(err[0], F_SETFD, FD_CLOEXEC);
+    fcntl(err[1], F_SETFD, FD_CLOEXEC);
+  } else if (pipe2(err, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
   // The child starts with default signal handling whatever the test runner set.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -113,10 +127,31 @@ process_result subprocess::finish() {
   return result_;
 }
 
+process_result subprocess::finish(std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (pump(100)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid_, SIGKILL);
+      break;
+    }
+  }
+  return finish();
+}
+
 process_result run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                    const std::vector<std::string>& unset) {
   subprocess p(argv, env, unset);
   return p.finish();
+}
+
+process_result run(const std::vector<std::string>& argv, const spawn_options& options) {
+  subprocess p(argv, options);
+  return p.finish();
+}
+
+process_result run_within(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
+  subprocess p(argv);
+  return p.finish(limit);
 }
 
 }  // namespace wfa::test

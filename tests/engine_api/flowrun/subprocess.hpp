@@ -16,12 +16,21 @@ struct process_result {
   std::string out, err;
 };
 
+/// How to start a child.
+struct spawn_options {
+  std::map<std::string, std::string> env;  ///< added to (and overriding) our environment
+  std::vector<std::string> unset;          ///< variables removed from it
+  std::string cwd;                         ///< working directory; empty: ours
+  bool stderr_tty = false;                 ///< stderr is a pseudo-terminal (we read its master side)
+};
+
 class subprocess {
  public:
   /// Starts `argv[0]` with the arguments; `env` is added to (and overrides) the
   /// current environment; `unset` names variables removed from it.
   subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
              const std::vector<std::string>& unset = {});
+  subprocess(const std::vector<std::string>& argv, const spawn_options& options);
   ~subprocess();
   subprocess(const subprocess&) = delete;
   subprocess& operator=(const subprocess&) = delete;
@@ -32,6 +41,9 @@ class subprocess {
   void signal(int sig);
   /// Reads everything until both pipes close, then reaps the child.
   process_result finish();
+  /// The same, but kills the child (SIGKILL: exit code 137) when it has not closed its
+  /// output within `limit`, so that a hang fails a test instead of stalling it.
+  process_result finish(std::chrono::milliseconds limit);
 
  private:
   bool pump(int timeout_ms);  ///< one poll round; false when both pipes are closed
@@ -43,5 +55,8 @@ class subprocess {
 /// Runs to completion.
 process_result run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                    const std::vector<std::string>& unset = {});
+process_result run(const std::vector<std::string>& argv, const spawn_options& options);
+/// Runs to completion, or kills it after `limit`.
+process_result run_within(const std::vector<std::string>& argv, std::chrono::milliseconds limit);
 
 }  // namespace wfa::test

@@ -102,7 +102,7 @@ TEST_CASE("evaluate: interpolation writes strings as they are and other values a
   CHECK(f.eval(R"("${{ inputs.name }}${{ inputs.name }}")") == json::value("adaada"));
 }
 
-TEST_CASE("evaluate: recursion through objects and arrays; literals untouched") {
+TEST_CASE("evaluate: recursion through objects and arrays, literals untouched") {
   fixture f;
   auto v = f.eval(R"({"a":["${{ inputs.count }}", "x${{ inputs.count }}", 5, null],
                       "b":{"c":"${{ steps.a.outputs.user.id }}"}, "$literal":"$ {{ not }}"})");

@@ -3,8 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
+namespace fs = std::filesystem;
 using namespace wfa::host;
 
 namespace {
@@ -57,11 +62,31 @@ TEST_CASE("a well-formed flow parses into its parts, in order") {
   CHECK(f.outputs.contains("o"));
 }
 
-TEST_CASE("plugin paths: bare names go to the dlopen search, paths are relative to the flow") {
+TEST_CASE("plugin paths: a path is relative to the flow's directory, made absolute") {
+  const fs::path cwd = fs::current_path();
   flow f = parse_flow(minimal, "dir/f.flow.json");
-  CHECK(f.find_plugin("p")->location == "libp.so");
-  CHECK(f.find_plugin("q")->location == "dir/plugins/libq.so");
+  CHECK(f.find_plugin("p")->location == "libp.so");  // not beside the flow: dlopen search
+  CHECK(f.find_plugin("q")->location == (cwd / "dir/plugins/libq.so").string());
   CHECK(f.find_plugin("r")->location == "/abs/libr.so");
+  // A flow file named without a directory: "./libx.so" keeps its '/' (a bare "libx.so"
+  // would send dlopen to the library search path instead of the flow's directory).
+  f = parse_flow(with(R"("path": "libp.so")", R"("path": "./libp.so")"), "f.flow.json");
+  CHECK(f.find_plugin("p")->location == (cwd / "libp.so").string());
+  f = parse_flow(with(R"("path": "libp.so")", R"("path": "../up/libp.so")"), "a/b/f.flow.json");
+  CHECK(f.find_plugin("p")->location == (cwd / "a/up/libp.so").string());
+}
+
+TEST_CASE("plugin paths: a bare name is looked up beside the flow file first") {
+  std::string tmpl = (fs::temp_directory_path() / "wfa-flow-XXXXXX").string();
+  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+  const fs::path dir = tmpl;
+  std::ofstream(dir / "libp.so") << "not really a library";
+  flow f = parse_flow(minimal, dir / "f.flow.json");
+  CHECK(f.find_plugin("p")->location == (dir / "libp.so").string());
+  fs::remove(dir / "libp.so");
+  f = parse_flow(minimal, dir / "f.flow.json");
+  CHECK(f.find_plugin("p")->location == "libp.so");  // then the dynamic loader's search
+  fs::remove_all(dir);
 }
 
 TEST_CASE("shape errors name the file and the location") {

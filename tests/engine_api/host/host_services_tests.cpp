@@ -1,5 +1,6 @@
-// instance over the options fixture (no test plugin needed): list_options completes once
-// on a plugin thread; the log sink receives the plugin's lines at or above min_level only.
+// instance over small fixture plugins (no test plugin needed): list_options completes once
+// on a plugin thread; the log sink receives the plugin's lines at or above min_level only;
+// an op the plugin could not start (0) is completed by the host.
 #include <wfa/host.hpp>
 
 #include <boost/json.hpp>
@@ -69,4 +70,24 @@ TEST_CASE("the log sink gets the plugin's lines at or above min_level") {
   // Without a sink nothing is enabled, and nothing breaks.
   instance quiet(lib, "{}");
   CHECK(list(quiet, "").code == WFA_OK);
+}
+
+TEST_CASE("a plugin that returns 0 (not started, WFA-5): the host completes the op once, as internal") {
+  library lib = library::open(WFA_FIXTURE_RETURNS_ZERO);
+  std::vector<op_result> results;  // completed on this thread, before the call returns
+  {
+    instance inst(lib, "{}");
+    CHECK(inst.execute("fx.zero", "{}", "{}", [&](op_result r) { results.push_back(std::move(r)); }) == 0);
+    REQUIRE(results.size() == 1);
+    CHECK(inst.list_options("fx.zero", "/inputs/choice", "{}", "", [&](op_result r) { results.push_back(std::move(r)); }) ==
+          0);
+    REQUIRE(results.size() == 2);
+  }  // ~instance: nothing is owed any more, so nothing is completed a second time
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    CHECK(r.code == WFA_INTERNAL);
+    CHECK(r.message.find("could not start the operation") != std::string::npos);
+  }
+  CHECK(results[0].message.find("execute returned 0") != std::string::npos);
+  CHECK(results[1].message.find("list_options returned 0") != std::string::npos);
 }

@@ -59,3 +59,11 @@ TEST_CASE("a descriptor of another major version is refused by the host") {
   CHECK(kind_of(WFA_FIXTURE_WRONG_MAJOR, &what) == load_error::kind::incompatible);
   CHECK(contains(what, "plugin speaks 2.0, host speaks 1.0"));
 }
+
+TEST_CASE("a descriptor of another major that is shorter than 1.0's: incompatible, not invalid") {
+  // Its struct_size covers only struct_size and the version: the version is read first.
+  std::string what;
+  CHECK(kind_of(WFA_FIXTURE_SMALL_OTHER_MAJOR, &what) == load_error::kind::incompatible);
+  CHECK(contains(what, "plugin speaks 7.3, host speaks 1.0"));
+  CHECK_FALSE(contains(what, "struct_size"));
+}

@@ -7,7 +7,7 @@
 namespace json = boost::json;
 using wfa::host::redactor;
 
-TEST_CASE("every occurrence is replaced; other text stays") {
+TEST_CASE("every occurrence is replaced, other text stays") {
   redactor r;
   r.add("s3cr3t");
   CHECK(r.redact("a s3cr3t b s3cr3ts3cr3t") == "a *** b ******");
@@ -39,4 +39,20 @@ TEST_CASE("JSON values: strings at any depth and object keys") {
   json::value v = json::parse(R"({"a":["x tok123 y",{"tok123":"tok123"}],"n":1,"tok123-key":true})");
   r.redact(v);
   CHECK(v == json::parse(R"({"a":["x *** y",{"***":"***"}],"n":1,"***-key":true})"));
+}
+
+TEST_CASE("short secrets (under 4 bytes) only where they are a word of their own") {
+  redactor r;
+  r.add("c");
+  r.add("ab1");
+  CHECK(r.redact("c") == "***");
+  CHECK(r.redact("cancelled c-c c.x.com") == "cancelled ***-*** ***.x.com");
+  CHECK(r.redact("ab1 xab1 ab12 [ab1]") == "*** xab1 ab12 [***]");
+  // Four bytes and more: everywhere, also inside words.
+  redactor longer;
+  longer.add("abcd");
+  CHECK(longer.redact("xabcdx") == "x***x");
+  json::value v = json::parse(R"({"c":"c","code":"cancelled"})");
+  r.redact(v);
+  CHECK(v == json::parse(R"({"***":"***","code":"cancelled"})"));
 }

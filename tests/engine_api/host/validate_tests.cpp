@@ -222,6 +222,54 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   CHECK(r2.checked->secrets.redact("d") == "d");  // a literal non-secret stays
 }
 
+TEST_CASE("secrets: every string read from the environment, also inside a longer value") {
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"${{ env.SUB }}.x.com"}}}})");
+  auto r = validate(f, manifests(), env_of({{"SUB", "tenantsub"}}));
+  INFO(dump(r.errors));
+  REQUIRE(r.checked);
+  CHECK(r.checked->configs.at("c").at("domain") == "tenantsub.x.com");
+  CHECK(r.checked->secrets.redact("tenantsub") == "***");  // alone, not only as "tenantsub.x.com"
+  CHECK(r.checked->secrets.redact("at tenantsub.x.com") == "at ***");
+  // An x-env value parsed into a number is registered as it was read.
+  r = validate(make_flow(), manifests(), env_of({{"T_N", "65537"}}));
+  REQUIRE(r.checked);
+  CHECK(r.checked->configs.at("c").at("n") == 65537);
+  CHECK(r.checked->secrets.redact("n=65537") == "n=***");
+}
+
+TEST_CASE("secrets: a short env value is redacted where it stands alone, not inside words") {
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"${{ env.SUB }}.x.com"}}}})");
+  auto r = validate(f, manifests(), env_of({{"SUB", "ab"}}));
+  REQUIRE(r.checked);
+  const auto& s = r.checked->secrets;
+  CHECK(s.redact("ab") == "***");
+  CHECK(s.redact("id ab, ab.y") == "id ***, ***.y");
+  CHECK(s.redact("tab about") == "tab about");
+}
+
+TEST_CASE("secrets: an object or array x-secret value: each string inside, not its serialisation") {
+  const char* m = R"({"id": "p.echo", "version": "1.0.0", "title": "t", "description": "d",
+    "connection": {"type": "object", "properties": {
+      "creds": {"type": "object", "x-secret": true},
+      "keys": {"type": "array", "x-secret": true}}},
+    "options": {"type": "object"}, "inputs": {"type": "object"}, "outputs": {"type": "object"}})";
+  manifest_set ms{{"p", {json::parse(m).as_object()}}};
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{
+      "creds":{"user":"obj-user-1","pass":"obj-SECRET-3","n":424242},"keys":["arr-SECRET-4",["arr-SECRET-5"]]}}},
+    "steps":[{"id":"s1","action":"p.echo","connection":"c"}],"outputs":{}})");
+  auto r = validate(f, ms, env_of(no_env));
+  INFO(dump(r.errors));
+  REQUIRE(r.checked);
+  const auto& s = r.checked->secrets;
+  CHECK(s.redact("obj-SECRET-3") == "***");
+  CHECK(s.redact("obj-user-1") == "***");
+  CHECK(s.redact("arr-SECRET-4 arr-SECRET-5") == "*** ***");
+  CHECK(s.redact("424242") == "***");
+  json::value shown = json::parse(R"({"pass":"obj-SECRET-3"})");
+  s.redact(shown);
+  CHECK(shown == json::parse(R"({"pass":"***"})"));
+}
+
 TEST_CASE("secrets: error messages pass through the redactor") {
   // The secret's value is also a (wrongly) configured field name, so the error that names
   // that field would show it: it must come out redacted.
@@ -240,6 +288,23 @@ TEST_CASE("check_step: run-time values against the full schema (WFA-10)") {
   CHECK(has(e, "inputs.text: required"));
   CHECK(has(e, "inputs.count: Value type not permitted by 'type' constraint."));
   e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"text":"x","alt":"y"})").as_object());
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
+}
+
+TEST_CASE("check_step: after evaluation \"${{\" is data, checked like any string") {
+  // A row value that looks like an expression (it came from a row, so it is not one).
+  auto r = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(r.checked);
+  auto e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                                 json::parse(R"({"text":"x","count":"${{ soon"})").as_object());
+  CHECK(has(e, "inputs.count: Value type not permitted by 'type' constraint."));
+  e = r.checked->check_step(0, json::parse(R"({"mode":"${{ inputs.name }}"})").as_object(),
+                            json::parse(R"({"text":"x"})").as_object());
+  CHECK(has(e, "options.mode: Failed to match against any enum values."));
+  // Constraints over several fields are checked too.
+  e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                            json::parse(R"({"text":"${{ x","alt":"y"})").as_object());
   REQUIRE(e.size() == 1);
   CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
 }

@@ -32,8 +32,11 @@ class flow_error : public std::runtime_error {
 struct flow_plugin {
   std::string id;
   std::string path;      ///< as written
-  std::string location;  ///< what dlopen gets: relative paths resolved against the flow's
-                         ///< directory when `path` contains '/', else the bare name
+  /// What dlopen gets. A `path` with a '/' is relative to the flow file's directory
+  /// (absolute stays absolute) and becomes an absolute path. A bare file name becomes
+  /// the absolute path of that file beside the flow file when one is there (checked
+  /// when the flow is parsed), else stays bare for the dynamic loader's search.
+  std::string location;
 };
 
 struct flow_connection {

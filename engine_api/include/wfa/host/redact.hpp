@@ -3,17 +3,26 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace wfa::host {
 
-/// A set of secret strings. Every occurrence of one of them (and of its JSON-escaped
-/// form, for secrets that need escaping) is replaced with "***". Immutable after the
-/// last add(), so concurrent redact() calls are safe.
+/// A set of secret strings, each replaced with "***" (also in its JSON-escaped form, for
+/// secrets that need escaping). Immutable after the last add(), so concurrent redact()
+/// calls are safe.
+///
+/// Short secrets (fewer than `short_secret` bytes, e.g. an env value "ab") are replaced
+/// only where they stand as a whole word: not preceded nor followed by an ASCII letter
+/// or digit. So "ab.x.com" and "id ab" lose it but "tab" and "cancelled" stay readable.
+/// Replacing every "c" would make the output useless; leaking the value where it
+/// stands alone would be worse, so they are never ignored.
 class redactor {
  public:
+  static constexpr std::size_t short_secret = 4;
+
   /// Registers a secret; empty strings are ignored.
   void add(std::string_view secret);
   bool empty() const noexcept { return secrets_.empty(); }
@@ -24,7 +33,11 @@ class redactor {
   void redact(boost::json::value& v) const;
 
  private:
-  std::vector<std::string> secrets_;  ///< longest first, so that overlaps redact fully
+  struct entry {
+    std::string text;
+    bool whole_word;  ///< short: only where it is a word of its own
+  };
+  std::vector<entry> secrets_;  ///< longest first, so that overlaps redact fully
 };
 
 }  // namespace wfa::host

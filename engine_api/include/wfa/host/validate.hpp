@@ -38,13 +38,15 @@ struct checked_flow {
   std::map<std::string, library, std::less<>> libraries;
   /// Connection name -> config after ${{ env }} and x-env filling. Holds secrets.
   std::map<std::string, boost::json::object, std::less<>> configs;
-  /// Secret config values (x-secret, client_secret, token) and every value taken from
-  /// the environment for a connection.
+  /// Secrets: every string read from the environment for a connection (each
+  /// ${{ env.NAME }} and x-env value on its own), every config value built from them,
+  /// and each string and number inside x-secret, client_secret and token values.
   redactor secrets;
 
   /// The manifest of step i's action.
   const boost::json::object& manifest(std::size_t step) const;
   /// Run-time check of evaluated options and inputs of step i (WFA-10); empty when ok.
+  /// The values are data: a string holding "${{" gets the full schema like any other.
   std::vector<std::string> check_step(std::size_t step, const boost::json::object& options,
                                       const boost::json::object& inputs) const;
   /// A row's inputs against the flow's declared inputs (known names, declared types).

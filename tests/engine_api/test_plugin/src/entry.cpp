@@ -56,7 +56,7 @@ wfa_op execute(wfa_instance* instance, const wfa_call* call, wfa_done_fn done, v
   try {
     return instance->execute(call, done, user);
   } catch (...) {
-    return 0;  // out of memory before anything started: no callback will fire
+    return 0;  // out of memory before the op was taken in: no callback will fire (WFA-5)
   }
 }
 

@@ -18,6 +18,10 @@ namespace {
 
 // Worker threads per instance: two, so that operations really run concurrently.
 constexpr int k_workers = 2;
+// Strands per instance, shared by the ops (by handle). Made once, with the instance:
+// Boost.Asio's make_strand is not exception-safe (when its mutex pool cannot grow, the
+// half-made strand's destructor follows a null pointer), so no op creates one.
+constexpr std::size_t k_strands = 8;
 
 std::string_view view(wfa_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
 
@@ -29,16 +33,16 @@ bool has(const Struct& s, std::size_t offset, const Field&) {
 
 }  // namespace
 
-// One operation in flight. Its timer and completion run on its own strand, so cancel(),
-// the timer and the start never race; `finished` makes the completion exactly once.
+// One operation in flight. Its start, timer, cancel and completion run on one strand, so
+// they never race; `finished` makes the completion exactly once.
 struct wfa_instance::op {
-  op(asio::io_context& io, wfa_op id_, wfa_done_fn done_, void* user_, std::string label_)
-      : id(id_), done(done_), user(user_), label(std::move(label_)), strand(asio::make_strand(io)), timer(strand) {}
+  op(wfa_instance::strand_type strand_, wfa_op id_, wfa_done_fn done_, void* user_, std::string label_)
+      : id(id_), done(done_), user(user_), label(std::move(label_)), strand(std::move(strand_)), timer(strand) {}
   const wfa_op id;
   const wfa_done_fn done;
   void* const user;
   const std::string label;  // "op 7 test.delay (run r, step s)", for log lines
-  asio::strand<asio::io_context::executor_type> strand;
+  wfa_instance::strand_type strand;
   asio::steady_timer timer;
   std::atomic<bool> finished{false};
 };
@@ -55,6 +59,8 @@ struct wfa_instance::call_copy {
 wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config config)
     : config_(std::move(config)), log_(host, config_.token), work_(asio::make_work_guard(io_)) {
   try {
+    strands_.reserve(k_strands);
+    for (std::size_t i = 0; i < k_strands; ++i) strands_.push_back(asio::make_strand(io_));
     for (int i = 0; i < k_workers; ++i)
       workers_.emplace_back([this] {
         // Handlers catch their own exceptions; this keeps a worker alive whatever happens.
@@ -104,19 +110,39 @@ wfa_instance::~wfa_instance() {
   for (auto& t : workers_) t.join();
 }
 
-std::shared_ptr<wfa_instance::op> wfa_instance::start_op(wfa_done_fn done, void* user, std::string label) {
+std::shared_ptr<wfa_instance::op> wfa_instance::new_op(wfa_done_fn done, void* user, const std::string& label) {
   wfa_op id = ++next_id_;  // non-zero, unique per instance
-  auto o = std::make_shared<op>(io_, id, done, user, "op " + std::to_string(id) + " " + label);
-  std::lock_guard lock(mu_);
-  ops_.emplace(id, o);
-  return o;
+  return std::make_shared<op>(strands_[id % k_strands], id, done, user, "op " + std::to_string(id) + " " + label);
+}
+
+// Registered before the post, so that a start running at once finds it registered; when
+// the post throws (out of memory) it is taken out again, or ~wfa_instance would wait for
+// an op that can never finish. The caller then returns 0 (WFA-5).
+template <class Start>
+wfa_op wfa_instance::launch(const std::shared_ptr<op>& o, Start&& start) {
+  {
+    std::lock_guard lock(mu_);
+    ops_.emplace(o->id, o);
+  }
+  try {
+    asio::post(o->strand, std::forward<Start>(start));
+  } catch (...) {
+    // A cancel() that guessed the handle may have completed it meanwhile: then done
+    // has fired and the op counts as started.
+    if (o->finished.exchange(true)) return o->id;
+    std::lock_guard lock(mu_);
+    ops_.erase(o->id);
+    if (ops_.empty()) idle_.notify_all();
+    throw;
+  }
+  return o->id;
 }
 
 wfa_op wfa_instance::execute(const wfa_call* call, wfa_done_fn done, void* user) {
-  if (!done) return 0;  // nobody to tell: refuse without starting anything
+  if (!call || !done) return 0;  // WFA-5: nothing can be started, nobody is called back
   call_copy c;
   std::string run_id, step_id;
-  if (!call || !has(*call, offsetof(wfa_call, action_id), call->action_id)) {
+  if (!has(*call, offsetof(wfa_call, action_id), call->action_id)) {
     c.too_small = true;
   } else {
     c.action = view(call->action_id);
@@ -127,17 +153,16 @@ wfa_op wfa_instance::execute(const wfa_call* call, wfa_done_fn done, void* user)
     if (has(*call, offsetof(wfa_call, timeout_ms), call->timeout_ms)) c.timeout_ms = call->timeout_ms;
   }
   std::uint64_t n = ++executions_;
-  auto o = start_op(done, user, c.action + " (run '" + run_id + "', step '" + step_id + "')");
+  auto o = new_op(done, user, c.action + " (run '" + run_id + "', step '" + step_id + "')");
   // Never inside this call (WFA-4): even an unknown action completes on a worker.
-  asio::post(o->strand, [this, o, c = std::move(c), n] { run(o, c, n); });
-  return o->id;
+  return launch(o, [this, o, c = std::move(c), n] { run(o, c, n); });
 }
 
 wfa_op wfa_instance::list_options(const wfa_options_call* call, wfa_done_fn done, void* user) {
-  if (!done) return 0;
+  if (!call || !done) return 0;
   call_copy c;
   c.is_options = true;
-  if (!call || !has(*call, offsetof(wfa_options_call, action_id), call->action_id)) {
+  if (!has(*call, offsetof(wfa_options_call, action_id), call->action_id)) {
     c.too_small = true;
   } else {
     c.action = view(call->action_id);
@@ -145,9 +170,8 @@ wfa_op wfa_instance::list_options(const wfa_options_call* call, wfa_done_fn done
     if (has(*call, offsetof(wfa_options_call, context_json), call->context_json)) c.context = view(call->context_json);
     if (has(*call, offsetof(wfa_options_call, page_token), call->page_token)) c.page_token = view(call->page_token);
   }
-  auto o = start_op(done, user, "list_options " + c.action + " " + c.field);
-  asio::post(o->strand, [this, o, c = std::move(c)] { run(o, c, 0); });
-  return o->id;
+  auto o = new_op(done, user, "list_options " + c.action + " " + c.field);
+  return launch(o, [this, o, c = std::move(c)] { run(o, c, 0); });
 }
 
 void wfa_instance::cancel(wfa_op id) {
