@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string_view>
 
@@ -47,7 +48,8 @@ wfa_instance* create(const wfa_host* host, wfa_str config_json, wfa_error* err) 
     }
     // from_json names the field and never echoes a secret (WFA-8).
     auto cfg = a0::client_config::from_json(v.get_object());
-    return new wfa_instance(host, std::move(cfg));  // owned by the host until destroy()
+    // Ownership passes to the host until destroy() takes it back.
+    return std::make_unique<wfa_instance>(host, std::move(cfg)).release();
   } catch (const std::invalid_argument& e) {
     set_error(err, WFA_INVALID_INPUT, std::string("config: ") + e.what());
   } catch (const std::exception& e) {
@@ -60,7 +62,7 @@ wfa_instance* create(const wfa_host* host, wfa_str config_json, wfa_error* err) 
 
 void destroy(wfa_instance* instance) noexcept {
   try {
-    delete instance;
+    std::unique_ptr<wfa_instance> owned(instance);
   } catch (...) {
     // ~instance does not throw; nothing may escape the ABI in any case.
   }

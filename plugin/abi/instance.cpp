@@ -111,7 +111,6 @@ wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
   if (A0_HAS_FIELD(call, wfa_call, step_id) && !view(call.step_id).empty())
     prefix.append(" step ").append(view(call.step_id));
   prefix.append("] ");
-  auto o = register_op(done, user, std::move(prefix));
   std::optional<actions::runner> run;
   outcome early;
   // Validation happens here, synchronously, so that nothing is sent for bad input; the
@@ -126,6 +125,7 @@ wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
     early = outcome::from_exception(std::current_exception());
   }
   const std::uint32_t ms = A0_HAS_FIELD(call, wfa_call, timeout_ms) ? call.timeout_ms : 0;
+  auto o = register_op(done, user, std::move(prefix));
   start(o, std::move(run), std::move(early), ms ? std::chrono::milliseconds(ms) : default_timeout);
   return o->id;
 }
@@ -135,7 +135,6 @@ wfa_op instance::list_options(const wfa_options_call& call, wfa_done_fn done, vo
       A0_HAS_FIELD(call, wfa_options_call, action_id) ? view(call.action_id) : std::string_view();
   std::string prefix("[");
   prefix.append(action).append(" options] ");
-  auto o = register_op(done, user, std::move(prefix));
   std::optional<actions::runner> run;
   outcome early;
   try {
@@ -145,13 +144,31 @@ wfa_op instance::list_options(const wfa_options_call& call, wfa_done_fn done, vo
   } catch (...) {
     early = outcome::from_exception(std::current_exception());
   }
+  auto o = register_op(done, user, std::move(prefix));
   start(o, std::move(run), std::move(early), default_timeout);
   return o->id;
+}
+
+void instance::unregister_op(wfa_op id) {
+  std::lock_guard lk(mu_);
+  ops_.erase(id);
+  if (ops_.empty()) idle_.notify_all();
 }
 
 void instance::start(std::shared_ptr<op> o, std::optional<actions::runner> run, outcome early,
                      std::chrono::milliseconds timeout) {
   o->timeout = timeout;
+  // A post that throws (bad_alloc) never runs the op: unregister it, so that destroy does
+  // not wait for it, and let the entry point answer 0 (WFA-5: not started, no callback).
+  try {
+    post_start(o, std::move(run), std::move(early));
+  } catch (...) {
+    unregister_op(o->id);
+    throw;
+  }
+}
+
+void instance::post_start(const std::shared_ptr<op>& o, std::optional<actions::runner> run, outcome early) {
   asio::post(io_, [this, o, run = std::move(run), early = std::move(early)]() mutable {
     if (!run) {
       complete(o, early);
@@ -211,9 +228,7 @@ void instance::complete(const std::shared_ptr<op>& o, const outcome& result) {
       // WFA-4 forbids throwing callbacks; a C++ host that does must not kill our thread.
     }
   }
-  std::lock_guard lk(mu_);
-  ops_.erase(o->id);
-  if (ops_.empty()) idle_.notify_all();
+  unregister_op(o->id);
 }
 
 void instance::cancel(wfa_op id) {

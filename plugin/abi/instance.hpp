@@ -49,8 +49,10 @@ class instance {
  private:
   struct op;
   std::shared_ptr<op> register_op(wfa_done_fn done, void* user, std::string log_prefix);
+  void unregister_op(wfa_op id);
   void start(std::shared_ptr<op> o, std::optional<actions::runner> run, outcome early,
              std::chrono::milliseconds timeout);
+  void post_start(const std::shared_ptr<op>& o, std::optional<actions::runner> run, outcome early);
   void complete(const std::shared_ptr<op>& o, const outcome& result);
   void log(std::int32_t level, std::string_view message) const;
 

@@ -67,6 +67,17 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace abi_test;
 
+// The plugin under test and what it is asked: the test plugin by default; the Auth0
+// plugin's build of this file names its own action, config and inputs.
+#ifndef A0_OOM_CONFIG
+#define A0_OOM_CONFIG "{}"
+#define A0_OOM_ACTION "test.echo"
+#define A0_OOM_INPUTS R"({"value":"a value long enough to be allocated, not kept inline"})"
+#define A0_OOM_OPTIONS_ACTION "test.echo"
+#define A0_OOM_OPTIONS_FIELD "/inputs/tag"
+#define A0_OOM_NAME_PREFIX ""
+#endif
+
 namespace {
 
 // destroy() on a helper thread: a destroy that waits forever for an op nobody will
@@ -86,19 +97,19 @@ enum class kind { execute, list_options };
 void sweep(kind which) {
   wfa_call call{};
   call.struct_size = sizeof call;
-  call.action_id = str("test.echo");
+  call.action_id = str(A0_OOM_ACTION);
   call.options_json = str("{}");
-  call.inputs_json = str(R"({"value":"a value long enough to be allocated, not kept inline"})");
+  call.inputs_json = str(A0_OOM_INPUTS);
   call.run_id = str("run");
   call.step_id = str("step");
   wfa_options_call oc{};
   oc.struct_size = sizeof oc;
-  oc.action_id = str("test.echo");
-  oc.field = str("/inputs/tag");
+  oc.action_id = str(A0_OOM_OPTIONS_ACTION);
+  oc.field = str(A0_OOM_OPTIONS_FIELD);
   int refused = 0;
   for (long k = 0; k < 10000; ++k) {
     CAPTURE(k);
-    wfa_instance* inst = create();
+    wfa_instance* inst = create(A0_OOM_CONFIG);
     collector c;
     void* user = c.user(1);
     failed_one = false;
@@ -126,10 +137,10 @@ void sweep(kind which) {
 
 }  // namespace
 
-TEST_CASE("execute: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
+TEST_CASE(A0_OOM_NAME_PREFIX "execute: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
   sweep(kind::execute);
 }
 
-TEST_CASE("list_options: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
+TEST_CASE(A0_OOM_NAME_PREFIX "list_options: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
   sweep(kind::list_options);
 }
