@@ -2,7 +2,7 @@
 # Mutation check: builds the property and hand-written tests against each broken copy of
 # merge/src made by mutate.py and prints, per mutant, which test cases failed (base must
 # print none): invariants by number, "depth", "json_equal agrees", then "hand:" and the
-# hand-written cases (their names up to the first colon).
+# hand-written cases (their names up to the first colon or comma).
 # Usage: tests/merge/mutation/run.sh [work dir, default /tmp/a0-merge-mutation] [mutant...]
 # A0_PROPERTY_SEED (default 1), A0_PROPERTY_ITERATIONS (default 1000) and A0_JOBS apply.
 set -euo pipefail
@@ -22,7 +22,7 @@ for dir in "$work"/mutants/*; do
     /^[^ ].*\.cpp:[0-9]+:$/ { hand = $0 ~ /hand_tests\.cpp/ }
     /^TEST CASE: +/ {
       name = $0; sub(/^TEST CASE: +/, "", name)
-      if (hand) { sub(/:.*/, "", name); print "2 hand: " name }
+      if (hand) { sub(/[:,].*/, "", name); print "2 hand: " name }
       else if (match(name, /^invariant [0-9]+/)) print "1 " substr(name, 11, RLENGTH - 10)
       else if (match(name, /^(depth|json_equal agrees)/)) print "1 " substr(name, 1, RLENGTH)
       else print "1 " name
