@@ -296,7 +296,78 @@ std::pair<json::object, json::object> generator::metadata_pair() {
     p[k] = any_kind(2);
     s[k] = any_kind(2);
   }
+  if (chance(config_.chain_percent)) {
+    for (std::size_t n = chance(25) ? 2 : 1; n > 0; --n) add_chain(p, s);
+  }
   return {std::move(p), std::move(s)};
+}
+
+// The chain's keys are drawn level by level, the same in P and S, so both sides are
+// objects all the way down and the merge's own walk goes that deep. Every level also has
+// siblings that collide (any pair of kinds, nulls, S's new keys); some chains run through
+// an array at one level (arrays are compared and copied whole, never walked).
+// The sides end at different depths: where S goes on below P's end, S adds a deep new
+// subtree (clean() walks it); where P goes on below S's, only P's copy is deep; a scalar,
+// array or null of P at S's level blocks the rest of S's chain.
+void generator::add_chain(json::object& p, json::object& s) {
+  // Skewed towards short chains (the checks cost about depth squared), up to max_chain.
+  const std::size_t length = config_.min_chain + below(1 + below(config_.max_chain - config_.min_chain + 1));
+  std::size_t p_end = length;
+  std::size_t s_end = length;
+  switch (below(4)) {
+    case 0: p_end = below(length / 2 + 1); break;  // S's chain goes on, mostly as a new subtree
+    case 1: s_end = below(length); break;
+    default: break;
+  }
+  // A quarter of the chains pass through an array at one level (the merge stops there).
+  const std::size_t array_level = chance(25) ? below(length) : length;
+  json::object* po = &p;  // the current level of each side; null once that side ended
+  json::object* so = &s;
+  for (std::size_t level = 0; po != nullptr || so != nullptr; ++level) {
+    const std::string k = key();
+    // Siblings before the chain's member: inserting later could move it.
+    for (std::size_t n = chance(50) ? 1 + below(2) : 0; n > 0; --n) {
+      const std::string sk = key();
+      if (sk == k) continue;
+      const json::value pv = chance(30) ? any_kind(1) : value(1);
+      if (po != nullptr) (*po)[sk] = pv;
+      if (so != nullptr) (*so)[sk] = chance(50) ? derive(pv, 1) : any_kind(1);
+    }
+    const bool p_on = po != nullptr && level < p_end;
+    const bool s_on = so != nullptr && level < s_end;
+    const bool through_array = p_on && s_on && level == array_level;
+    auto descend = [&](json::object& o) -> json::object* {
+      if (!through_array) return &(o[k] = json::object{}).get_object();
+      json::array& a = (o[k] = json::array{}).get_array();
+      if (chance(50)) a.push_back(number());  // shared or not: union compares it
+      return &a.emplace_back(json::object{}).get_object();
+    };
+    // Where a side ends, it has nothing, null, or any other value at the chain's key.
+    json::value p_end_value;
+    bool p_has_end = false;
+    if (po != nullptr) {
+      if (p_on) {
+        po = descend(*po);
+      } else {
+        if (chance(40)) {
+          p_end_value = chance(20) ? json::value() : any_kind(2);
+          (*po)[k] = p_end_value;
+          p_has_end = true;
+        }
+        po = nullptr;
+      }
+    }
+    if (so != nullptr) {
+      if (s_on) {
+        so = descend(*so);
+      } else {
+        if (!chance(30)) {
+          (*so)[k] = p_has_end && chance(60) ? derive(p_end_value, 2) : (chance(20) ? json::value() : any_kind(2));
+        }
+        so = nullptr;
+      }
+    }
+  }
 }
 
 std::pair<json::object, json::object> generator::user_pair() {

@@ -3,7 +3,7 @@
 // every depth; the alphabet holds the keys that break naive implementations ("",
 // "__proto__", "a/b", "~", "~1", unicode). Values mix nulls, bools, int64, uint64 above
 // INT64_MAX, doubles, the same number as int and as double (1 and 1.0), strings, arrays
-// (of objects too) and nested objects.
+// (of objects too), nested objects, and now and then chains a few hundred levels deep.
 //
 // Everything derives from one 64-bit seed, through a generator whose output the C++
 // standard fixes (mt19937_64) and our own bounded draws (the standard distributions
@@ -28,6 +28,9 @@ struct gen_config {
   std::size_t max_members = 6;   ///< members per object (drawn 0..max)
   std::size_t max_elements = 4;  ///< elements per array (drawn 0..max)
   unsigned null_percent = 12;    ///< chance that any value is null
+  unsigned chain_percent = 1;      ///< chance that a metadata pair also gets deep chains (1, or 2)
+  std::size_t min_chain = 8;     ///< levels of such a chain, drawn min..max
+  std::size_t max_chain = 300;
 };
 
 /// The next seed of a sequence (splitmix64): case i+1 of a run uses next_seed(seed of i).
@@ -59,8 +62,12 @@ class generator {
 
   /// A metadata pair (P, S): S is either independent of P or derived from it (kept,
   /// changed, retyped, nulled and added keys at every depth, arrays sharing elements,
-  /// numbers re-spelt), so that collisions of every kind are frequent.
+  /// numbers re-spelt), so that collisions of every kind are frequent. A few pairs
+  /// (chain_percent) also get deep chains (add_chain).
   std::pair<boost::json::object, boost::json::object> metadata_pair();
+  /// Adds one chain of objects min_chain..max_chain levels deep under the same keys to p and
+  /// s, so that the merge recurses that deep on both sides; see generator.cpp.
+  void add_chain(boost::json::object& p, boost::json::object& s);
   /// Two users as GET /api/v2/users/{id} returns them: user_id, email, and usually both
   /// metadata objects (sometimes missing or null, which count as {}).
   std::pair<boost::json::object, boost::json::object> user_pair();

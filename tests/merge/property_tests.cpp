@@ -1,23 +1,27 @@
 // Property tests: the fourteen invariants of merge-spec.md, each over
-// A0_PROPERTY_ITERATIONS (default 1000; scripts/test sets 10000) random user pairs from
-// the seeded generator. The run's seed is A0_PROPERTY_SEED (default: std::random_device);
-// case i+1 uses next_seed(seed of case i), so a failure prints the seed of the failing
-// case and `A0_PROPERTY_SEED=<it> A0_PROPERTY_ITERATIONS=1 ctest -R '<invariant>'`
-// re-runs exactly that case first.
+// A0_PROPERTY_ITERATIONS (default 10000, what CI runs) random user pairs from the seeded
+// generator. The run's seed is A0_PROPERTY_SEED (default: std::random_device); case i+1
+// uses next_seed(seed of case i). Every test case prints its run seed and the command that
+// replays the run to stderr before its first case, so a crash (ASan's abort_on_error
+// leaves no chance to report) can be replayed too; a violation also prints the failing
+// case's own seed, whose `A0_PROPERTY_ITERATIONS=1` replay runs exactly that case.
 //
 // The checks lean on nothing of the library but the function under test: JSON equality,
 // JSON Pointer parsing and escaping, clean(), RFC 7396 merge-patch and Auth0's PATCH rule
 // are re-implemented here, independently and as plainly as possible (recursion is fine:
-// generated documents are shallow; the deep test uses the library's iterative walks).
+// generated documents nest at most ~300 levels; the 10,000-deep test uses the library's
+// iterative walks).
 #include "generator.hpp"
 #include "merge/merge.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <optional>
 #include <random>
@@ -37,6 +41,12 @@ using path = std::vector<std::string>;
 
 // ---------------------------------------------------------------- run configuration
 
+/// The default number of cases; the checks that the generator's rare shapes (deep chains)
+/// were met apply from this many on.
+constexpr std::uint64_t full_run = 10000;
+/// What counts as deep in those checks (the generator's chains reach 300 levels).
+constexpr std::size_t deep_level = 100;
+
 std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') return fallback;
@@ -48,7 +58,7 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return v;
 }
 
-std::uint64_t iterations() { return env_number("A0_PROPERTY_ITERATIONS", 1000); }
+std::uint64_t iterations() { return env_number("A0_PROPERTY_ITERATIONS", full_run); }
 
 std::uint64_t run_seed() {
   std::random_device rd;
@@ -117,6 +127,19 @@ bool same(const json::value& a, const json::value& b) {
 }
 
 bool same(const json::object& a, const json::object& b) { return same(json::value(a), json::value(b)); }
+
+/// Levels of objects and arrays: 0 for a scalar, 1 for {} or [1].
+std::size_t nesting(const json::value& v) {
+  std::size_t below = 0;
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) below = std::max(below, nesting(kv.value()));
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) below = std::max(below, nesting(e));
+  } else {
+    return 0;
+  }
+  return below + 1;
+}
 
 // RFC 6901, by the letter: escape ~ first as ~0, / as ~1; decode each token left to right.
 std::string escape_token(std::string_view key) {
@@ -241,6 +264,14 @@ bool excluded(const path& abs, const std::vector<path>& exclusions) {
   return false;
 }
 
+/// excluded(join(root, rel)) without building the path (deep documents: per member).
+bool excluded(std::string_view root, const path& rel, const std::vector<path>& exclusions) {
+  for (const auto& e : exclusions) {
+    if (e[0] == root && e.size() <= rel.size() + 1 && std::equal(e.begin() + 1, e.end(), rel.begin())) return true;
+  }
+  return false;
+}
+
 /// merge-spec's clean(): deep copy through objects, dropping null and excluded members;
 /// arrays verbatim. `abs` is v's path from the user root.
 json::value clean_ref(const json::value& v, path& abs, const std::vector<path>& exclusions) {
@@ -262,16 +293,18 @@ json::object clean_root(const json::object& s, std::string_view root, const std:
   return clean_ref(json::value(s), abs, exclusions).get_object();
 }
 
-/// RFC 7396 MergePatch(target, patch), section 2's pseudocode.
-json::value merge_patch_ref(const json::value& target, const json::value& patch) {
+/// RFC 7396 MergePatch(target, patch), section 2's pseudocode (target taken by value and
+/// moved down, so deep documents are not copied once per level).
+json::value merge_patch_ref(json::value target, const json::value& patch) {
   if (!patch.is_object()) return patch;
-  json::object result = target.is_object() ? target.get_object() : json::object{};
+  json::object result = target.is_object() ? std::move(target.get_object()) : json::object{};
   for (const auto& kv : patch.get_object()) {
     if (kv.value().is_null()) {
       result.erase(kv.key());
     } else {
-      const json::value* old = result.if_contains(kv.key());
-      result[kv.key()] = merge_patch_ref(old != nullptr ? *old : json::value(), kv.value());
+      json::value* old = result.if_contains(kv.key());
+      json::value sub = old != nullptr ? std::move(*old) : json::value();
+      result[kv.key()] = merge_patch_ref(std::move(sub), kv.value());
     }
   }
   return result;
@@ -296,8 +329,13 @@ json::object strip_nulls(const json::object& o) {
   json::object out;
   for (const auto& kv : o) {
     if (kv.value().is_null()) continue;
-    out.emplace(kv.key(), kv.value().is_object() ? json::value(strip_nulls(kv.value().get_object()))
-                                                 : kv.value());
+    // (Not `c ? json::value(strip_nulls(...)) : kv.value()`: that is a const prvalue,
+    // copied rather than moved, once per level.)
+    if (kv.value().is_object()) {
+      out.emplace(kv.key(), strip_nulls(kv.value().get_object()));
+    } else {
+      out.emplace(kv.key(), kv.value());
+    }
   }
   return out;
 }
@@ -306,9 +344,11 @@ json::object strip_nulls(const json::object& o) {
 
 constexpr std::array<std::string_view, 2> roots{"user_metadata", "app_metadata"};
 
-json::object meta(const json::object& user, std::string_view root) {
+/// A user's metadata object (missing or null: {}), not copied.
+const json::object& meta(const json::object& user, std::string_view root) {
+  static const json::object none;
   const json::value* v = user.if_contains(root);
-  if (v == nullptr || v->is_null()) return {};
+  if (v == nullptr || v->is_null()) return none;
   return v->get_object();
 }
 
@@ -316,8 +356,7 @@ json::object meta(const json::object& user, std::string_view root) {
 /// a validation error), i.e. a proper prefix below the root resolves to an array.
 bool indexes_into_array(const path& abs, const json::object& pu, const json::object& su) {
   for (const json::object* user : {&pu, &su}) {
-    const json::object m = meta(*user, abs[0]);
-    const json::object* o = &m;
+    const json::object* o = &meta(*user, abs[0]);
     for (std::size_t j = 1; j + 1 < abs.size(); ++j) {
       const json::value* v = o->if_contains(abs[j]);
       if (v == nullptr) break;
@@ -345,20 +384,28 @@ merge::options random_options(generator& g, const json::object& pu, const json::
       merge::array_policy::primary, merge::array_policy::concat, merge::array_policy::union_};
   merge::options o;
   o.arrays = policies[g.below(3)];
-  std::vector<path> present;
-  for (const auto root : roots) {
-    for (const json::object* user : {&pu, &su}) {
-      for_each_member(meta(*user, root), [&](const path& rel, const json::value&) {
-        present.push_back(join(root, rel));
-      });
+  // The paths present are counted, and only the drawn one is copied (deep chains have
+  // tens of thousands of path tokens).
+  auto present = [&](std::optional<std::size_t> pick) {
+    std::size_t count = 0;
+    path found;
+    for (const auto root : roots) {
+      for (const json::object* user : {&pu, &su}) {
+        for_each_member(meta(*user, root), [&](const path& rel, const json::value&) {
+          if (pick && count == *pick) found = join(root, rel);
+          ++count;
+        });
+      }
     }
-  }
+    return std::pair{count, found};
+  };
+  const std::size_t members = present(std::nullopt).first;
   const std::size_t n = g.below(4);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t r = g.below(100);
     path e;
-    if (r < 70 && !present.empty()) {
-      e = present[g.below(present.size())];
+    if (r < 70 && members > 0) {
+      e = present(g.below(members)).second;
     } else if (r < 92) {
       e = {std::string(roots[g.below(2)]), g.key()};
       if (g.chance(50)) e.push_back(g.key());
@@ -401,8 +448,8 @@ std::string describe(const merge_case& c) {
 /// One metadata object of a case and of its merge result.
 struct side {
   std::string_view root;
-  json::object p;
-  json::object s;
+  const json::object& p;
+  const json::object& s;
   const json::object* m;
 };
 
@@ -423,6 +470,10 @@ template <class Check>
 void run_property(std::string_view test, Check&& check) {
   const std::uint64_t n = iterations();
   const std::uint64_t first = run_seed();
+  // Before the first case: a crash or an abort (sanitizers) reports nothing afterwards.
+  std::cerr << "[property] " << test << ": A0_PROPERTY_SEED=" << first << " A0_PROPERTY_ITERATIONS=" << n
+            << "\n[property]   replay: A0_PROPERTY_SEED=" << first << " A0_PROPERTY_ITERATIONS=" << n
+            << " ctest -R '" << test << "' --output-on-failure" << std::endl;
   std::uint64_t seed = first;
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string failure;
@@ -544,7 +595,7 @@ TEST_CASE("invariant 2: secondary complete") {
     const auto r = merge::merge_users(c.primary, c.secondary, c.opts);
     for (const auto& sd : sides(c, r)) {
       for_each_member(sd.s, [&](const path& rel, const json::value& sv) {
-        if (sv.is_null() || excluded(join(sd.root, rel), c.exclusions)) return;
+        if (sv.is_null() || excluded(sd.root, rel, c.exclusions)) return;
         const lookup pl = locate(sd.p, rel);
         if (pl.state == lookup::blocked) return;  // a non-object of P on the path wins
         const json::value* mv = value_at(*sd.m, rel);
@@ -689,13 +740,18 @@ TEST_CASE("invariant 5: nulls") {
 TEST_CASE("invariant 6: type conflicts") {
   // Which (P kind, S kind) pairs the run met: the generator must make every one of them.
   std::set<std::pair<json::kind, json::kind>> seen;
+  // Cases where both users have an object deep_level levels down (the merge recursed
+  // that deep on both sides: the generator's deep chains).
+  std::uint64_t deep_cases = 0;
   run_property("invariant 6: type conflicts", [&](const merge_case& c) {
     const auto r = merge::merge_users(c.primary, c.secondary, c.opts);
+    bool deep = false;
     for (const auto& sd : sides(c, r)) {
       for_each_member(sd.p, [&](const path& rel, const json::value& pv) {
         const json::value* sv = value_at(sd.s, rel);
         if (sv == nullptr) return;
         seen.emplace(pv.kind(), sv->kind());
+        deep = deep || (rel.size() >= deep_level && pv.is_object() && sv->is_object());
         const json::value* mv = value_at(*sd.m, rel);
         expect(mv != nullptr, [&] { return where(sd, rel) + " is missing from M"; });
         if (pv.is_object() && sv->is_object()) {
@@ -709,8 +765,14 @@ TEST_CASE("invariant 6: type conflicts") {
         }
       });
     }
+    if (deep) ++deep_cases;
   });
-  // (At the default 1,000 cases each pair is met about 25 times or more.)
+  if (iterations() >= full_run) {
+    // (Seeds 1-6 give 26-35.)
+    CHECK_MESSAGE(deep_cases >= 10, "only " << deep_cases << " cases collide on objects " << deep_level
+                                            << " levels deep");
+  }
+  // (At 1,000 cases each pair is met about 25 times or more.)
   if (iterations() >= 1000) {
     std::string missing;
     for (int a = 0; a <= static_cast<int>(json::kind::object); ++a) {
@@ -730,8 +792,8 @@ TEST_CASE("invariant 7: idempotent under primary and union") {
   std::uint64_t concat_changed = 0;
   run_property("invariant 7: idempotent", [&](const merge_case& c) {
     for (const auto root : roots) {
-      const json::object p = meta(c.primary, root);
-      const json::object s = meta(c.secondary, root);
+      const json::object& p = meta(c.primary, root);
+      const json::object& s = meta(c.secondary, root);
       for (const auto policy : {merge::array_policy::primary, merge::array_policy::union_}) {
         const auto o = with_policy(c.opts, policy);
         const json::object m = merge::merge_metadata(p, s, o, root_pointer(root));
@@ -750,7 +812,7 @@ TEST_CASE("invariant 7: idempotent under primary and union") {
         for_each_member(s, [&](const path& rel, const json::value& sv) {
           const json::value* mv = value_at(m, rel);
           if (sv.is_array() && !sv.get_array().empty() && mv != nullptr && mv->is_array() &&
-              !excluded(join(root, rel), c.exclusions)) {
+              !excluded(root, rel, c.exclusions)) {
             grows = true;
           }
         });
@@ -769,8 +831,8 @@ TEST_CASE("invariant 7: idempotent under primary and union") {
 TEST_CASE("invariant 8: neutral elements") {
   run_property("invariant 8: neutral elements", [](const merge_case& c) {
     for (const auto root : roots) {
-      const json::object p = meta(c.primary, root);
-      const json::object s = meta(c.secondary, root);
+      const json::object& p = meta(c.primary, root);
+      const json::object& s = meta(c.secondary, root);
       const std::string rp = root_pointer(root);
       const json::object empty;
       const json::object m1 = merge::merge_metadata(p, empty, c.opts, rp);
@@ -794,7 +856,7 @@ TEST_CASE("invariant 9: RFC 7396 oracle") {
     merge::options o;  // primary, no exclusions
     for (const auto root : roots) {
       const json::object p = strip_nulls(meta(c.primary, root));
-      const json::object s = meta(c.secondary, root);
+      const json::object& s = meta(c.secondary, root);
       const json::object m = merge::merge_metadata(p, s, o, root_pointer(root));
       const json::value oracle = merge_patch_ref(json::value(clean_root(s, root, {})), json::value(p));
       expect(same(json::value(m), oracle), [&] {
@@ -831,7 +893,7 @@ TEST_CASE("invariant 10: delta correct") {
     }
     // The library's PATCH model against the test's, on arbitrary patches (nulls, {}).
     generator g(c.seed ^ 0xa0a0);
-    const json::object cur = meta(c.primary, "user_metadata");
+    const json::object& cur = meta(c.primary, "user_metadata");
     json::object patch;
     const std::size_t n = g.below(4);
     for (std::size_t i = 0; i < n; ++i) patch[g.key()] = g.chance(30) ? json::value() : g.value(2);
@@ -910,6 +972,8 @@ TEST_CASE("invariant 12: concurrent writer safe") {
 
 TEST_CASE("invariant 13: merged_keys exact") {
   std::uint64_t escaped = 0;
+  std::uint64_t deep_keys = 0;     // added deep_level or more levels down
+  std::uint64_t deep_subtrees = 0;  // added subtrees (clean(S)) nested deep_level / 2 or more
   run_property("invariant 13: merged_keys exact", [&](const merge_case& c) {
     const auto r = merge::merge_users(c.primary, c.secondary, c.opts);
     json::object mdoc{{"user_metadata", r.user_metadata}, {"app_metadata", r.app_metadata}};
@@ -931,6 +995,7 @@ TEST_CASE("invariant 13: merged_keys exact") {
                [&] { return "merge::escape_pointer_token(\"" + t + "\") = " + merge::escape_pointer_token(t); });
       }
       if (pointer.find('~') != std::string::npos) ++escaped;
+      if (tokens->size() > deep_level) ++deep_keys;
       expect(listed.insert(pointer).second, [&] { return "merged_keys lists " + pointer + " twice"; });
       const json::value* mv = resolve(mroot, *tokens);
       expect(mv != nullptr, [&] { return pointer + " does not resolve in M"; });
@@ -951,6 +1016,7 @@ TEST_CASE("invariant 13: merged_keys exact") {
         path abs = *tokens;
         const json::value cleaned = clean_ref(*sv, abs, c.exclusions);
         expect(same(*mv, cleaned), [&] { return pointer + " = " + text(*mv) + " in M, clean(S) there = " + text(cleaned); });
+        if (nesting(cleaned) >= deep_level / 2) ++deep_subtrees;
       }
     }
     // Exactly what M has beyond P: new members (whole), and elements appended to P's arrays.
@@ -1010,8 +1076,13 @@ TEST_CASE("invariant 13: merged_keys exact") {
     }
     expect(ordered == r.merged_keys, [&] { return std::string("merged_keys not in the secondary's document order"); });
   });
-  // The run must have exercised escaping (keys "a/b", "~", "~1", "/~").
+  // The run must have exercised escaping (keys "a/b", "~", "~1", "/~"), and deep additions.
   if (iterations() >= 200) CHECK(escaped > 0);
+  if (iterations() >= full_run) {
+    // (Seeds 1-6 give 80-200 and 15-26.)
+    CHECK_MESSAGE(deep_keys >= 20, "only " << deep_keys << " merged_keys " << deep_level << " levels deep");
+    CHECK_MESSAGE(deep_subtrees >= 5, "only " << deep_subtrees << " added subtrees " << deep_level / 2 << " levels deep");
+  }
 }
 
 TEST_CASE("invariant 14: deterministic and pure") {

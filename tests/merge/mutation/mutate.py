@@ -1,4 +1,4 @@
-# Mutation check of the merge property tests: makes one copy of merge/ per mutation under
+# Mutation check of the merge tests (property and hand-written): makes one copy of merge/ per mutation under
 # OUT/<name>, each with one rule of merge-spec.md deliberately broken ("base" is the
 # unchanged copy). The repository itself is never modified.
 # Usage: mutate.py OUT [name...]
@@ -82,6 +82,40 @@ mut('x17_union_kind_equality', 'merge.cpp',
 mut('x18_union_dedupes_primary', 'merge.cpp',
     "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::shallow_hash(target[i]), i);",
     "  for (std::size_t i = 0; i < target.size(); ++i) { bool dup = false; for (std::size_t j = 0; j < i; ++j) dup = dup || json_equal(target[j], target[i]); if (dup) { target.erase(target.begin() + static_cast<std::ptrdiff_t>(i)); --i; continue; } seen.emplace(detail::shallow_hash(target[i]), i); }")
+# extra: the exclusion check of the merge walk applies to S's new keys only, not to keys both
+# users have (an excluded object or array of both is still merged)
+mut('x19_exclusion_skips_collisions', 'merge.cpp',
+    "    if (is_excluded(path, opts.exclude)) continue;\n\n    const json::value& sv = kv.value();",
+    "    if (is_excluded(path, opts.exclude) && !f.m->contains(kv.key())) continue;\n\n    const json::value& sv = kv.value();")
+# extra: clean() checks exclusions on the first level of a new subtree only
+mut('x20_clean_excludes_first_level_only', 'merge.cpp',
+    "    if (!excluded.empty()) {\n      path.resize(f.path_len);",
+    "    if (!excluded.empty() && stack.size() == 1) {\n      path.resize(f.path_len);")
+# extra: no validation of exclusions that index into an array
+mut('x21_exclusion_into_array_accepted', 'merge.cpp',
+    "        if (v.is_array()) {\n          throw invalid_argument",
+    "        if (v.is_array() && false) {\n          throw invalid_argument")
+# extra: that validation looks at the primary's arrays only
+mut('x22_exclusion_into_array_primary_only', 'merge.cpp',
+    "    for (const json::object* doc : {&primary, &secondary}) {\n      const json::object* obj = doc;",
+    "    (void)secondary;\n    for (const json::object* doc : {&primary}) {\n      const json::object* obj = doc;")
+# extra: union's hash buckets numbers by kind, so 1.0 never meets 1 (see also x17)
+mut('x23_union_hash_by_kind', 'json_equal.cpp',
+    "      if (const auto e = as_exact_int(v)) {",
+    "      if (const auto e = as_exact_int(v); e && !v.is_double()) {")
+# extra: a null of S is copied where P has no such key ("secondary null never copied")
+mut('x24_secondary_null_copied', 'merge.cpp',
+    "      if (sv.is_null()) continue;\n      f.m->emplace",
+    "      f.m->emplace")
+# extra: the merge walk stops descending 32 levels down (Boost.JSON's default parser depth)
+mut('x25_merge_depth_limit', 'merge.cpp',
+    "    if (mv.is_object() && sv.is_object()) {\n      stack.push_back",
+    "    if (mv.is_object() && sv.is_object() && stack.size() < 32) {\n      stack.push_back")
+# extra: clean() walks 32 levels, below that it copies verbatim (nulls and exclusions kept)
+mut('x26_clean_depth_limit', 'merge.cpp',
+    "    if (kv.value().is_object()) {\n      json::object& child",
+    "    if (kv.value().is_object() && stack.size() < 32) {\n      json::object& child")
+
 names = sys.argv[2:] or ['base'] + sorted(M)
 for name in names:
     d = os.path.join(OUT, name)
