@@ -162,6 +162,9 @@ bool is_already_exists(const a0::api_error& e) {
 }
 
 asio::awaitable<json::object> link_account(context& ctx, link_request r) {
+  // Before any Management API request: an unverified token would choose whose metadata
+  // (roles included) is copied into the primary. Only the JWKS GET may precede this.
+  if (!r.secondary_token.empty()) r.secondary_full_id = co_await ctx.id_tokens.verify(r.token);
   auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
   const auto sec = *split_user_id(r.secondary_full_id);
   bool patched = false;

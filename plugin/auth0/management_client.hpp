@@ -109,6 +109,10 @@ class management_client {
                                                     std::string_view provider,
                                                     std::string_view secondary_user_id);
 
+  /// GET /.well-known/jwks.json (no Authorization header): the tenant's signing keys.
+  /// Retried like GET.
+  boost::asio::awaitable<boost::json::object> get_jwks();
+
   /// GET /api/v2/connections?strategy=...&from=...&take=... (checkpoint paging).
   boost::asio::awaitable<connections_page> list_connections(
       std::vector<std::string> strategies, std::optional<std::string> from, int take = 50);

@@ -2,7 +2,11 @@
 // and a database secondary with the same verified email), with its fault injection.
 #include "emulator_fixture.hpp"
 #include "plugin_host.hpp"
+#include "util.hpp"
 
+#include <jwt/jwt.hpp>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_to.hpp>
 #include <doctest/doctest.h>
@@ -233,4 +237,124 @@ TEST_CASE("emulator: refused credentials and missing scopes map to UNAUTHORIZED 
   const auto logs = host.all_logs();
   CHECK(logs.find("SECRET") == std::string::npos);
   CHECK(logs.find("demo-readonly-secret") == std::string::npos);
+}
+
+// --- secondary_token (link_with) --------------------------------------------------------
+
+namespace {
+
+bool only_jwks_gets(emulator& e) {
+  for (const auto& r : e.request_log())
+    if (r.at("method") != "GET" || r.at("path") != "/.well-known/jwks.json" || r.at("token") != false) return false;
+  return true;
+}
+
+std::string token_inputs(const std::string& token) {
+  return std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_token":")" + token + "\"}";
+}
+
+}  // namespace
+
+TEST_CASE("emulator: secondary_token is verified, then links the token's user with its metadata merged") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  const auto token = emu.id_token({{"user_id", k_secondary}});
+  emu.clear_log();
+  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true,"require_verified_email":true})", token_inputs(token));
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  const auto out = r.json();
+  CHECK(out.at("metadata_patched") == true);
+  REQUIRE(out.at("profiles").as_array().size() == 2);
+  CHECK(out.at("profiles").as_array()[1].at("user_id") == "5f7c8ec7c33c6c004bbafe82");
+  auto p = user(emu, k_primary);
+  CHECK(p.at("user_metadata").at("hobby") == "chess");     // from the token's user
+  CHECK(p.at("app_metadata").at("beta_tester") == true);
+  CHECK(user(emu, k_secondary).empty());
+  // The JWKS (no bearer) first, then the Management token, GET both, PATCH, and the
+  // link POST with link_with.
+  const auto log = emu.request_log();
+  REQUIRE(log.size() == 6);
+  CHECK(log[0].at("method") == "GET");
+  CHECK(log[0].at("path") == "/.well-known/jwks.json");
+  CHECK(log[0].at("token") == false);
+  CHECK(log[1].at("path") == "/oauth/token");
+  CHECK(api_methods(emu) == std::vector<std::string>{"GET", "GET", "PATCH", "POST"});
+  CHECK((r.outputs + r.message + host.all_logs()).find(token) == std::string::npos);
+  check_no_secret(r.outputs + host.all_logs());
+}
+
+TEST_CASE("emulator: forged, HS256, none, expired, wrong-iss, wrong-aud and unknown-kid tokens send no Management API request") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  const auto before = json::serialize(emu.dump().at("users"));
+  // Forged: a token the tenant signed for the primary, its payload rewritten to name the
+  // secondary (whose roles an attacker wants copied into the primary).
+  const auto signed_token = emu.id_token({{"user_id", k_primary}});
+  const auto d1 = signed_token.find('.'), d2 = signed_token.rfind('.');
+  json::object forged_claims = json::parse(*a0::jwt::base64url_decode(signed_token.substr(d1 + 1, d2 - d1 - 1))).as_object();
+  forged_claims["sub"] = k_secondary;
+  const auto forged = signed_token.substr(0, d1 + 1) + emu::base64url_encode(json::serialize(forged_claims)) +
+                      signed_token.substr(d2);
+  struct bad_token {
+    const char* what;
+    std::string token;
+    std::string message;
+    bool jwks_allowed;  ///< refused after the JWKS GET (signature or claims) or before any request
+  };
+  const std::string iss = "https://" + emu.domain() + "/";
+  const bad_token cases[] = {
+      {"forged", forged, "secondary_token: has a signature that does not verify against the tenant's JWKS", true},
+      {"HS256 keyed with the public key", emu.id_token({{"user_id", k_secondary}, {"alg", "HS256"}}),
+       "secondary_token: alg 'HS256' is not accepted (RS256 only)", false},
+      {"alg none", emu.id_token({{"user_id", k_secondary}, {"alg", "none"}}),
+       "secondary_token: alg 'none' is not accepted (RS256 only)", false},
+      {"expired", emu.id_token({{"user_id", k_secondary}, {"exp_in_s", -3600}}),
+       "secondary_token: has expired (exp is in the past)", true},
+      {"wrong iss", emu.id_token({{"user_id", k_secondary}, {"iss", "https://evil.example/"}}),
+       "secondary_token: was not issued by this tenant (iss must be '" + iss + "')", true},
+      {"wrong aud", emu.id_token({{"user_id", k_secondary}, {"aud", "another-app"}}),
+       "secondary_token: is not for this application (aud must be the client id 'demo-link-client')", true},
+      {"unknown kid", emu.id_token({{"user_id", k_secondary}, {"kid", "rotated-away"}}),
+       "secondary_token: is signed with a key ('rotated-away') the tenant's JWKS does not hold", true},
+  };
+  int jwks_gets = 0;
+  for (const auto& c : cases) {
+    INFO(c.what);
+    emu.clear_log();
+    auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", token_inputs(c.token));
+    CHECK(r.code == WFA_INVALID_INPUT);
+    CHECK(r.message == c.message);
+    CHECK_FALSE(r.retryable);
+    CHECK(r.message.find(c.token) == std::string::npos);
+    // No Management API request; at most the tenant's public JWKS (GET, no bearer).
+    CHECK(api_methods(emu).empty());
+    CHECK(only_jwks_gets(emu));
+    if (!c.jwks_allowed) CHECK(emu.request_log().empty());
+    jwks_gets += static_cast<int>(emu.request_log().size());
+    // Primary and secondary unchanged (compared as a flag: the users hold an IdP token
+    // that a failure report must not print).
+    const bool unchanged = json::serialize(emu.dump().at("users")) == before;
+    CHECK(unchanged);
+  }
+  CHECK(jwks_gets == 1);  // cached per instance; the unknown kid came right after the fetch
+  CHECK(host.all_logs().find(forged) == std::string::npos);
+}
+
+TEST_CASE("emulator: the emulator itself refuses a link_with the plugin would refuse") {
+  // The same checks one layer down (auth0-api.md §2), straight at the link endpoint.
+  emulator emu;
+  auto c = emu.client();
+  const auto bearer = "Bearer " + emu.token();
+  auto link = [&](const std::string& tok) {
+    return c.request("POST", "/api/v2/users/google-oauth2%7C115015401343387192604/identities",
+                     json::serialize(json::object{{"link_with", tok}}),
+                     {{"authorization", bearer}, {"content-type", "application/json"}});
+  };
+  auto r = link(emu.id_token({{"user_id", k_secondary}, {"aud", "another-app"}}));
+  CHECK(r.status == 400);
+  CHECK(r.json().at("message") == "JWT (link_with) aud must match the caller's azp.");
+  r = link(emu.id_token({{"user_id", k_secondary}}));
+  CHECK(r.status == 201);
 }

@@ -395,22 +395,23 @@ TEST_CASE("multi-pipe enterprise ids: provider before the first pipe, the rest k
   CHECK(t.user("samlp|NeoLink|40813347"));
 }
 
-TEST_CASE("secondary_token: the secondary is read by the token's sub and linked with link_with only") {
+TEST_CASE("secondary_token: a token that is not RS256 is refused before any request") {
+  // An unsigned token naming a user must not make the plugin read that user, merge its
+  // app_metadata (roles) into the primary and PATCH it: nothing is sent at all.
   plugin_host host;
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config());
-  // {"alg":"none"}.{"sub":"auth0|222"}.sig
-  const std::string jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln";
+  // {"alg":"none","kid":"k"}.{"sub":"auth0|222"}.sig
+  const std::string jwt = "eyJhbGciOiJub25lIiwia2lkIjoiayJ9.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln";
+  const auto before = json::serialize(*t.user("google-oauth2|111"));
   auto r = inst.run(k_link, R"({"merge_metadata":true})",
                     R"({"primary_user_id":"google-oauth2|111","secondary_token":")" + jwt + "\"}");
-  // The fake tenant refuses every link_with token (as for a bad signature): 400.
   CHECK(r.code == WFA_INVALID_INPUT);
-  CHECK(r.message.find("metadata patched, not linked") == 0);
+  CHECK(r.message == "secondary_token: alg 'none' is not accepted (RS256 only)");
+  CHECK(t.server().requests().empty());
+  CHECK(json::serialize(*t.user("google-oauth2|111")) == before);
   CHECK(r.message.find(jwt) == std::string::npos);
-  CHECK(t.requests("GET", "/api/v2/users/auth0|222") == 1);
-  const auto body = t.server().requests().back().body;
-  CHECK(json::parse(body).as_object() == json::object{{"link_with", jwt}});
   CHECK(host.all_logs().find(jwt) == std::string::npos);
 }
 

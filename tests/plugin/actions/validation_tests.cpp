@@ -20,8 +20,11 @@ std::string link_error(std::string_view options, std::string_view inputs) {
   return "";
 }
 constexpr std::string_view k_merge = R"({"merge_metadata":true})";
-// {"alg":"none"}.{"sub":"auth0|tok123"}.sig
-constexpr std::string_view k_jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln";
+// {"alg":"RS256","kid":"k"}.{"sub":"auth0|tok123"}.sig: well-formed, not verified yet
+constexpr std::string_view k_jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln";
+std::string token_inputs(std::string_view token) {
+  return std::string(R"({"primary_user_id":"auth0|p","secondary_token":")") + std::string(token) + "\"}";
+}
 }  // namespace
 
 TEST_CASE("user ids split at the first pipe only and keep the rest whole") {
@@ -93,6 +96,19 @@ TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub"
   const std::string bad = R"({"primary_user_id":"auth0|p","secondary_token":"not-a-jwt"})";
   CHECK(link_error(k_merge, bad).find("secondary_token") == 0);
   CHECK(link_error(k_merge, bad).find("not-a-jwt") == std::string::npos);  // never echoed
+  // Refused by structure alone (no key needed): alg none, HS256, a sub that is no full id.
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJub25lIiwia2lkIjoiayJ9.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln")) ==
+        "secondary_token: alg 'none' is not accepted (RS256 only)");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJIUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln")) ==
+        "secondary_token: alg 'HS256' is not accepted (RS256 only)");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJub3BpcGUifQ.c2ln")) ==
+        "secondary_token: has no 'sub' claim with a full user id");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln=")) ==
+        "secondary_token: is not a JWT (its signature is not base64url)");
+  // The unverified sub still refuses a self-link before anything is sent.
+  CHECK(link_error(k_merge, std::string(R"({"primary_user_id":"auth0|tok123","secondary_token":")") +
+                                std::string(k_jwt) + "\"}")
+            .find("itself") != std::string::npos);
 }
 
 TEST_CASE("unlink, get-user and update-user-metadata validation") {
