@@ -210,9 +210,11 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
     failure = e.error();
   }
   // The link may have been applied although we saw no success (ambiguous), or it was
-  // applied by an earlier run (409): the primary's identities say which.
-  bool link_state_known = !failure->ambiguous && failure->code != WFA_CANCELLED;
-  if (failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure))) {
+  // applied by an earlier run (409 "already exists"): the primary's identities say which.
+  // Until they do, neither is known not to be linked.
+  const bool resolve = failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure));
+  bool link_state_known = !resolve && failure->code != WFA_CANCELLED;
+  if (resolve) {
     try {
       auto primary = co_await ctx.client.get_user(r.primary_user_id);
       if (has_identity(identities_of(primary), sec.provider, sec.rest)) {

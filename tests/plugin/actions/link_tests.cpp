@@ -293,6 +293,24 @@ TEST_CASE("a PATCH response that does not confirm the merge stops before the lin
   CHECK(t.requests("POST", "/api/v2/users/") == 0);
 }
 
+TEST_CASE("a 409 whose re-read of the primary fails reports the link state unknown") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false,
+               reply(409, R"({"statusCode":409,"error":"Conflict","message":"Specified identity already exists.","errorCode":"identity_conflict"})")});
+  for (int i = 0; i < 4; ++i)  // max_retries 3: every attempt of the re-read fails
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  auto r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.retryable);
+  CHECK(r.message.find("link state unknown (the link request may have been applied): ") == 0);
+  CHECK(r.details_obj().at("linked").is_null());
+  CHECK(r.details_obj().at("metadata_patched") == false);
+  CHECK(t.requests("GET", "/api/v2/users/google-oauth2|111") == 4);
+}
+
 TEST_CASE("token expiry mid-run: refreshed once, the run completes") {
   plugin_host host;
   fake_tenant t;
