@@ -98,10 +98,12 @@ void confirm_patch(const json::object& updated, const json::object& patch) {
         a0::api_error e;
         e.code = WFA_CONFLICT;
         e.retryable = true;
-        e.message = "the PATCH response does not show /" + std::string(part.key()) + "/" +
+        // The PATCH was answered 200, but we cannot tell what it wrote: metadata_patched
+        // is null (unknown), like "linked" when the link state is unknown.
+        e.message = "the PATCH was sent but its response does not show /" + std::string(part.key()) + "/" +
                     merge::escape_pointer_token(kv.key()) +
-                    " as sent; not linked (re-run to repair)";
-        throw action_error(std::move(e), json::object{{"metadata_patched", true}, {"linked", false}});
+                    " as sent (metadata state unknown); not linked (re-run to repair)";
+        throw action_error(std::move(e), json::object{{"metadata_patched", nullptr}, {"linked", false}});
       }
     }
   }
@@ -150,6 +152,15 @@ json::object options_page(json::array items, const std::optional<std::string>& n
   return json::object{{"items", std::move(items)}, {"next_page_token", std::move(token)}};
 }
 
+// A PATCH that failed: an answered 4xx wrote nothing; a transport failure or 5xx after
+// retries may have been applied (metadata_patched null). Never linked.
+[[noreturn]] void patch_failed(const a0::api_exception& e) {
+  const int status = e.error().http_status;
+  json::value patched = nullptr;
+  if (status >= 400 && status < 500) patched = false;
+  throw action_error(e.error(), json::object{{"metadata_patched", std::move(patched)}, {"linked", false}});
+}
+
 // "linked": false when known not linked, null when the link request may have been applied.
 json::object failure_details(bool patched, bool link_state_known) {
   json::value linked = nullptr;
@@ -186,7 +197,12 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
     }
     if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
     if (!patch.empty()) {
-      auto updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
+      json::object updated;
+      try {
+        updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
+      } catch (const a0::api_exception& e) {
+        patch_failed(e);
+      }
       confirm_patch(updated, patch);
       patched = true;
       ctx.log(WFA_LOG_INFO, "link: metadata of " + r.primary_user_id + " patched (" +

@@ -289,7 +289,29 @@ TEST_CASE("a PATCH response that does not confirm the merge stops before the lin
   auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
   CHECK(r.code == WFA_CONFLICT);
   CHECK(r.retryable);
+  CHECK(r.message.find("the PATCH was sent but its response does not show /user_metadata/lang as sent") == 0);
   CHECK(r.message.find("not linked") != std::string::npos);
+  // Sent and answered 200, but what it wrote is not known: neither true nor false.
+  CHECK(r.details_obj().at("metadata_patched").is_null());
+  CHECK(r.details_obj().at("linked") == false);
+  CHECK(t.requests("POST", "/api/v2/users/") == 0);
+}
+
+TEST_CASE("a PATCH that fails reports whether it may have written: 4xx no, 5xx after retries unknown") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config(R"(,"max_retries":0)"));
+  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(400, R"({"statusCode":400,"error":"Bad Request","message":"Payload validation error","errorCode":"invalid_body"})")});
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_INVALID_INPUT);
+  CHECK(r.details_obj().at("metadata_patched") == false);
+  CHECK(r.details_obj().at("linked") == false);
+  t.add_fault({"PATCH", "/api/v2/users/", "", true, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.details_obj().at("metadata_patched").is_null());
+  CHECK(r.details_obj().at("linked") == false);
   CHECK(t.requests("POST", "/api/v2/users/") == 0);
 }
 
