@@ -14,7 +14,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cctype>
 #include <exception>
 #include <optional>
 
@@ -52,9 +51,12 @@ const json::array& identities_of(const json::object& user) {
   return ids && ids->is_array() ? ids->get_array() : none;
 }
 
+// ASCII only, whatever the process locale (std::tolower would follow it: in a Turkish
+// locale 'I' does not lower to 'i'); other bytes, UTF-8 included, stay as they are.
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 

@@ -7,7 +7,9 @@
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <chrono>
+#include <clocale>
 #include <cstdlib>
 #include <fstream>
 
@@ -331,6 +333,35 @@ TEST_CASE("a 409 whose re-read of the primary fails reports the link state unkno
   CHECK(r.details_obj().at("linked").is_null());
   CHECK(r.details_obj().at("metadata_patched") == false);
   CHECK(t.requests("GET", "/api/v2/users/google-oauth2|111") == 4);
+}
+
+TEST_CASE("require_verified_email compares ASCII-case-insensitively whatever the process locale") {
+  // In tr_TR.ISO-8859-9, tolower('I') is 0xFD (dotless i): a compare that follows the
+  // process locale would refuse IVAN@EXAMPLE.COM against ivan@example.com.
+  const std::string dir = A0_TEST_LOCALE_DIR;
+  const std::string name = "tr_TR.ISO-8859-9";
+  if (!std::ifstream(dir + "/" + name + "/LC_CTYPE"))
+    (void)std::system(("mkdir -p '" + dir + "' && localedef -i tr_TR -f ISO-8859-9 '" + dir + "/" + name + "' >/dev/null 2>&1").c_str());
+  ::setenv("LOCPATH", dir.c_str(), 1);
+  const bool turkish = std::setlocale(LC_CTYPE, name.c_str()) != nullptr;
+  ::unsetenv("LOCPATH");
+  WARN_MESSAGE(turkish, "locale tr_TR.ISO-8859-9 not available (localedef and the locales package); checking in the C locale only");
+  if (turkish) CHECK(std::tolower('I') != 'i');  // the locale really folds 'I' elsewhere
+  plugin_host host;
+  fake_tenant t;
+  t.put_user(make_user("google-oauth2|111", "IVAN@EXAMPLE.COM", true));
+  t.put_user(make_user("auth0|222", "ivan@example.com", true));
+  // U+00C9 and U+00E9 (UTF-8): not ASCII, so never folded into each other.
+  t.put_user(make_user("google-oauth2|555", "\xC3\x89VA@example.com", true));
+  t.put_user(make_user("auth0|666", "\xC3\xA9va@example.com", true));
+  plugin_instance inst(host, t.config());
+  const std::string opts = R"({"merge_metadata":false,"require_verified_email":true})";
+  auto r = inst.run(k_link, opts, k_inputs);
+  auto other = inst.run(k_link, opts, R"({"primary_user_id":"google-oauth2|555","secondary_user_id":"auth0|666"})");
+  std::setlocale(LC_CTYPE, "C");
+  CHECK_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(other.code == WFA_CONFLICT);
+  CHECK(other.details_obj().at("reason") == "emails_differ");
 }
 
 TEST_CASE("token expiry mid-run: refreshed once, the run completes") {
