@@ -44,6 +44,8 @@ std::string required_string(const json::object& o, std::string_view field) {
   return s;
 }
 
+// A full id is also what keeps the path segment from being "." or ".." (a dot segment
+// that a server or proxy would resolve): it always holds a pipe, sent as %7C.
 std::string full_user_id(const json::object& o, std::string_view field) {
   auto id = required_string(o, field);
   if (!split_user_id(id)) fail(field, "must be a full user id 'provider|id', e.g. auth0|abc");
@@ -148,7 +150,7 @@ get_user_request parse_get_user(const json::object& options, const json::object&
   only_known(inputs, "inputs", {"user_id", "fields"});
   get_user_request r;
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
-  r.user_id = required_string(inputs, "user_id");
+  r.user_id = full_user_id(inputs, "user_id");
   if (const auto* f = inputs.if_contains("fields"); f && !f->is_null()) {
     if (!f->is_array()) fail("fields", "must be an array of field names");
     static const std::regex k_field("^[A-Za-z0-9_.]+$");
@@ -166,7 +168,7 @@ update_metadata_request parse_update_metadata(const json::object& options, const
   only_known(inputs, "inputs", {"user_id", "user_metadata"});
   update_metadata_request r;
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
-  r.user_id = required_string(inputs, "user_id");
+  r.user_id = full_user_id(inputs, "user_id");
   const auto* m = inputs.if_contains("user_metadata");
   if (!m || !m->is_object()) fail("user_metadata", "is required (an object)");
   // {} would wipe all metadata on Auth0 instead of changing nothing.

@@ -118,6 +118,25 @@ TEST_CASE("unlink, get-user and update-user-metadata validation") {
                   std::invalid_argument);
   CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare == "C|x");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"), std::invalid_argument);
+  // user_id is a full id like primary_user_id: "." and ".." would be dot segments in the path.
+  for (auto bad : {".", "..", "abc", "|x", "auth0|"}) {
+    CAPTURE(bad);
+    const auto in = json::object{{"user_id", bad}};
+    CHECK_THROWS_WITH_AS(parse_get_user({}, in), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
+                         std::invalid_argument);
+    auto upd = in;
+    upd["user_metadata"] = json::object{{"a", 1}};
+    CHECK_THROWS_WITH_AS(parse_update_metadata({}, upd), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
+                         std::invalid_argument);
+  }
+  CHECK(parse_get_user({}, obj(R"({"user_id":"samlp|Conn|x"})")).user_id == "samlp|Conn|x");
+  // The secondary identity id is the last path segment of the unlink DELETE.
+  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"..","secondary_provider":"auth0"})")),
+                       "secondary_user_id: '..' is not a user id", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|."})")),
+                       "secondary_user_id: '.' is not a user id", std::invalid_argument);
+  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"Conn|..","secondary_provider":"samlp"})"))
+            .secondary.bare == "Conn|..");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["a,b"]})")),
                        doctest::Contains("fields"), std::invalid_argument);
   CHECK(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["email","user_id"]})")).fields.size() == 2);
