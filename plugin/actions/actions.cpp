@@ -139,6 +139,13 @@ json::object user_outputs(json::object user, bool include_idp_tokens) {
   return json::object{{"user", shape_user(std::move(user), include_idp_tokens)}};
 }
 
+// "unlinked": false when the primary still lists the identity, null when unknown.
+json::object unlink_details(bool still_linked) {
+  json::value unlinked = nullptr;
+  if (still_linked) unlinked = false;
+  return json::object{{"unlinked", std::move(unlinked)}};
+}
+
 json::object unlink_outputs(const json::array& remaining, const unlink_request& r) {
   return json::object{{"profiles", shape_identities(remaining, r.include_idp_tokens)},
                       {"primary_user_id", r.primary_user_id}};
@@ -258,8 +265,32 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
 
 asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
   auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
-  auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
-  co_return unlink_outputs(remaining, r);
+  std::optional<a0::api_error> failure;
+  try {
+    auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
+    co_return unlink_outputs(remaining, r);
+  } catch (const a0::api_exception& e) {
+    if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) throw;
+    failure = e.error();
+  }
+  // The DELETE may have been applied although no answer said so (the client does not
+  // resend it: Auth0's answer to unlinking what is no longer linked is unknown). The
+  // primary's identities tell whether the identity is gone.
+  failure->retryable = true;
+  bool still_linked = false;
+  try {
+    auto primary = co_await ctx.client.get_user(r.primary_user_id);
+    if (!has_identity(identities_of(primary), r.secondary.provider, r.secondary.bare)) {
+      ctx.log(WFA_LOG_INFO, "unlink: confirmed unlinked by re-reading " + r.primary_user_id);
+      co_return unlink_outputs(identities_of(primary), r);
+    }
+    still_linked = true;
+  } catch (const a0::api_exception& e) {
+    ctx.log(WFA_LOG_WARN, std::string("unlink: re-reading the primary failed: ") + e.what());
+  }
+  failure->message = (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
+                     failure->message;
+  throw action_error(*failure, unlink_details(still_linked));
 }
 
 asio::awaitable<json::object> get_user(context& ctx, get_user_request r) {

@@ -388,7 +388,10 @@ net::awaitable<json::array> management_client::unlink(std::string_view primary_u
                                                       std::string_view secondary_user_id) {
   if (primary_user_id.empty() || provider.empty() || secondary_user_id.empty())
     throw bad_input("unlink needs primary_user_id, provider and secondary user_id");
-  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, true,
+  // Not idempotent for retries: what Auth0 answers to unlinking an identity that is no
+  // longer linked is unknown (auth0-api.md Unknowns #3), so an ambiguous failure is
+  // reported, not resent; the caller re-reads the primary.
+  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, false,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("unlink did not return an identities array");

@@ -358,3 +358,29 @@ TEST_CASE("emulator: the emulator itself refuses a link_with the plugin would re
   r = link(emu.id_token({{"user_id", k_secondary}}));
   CHECK(r.status == 201);
 }
+
+TEST_CASE("emulator: reset after the unlink DELETE is not resent, the re-read shows it gone") {
+  emulator emu;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  REQUIRE(inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  emu.clear_log();
+  emu.add_fault({{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_after"}, {"times", 1}});
+  const std::string in = std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_user_id":")" + k_secondary + "\"}";
+  auto r = inst.run("auth0.unlink-account", "{}", in);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("profiles").as_array().size() == 1);
+  CHECK(api_methods(emu) == std::vector<std::string>{"DELETE", "GET"});
+  CHECK(user(emu, k_primary).at("identities").as_array().size() == 1);
+  CHECK_FALSE(user(emu, k_secondary).empty());  // back as a standalone user
+  // The DELETE reset before it was applied: still linked, reported as such, not resent.
+  REQUIRE(inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  emu.clear_log();
+  emu.add_fault({{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_before"}, {"times", 1}});
+  r = inst.run("auth0.unlink-account", "{}", in);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  CHECK(r.message.rfind("not unlinked: ", 0) == 0);
+  CHECK(r.details_obj().at("unlinked") == false);
+  CHECK(api_methods(emu) == std::vector<std::string>{"DELETE", "GET"});
+}

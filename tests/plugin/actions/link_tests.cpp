@@ -364,6 +364,36 @@ TEST_CASE("require_verified_email compares ASCII-case-insensitively whatever the
   CHECK(other.details_obj().at("reason") == "emails_differ");
 }
 
+TEST_CASE("unlink: a DELETE without an answer is not resent, the primary says whether it is gone") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  const std::string in = R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})";
+  // 503 before applying: the re-read still lists the identity -> "not unlinked", retryable.
+  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  auto r = inst.run("auth0.unlink-account", "{}", in);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  CHECK(r.message.find("not unlinked: ") == 0);
+  CHECK(r.details_obj().at("unlinked") == false);
+  CHECK(t.requests("DELETE") == 1);  // not resent
+  // Applied, then the connection dropped: the re-read shows it gone -> success.
+  t.add_fault({"DELETE", "/api/v2/users/", "", true, reply::dropped()});
+  r = inst.run("auth0.unlink-account", "{}", in);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("profiles").as_array().size() == 1);
+  CHECK(t.requests("DELETE") == 2);
+  CHECK(t.user("auth0|222"));
+  // 429 is still retried: the server said it did nothing.
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"x"})", {{"Retry-After", "0"}})});
+  r = inst.run("auth0.unlink-account", "{}", in);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("DELETE") == 4);
+}
+
 TEST_CASE("token expiry mid-run: refreshed once, the run completes") {
   plugin_host host;
   fake_tenant t;
