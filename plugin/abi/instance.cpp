@@ -62,8 +62,13 @@ instance::instance(const wfa_host* host, a0::client_config cfg) : work_(io_.get_
   client_ = std::make_unique<a0::management_client>(
       io_.get_executor(), std::move(cfg),
       [this](std::int32_t level, std::string_view m) { log(level, m); });
+  // secondary_token: iss https://DOMAIN/, aud = our client id (the azp of our tokens);
+  // with a fixed token the audience is left to Auth0.
+  const auto& c = client_->config();
+  id_tokens_ = std::make_unique<actions::id_token_verifier>(
+      [this] { return client_->get_jwks(); }, actions::issuer_for_domain(c.domain), c.client_id);
   ctx_ = std::make_unique<actions::context>(actions::context{
-      *client_, locks_, [this](std::int32_t level, std::string_view m) { log(level, m); }});
+      *client_, locks_, *id_tokens_, [this](std::int32_t level, std::string_view m) { log(level, m); }});
   thread_ = std::thread([this] { io_.run(); });
 }
 

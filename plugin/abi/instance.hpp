@@ -67,6 +67,7 @@ class instance {
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<a0::management_client> client_;
+  std::unique_ptr<actions::id_token_verifier> id_tokens_;
   std::unique_ptr<actions::context> ctx_;
 
   std::mutex mu_;

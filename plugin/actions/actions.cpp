@@ -14,7 +14,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cctype>
 #include <exception>
 #include <optional>
 
@@ -52,9 +51,12 @@ const json::array& identities_of(const json::object& user) {
   return ids && ids->is_array() ? ids->get_array() : none;
 }
 
+// ASCII only, whatever the process locale (std::tolower would follow it: in a Turkish
+// locale 'I' does not lower to 'i'); other bytes, UTF-8 included, stay as they are.
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 
@@ -98,10 +100,12 @@ void confirm_patch(const json::object& updated, const json::object& patch) {
         a0::api_error e;
         e.code = WFA_CONFLICT;
         e.retryable = true;
-        e.message = "the PATCH response does not show /" + std::string(part.key()) + "/" +
+        // The PATCH was answered 200, but we cannot tell what it wrote: metadata_patched
+        // is null (unknown), like "linked" when the link state is unknown.
+        e.message = "the PATCH was sent but its response does not show /" + std::string(part.key()) + "/" +
                     merge::escape_pointer_token(kv.key()) +
-                    " as sent; not linked (re-run to repair)";
-        throw action_error(std::move(e), json::object{{"metadata_patched", true}, {"linked", false}});
+                    " as sent (metadata state unknown); not linked (re-run to repair)";
+        throw action_error(std::move(e), json::object{{"metadata_patched", nullptr}, {"linked", false}});
       }
     }
   }
@@ -135,6 +139,13 @@ json::object user_outputs(json::object user, bool include_idp_tokens) {
   return json::object{{"user", shape_user(std::move(user), include_idp_tokens)}};
 }
 
+// "unlinked": false when the primary still lists the identity, null when unknown.
+json::object unlink_details(bool still_linked) {
+  json::value unlinked = nullptr;
+  if (still_linked) unlinked = false;
+  return json::object{{"unlinked", std::move(unlinked)}};
+}
+
 json::object unlink_outputs(const json::array& remaining, const unlink_request& r) {
   return json::object{{"profiles", shape_identities(remaining, r.include_idp_tokens)},
                       {"primary_user_id", r.primary_user_id}};
@@ -150,6 +161,15 @@ json::object options_page(json::array items, const std::optional<std::string>& n
   return json::object{{"items", std::move(items)}, {"next_page_token", std::move(token)}};
 }
 
+// A PATCH that failed: an answered 4xx wrote nothing; a transport failure or 5xx after
+// retries may have been applied (metadata_patched null). Never linked.
+[[noreturn]] void patch_failed(const a0::api_exception& e) {
+  const int status = e.error().http_status;
+  json::value patched = nullptr;
+  if (status >= 400 && status < 500) patched = false;
+  throw action_error(e.error(), json::object{{"metadata_patched", std::move(patched)}, {"linked", false}});
+}
+
 // "linked": false when known not linked, null when the link request may have been applied.
 json::object failure_details(bool patched, bool link_state_known) {
   json::value linked = nullptr;
@@ -162,6 +182,9 @@ bool is_already_exists(const a0::api_error& e) {
 }
 
 asio::awaitable<json::object> link_account(context& ctx, link_request r) {
+  // Before any Management API request: an unverified token would choose whose metadata
+  // (roles included) is copied into the primary. Only the JWKS GET may precede this.
+  if (!r.secondary_token.empty()) r.secondary_full_id = co_await ctx.id_tokens.verify(r.token);
   auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
   const auto sec = *split_user_id(r.secondary_full_id);
   bool patched = false;
@@ -183,7 +206,12 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
     }
     if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
     if (!patch.empty()) {
-      auto updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
+      json::object updated;
+      try {
+        updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
+      } catch (const a0::api_exception& e) {
+        patch_failed(e);
+      }
       confirm_patch(updated, patch);
       patched = true;
       ctx.log(WFA_LOG_INFO, "link: metadata of " + r.primary_user_id + " patched (" +
@@ -207,9 +235,11 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
     failure = e.error();
   }
   // The link may have been applied although we saw no success (ambiguous), or it was
-  // applied by an earlier run (409): the primary's identities say which.
-  bool link_state_known = !failure->ambiguous && failure->code != WFA_CANCELLED;
-  if (failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure))) {
+  // applied by an earlier run (409 "already exists"): the primary's identities say which.
+  // Until they do, neither is known not to be linked.
+  const bool resolve = failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure));
+  bool link_state_known = !resolve && failure->code != WFA_CANCELLED;
+  if (resolve) {
     try {
       auto primary = co_await ctx.client.get_user(r.primary_user_id);
       if (has_identity(identities_of(primary), sec.provider, sec.rest)) {
@@ -235,8 +265,32 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
 
 asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
   auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
-  auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
-  co_return unlink_outputs(remaining, r);
+  std::optional<a0::api_error> failure;
+  try {
+    auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
+    co_return unlink_outputs(remaining, r);
+  } catch (const a0::api_exception& e) {
+    if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) throw;
+    failure = e.error();
+  }
+  // The DELETE may have been applied although no answer said so (the client does not
+  // resend it: Auth0's answer to unlinking what is no longer linked is unknown). The
+  // primary's identities tell whether the identity is gone.
+  failure->retryable = true;
+  bool still_linked = false;
+  try {
+    auto primary = co_await ctx.client.get_user(r.primary_user_id);
+    if (!has_identity(identities_of(primary), r.secondary.provider, r.secondary.bare)) {
+      ctx.log(WFA_LOG_INFO, "unlink: confirmed unlinked by re-reading " + r.primary_user_id);
+      co_return unlink_outputs(identities_of(primary), r);
+    }
+    still_linked = true;
+  } catch (const a0::api_exception& e) {
+    ctx.log(WFA_LOG_WARN, std::string("unlink: re-reading the primary failed: ") + e.what());
+  }
+  failure->message = (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
+                     failure->message;
+  throw action_error(*failure, unlink_details(still_linked));
 }
 
 asio::awaitable<json::object> get_user(context& ctx, get_user_request r) {

@@ -6,6 +6,7 @@
 // action_error (a failure with facts for the caller, e.g. metadata patched, not linked).
 #pragma once
 
+#include "actions/id_token_verifier.hpp"
 #include "actions/key_lock.hpp"
 
 #include <auth0/management_client.hpp>
@@ -38,6 +39,7 @@ class action_error : public std::runtime_error {
 struct context {
   a0::management_client& client;
   key_lock& primary_locks;  ///< serialises links into the same primary
+  id_token_verifier& id_tokens;  ///< secondary_token against the tenant's JWKS (cached)
   std::function<void(int32_t level, std::string_view message)> log;  ///< never secrets
 };
 

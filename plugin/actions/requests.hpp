@@ -5,6 +5,7 @@
 
 #include "actions/user_ids.hpp"
 
+#include <jwt/jwt.hpp>
 #include <merge/merge.hpp>
 
 #include <boost/json/object.hpp>
@@ -27,7 +28,11 @@ struct link_request {
   std::optional<secondary_id> secondary;  ///< empty when identified by secondary_token
   std::string connection_id;              ///< may be empty
   std::string secondary_token;            ///< may be empty; never logged or output
-  /// The secondary's full id: from the inputs, or the `sub` of secondary_token.
+  /// secondary_token decoded (alg RS256, a kid, a full-id sub) but NOT verified: the
+  /// action verifies it against the tenant's JWKS before any Management API request.
+  jwt::decoded token;
+  /// The secondary's full id: from the inputs, or the `sub` of secondary_token (trusted
+  /// only once the token is verified).
   std::string secondary_full_id;
 };
 
@@ -54,9 +59,5 @@ unlink_request parse_unlink(const boost::json::object& options, const boost::jso
 get_user_request parse_get_user(const boost::json::object& options, const boost::json::object& inputs);
 update_metadata_request parse_update_metadata(const boost::json::object& options,
                                               const boost::json::object& inputs);
-
-/// The `sub` claim of a JWT's payload, without verifying the signature (the link
-/// endpoint verifies it); throws std::invalid_argument when it is not a JWT with a sub.
-std::string jwt_subject(std::string_view token);
 
 }  // namespace a0::actions

@@ -21,6 +21,13 @@ constexpr std::array<std::string_view, 55> k_providers = [] {
   std::sort(a.begin(), a.end());
   return a;
 }();
+// The bare id is a path segment of the unlink DELETE; "." or ".." would be a dot
+// segment that servers and proxies resolve (/identities/auth0/.. is another resource).
+secondary_id checked(std::string provider, std::string bare) {
+  if (bare == "." || bare == "..")
+    throw std::invalid_argument("secondary_user_id: '" + bare + "' is not a user id");
+  return {std::move(provider), std::move(bare)};
+}
 }  // namespace
 
 bool is_known_provider(std::string_view name) noexcept {
@@ -46,14 +53,14 @@ secondary_id resolve_secondary(std::string_view user_id, std::string_view provid
     if (full && split->provider != provider)
       throw std::invalid_argument("secondary_user_id: is a full id of provider '" + split->provider +
                                   "' but secondary_provider is '" + std::string(provider) + "'");
-    if (full) return {split->provider, split->rest};
-    return {std::string(provider), std::string(user_id)};
+    if (full) return checked(split->provider, split->rest);
+    return checked(std::string(provider), std::string(user_id));
   }
   if (!full)
     throw std::invalid_argument(
         "secondary_provider: is required when secondary_user_id is not a full 'provider|id' "
         "with a known provider");
-  return {split->provider, split->rest};
+  return checked(split->provider, split->rest);
 }
 
 }  // namespace a0::actions

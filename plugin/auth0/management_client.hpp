@@ -104,10 +104,15 @@ class management_client {
                                                   boost::json::object body);
 
   /// DELETE /api/v2/users/{id}/identities/{provider}/{user_id}; returns the remaining
-  /// identities. Retried like GET (unlinking twice yields the same end state).
+  /// identities. Retried like the link POST: on 429 and failures before sending only;
+  /// a reset, timeout or 5xx after sending throws with api_error::ambiguous = true.
   boost::asio::awaitable<boost::json::array> unlink(std::string_view primary_user_id,
                                                     std::string_view provider,
                                                     std::string_view secondary_user_id);
+
+  /// GET /.well-known/jwks.json (no Authorization header): the tenant's signing keys.
+  /// Retried like GET.
+  boost::asio::awaitable<boost::json::object> get_jwks();
 
   /// GET /api/v2/connections?strategy=...&from=...&take=... (checkpoint paging).
   boost::asio::awaitable<connections_page> list_connections(

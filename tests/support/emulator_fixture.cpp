@@ -278,4 +278,9 @@ void emulator::set_token_lifetime(std::optional<long> seconds) {
   control("PUT", "token-lifetime", &v);
 }
 
+std::string emulator::id_token(const json::object& request) {
+  const json::value v = request;
+  return std::string(control("POST", "id-token", &v).json().at("id_token").as_string());
+}
+
 }  // namespace a0::test

@@ -113,6 +113,9 @@ class emulator {
                   const boost::json::object& extra = {});
   void remove_bucket(const std::string& name);
   void set_token_lifetime(std::optional<long> seconds);
+  /// POST /__emulator/id-token: an RS256 ID token of a stored user (`request` holds
+  /// user_id and optional overrides: aud, iss, sub, exp, iat, nbf, exp_in_s, alg, kid).
+  std::string id_token(const boost::json::object& request);
 
   /// Sends SIGTERM and waits; returns the exit status (for shutdown tests).
   int terminate();

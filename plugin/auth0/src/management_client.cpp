@@ -57,6 +57,7 @@ struct call {
   std::string content_type;  // of body
   bool idempotent = true;
   endpoint_kind kind = endpoint_kind::management;
+  bool authenticated = true;  // false: no bearer (the tenant's public JWKS)
 };
 
 // One token fetch shared by every caller that needs a token while it runs.
@@ -230,7 +231,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     };
     for (;;) {
       std::string used_token;
-      if (!is_token) used_token = co_await bearer();
+      if (!is_token && c.authenticated) used_token = co_await bearer();
       co_await pace();
       (is_token ? n_token_requests : n_requests).fetch_add(1);
       auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
@@ -261,7 +262,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
       const int status = static_cast<int>(res.result_int());
       if (status >= 200 && status <= 299) co_return std::move(res);
 
-      if (status == 401 && !is_token && cfg.token.empty() && !refreshed_after_401) {
+      if (status == 401 && !is_token && c.authenticated && cfg.token.empty() && !refreshed_after_401) {
         refreshed_after_401 = true;  // expired or revoked token: one refresh, one retry
         invalidate(used_token);
         say(WFA_LOG_INFO, "management API said 401: refreshing the token once");
@@ -387,11 +388,21 @@ net::awaitable<json::array> management_client::unlink(std::string_view primary_u
                                                       std::string_view secondary_user_id) {
   if (primary_user_id.empty() || provider.empty() || secondary_user_id.empty())
     throw bad_input("unlink needs primary_user_id, provider and secondary user_id");
-  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, true,
+  // Not idempotent for retries: what Auth0 answers to unlinking an identity that is no
+  // longer linked is unknown (auth0-api.md Unknowns #3), so an ambiguous failure is
+  // reported, not resent; the caller re-reads the primary.
+  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, false,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("unlink did not return an identities array");
   co_return std::move(v.get_array());
+}
+
+net::awaitable<json::object> management_client::get_jwks() {
+  call c{bhttp::verb::get, "/.well-known/jwks.json", {}, {}, true, endpoint_kind::management, false};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_object()) throw unexpected("the JWKS is not a JSON object");
+  co_return std::move(v.get_object());
 }
 
 net::awaitable<connections_page> management_client::list_connections(std::vector<std::string> strategies,

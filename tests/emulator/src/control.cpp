@@ -353,6 +353,7 @@ response handle_control(emulator_state& st, const request& req) {
         return ok();
       }
     }
+    if (what == "id-token" && m == "POST") return st.api.mint_id_token(body, req);
     if (what == "token-lifetime" && m == "PUT") {
       if (!body.is_object() || !body.get_object().contains("seconds"))
         return mgmt_error(400, "control API: expected {\"seconds\": N or null}");

@@ -424,6 +424,10 @@ response tenant::handle(const request& req) {
     if (req.method != "POST") return mgmt_error(404, "Not Found");
     return oauth_token(req);
   }
+  if (segs.size() == 2 && segs[0] == ".well-known" && segs[1] == "jwks.json") {
+    if (req.method != "GET") return mgmt_error(404, "Not Found");
+    return jwks();  // public: no bearer
+  }
   if (segs.size() < 3 || segs[0] != "api" || segs[1] != "v2") return mgmt_error(404, "Not Found");
   response err;
   auto who = authenticate(req, err);
@@ -719,19 +723,9 @@ response tenant::link(const std::string& id, const request& req) {
       return invalid_body("'link_with cannot be combined with provider, user_id or connection_id'.");
     const auto& lw = body->at("link_with");
     if (!lw.is_string()) return invalid_body("'Expected type string' on property link_with.");
-    // The secondary's ID token: only its payload is read (no signature check: see README).
-    const std::string_view tok = lw.get_string();
-    const auto d1 = tok.find('.');
-    const auto d2 = d1 == std::string_view::npos ? d1 : tok.find('.', d1 + 1);
-    std::string payload;
-    if (d2 == std::string_view::npos || !base64url_decode(tok.substr(d1 + 1, d2 - d1 - 1), payload))
-      return mgmt_error(400, "Invalid token (link_with).", "invalid_body");
-    boost::system::error_code ec;
-    auto claims = json::parse(payload, ec);
-    if (ec || !claims.is_object()) return mgmt_error(400, "Invalid token (link_with).", "invalid_body");
-    full = str_at(claims.get_object(), "sub");
-    if (full.find('|') == std::string::npos || full.find('|') == 0)
-      return mgmt_error(400, "JWT (link_with) must contain a valid sub.", "invalid_body");
+    // The secondary's ID token, checked as auth0-api.md §2 says (id_tokens.cpp).
+    if (auto refused = id_keys_.check_link_with(lw.get_string(), issuers(req), bearer_claim(req, "azp"), full))
+      return *refused;
     provider = full.substr(0, full.find('|'));
   } else {
     if (!body->contains("provider")) return invalid_body("'Missing required property: provider'.");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http_types.hpp"
+#include "id_tokens.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -41,6 +42,10 @@ class tenant {
 
   /// Handles /oauth/token and /api/v2/*. `token_sent` tells whether a bearer was present.
   response handle(const request& req);
+
+  /// POST /__emulator/id-token: an ID token of a stored user, signed with the tenant's
+  /// key (tenant_id_tokens.cpp; body fields in the README).
+  response mint_id_token(const boost::json::value& body, const request& req);
 
  private:
   struct client {
@@ -81,6 +86,12 @@ class tenant {
   std::map<std::string, boost::json::object> users_;
   std::optional<long> lifetime_override_;
   std::string key_;  ///< HMAC key of issued tokens (per process)
+  id_token_keys id_keys_;  ///< RS256 key of users' ID tokens (per process)
+
+  // tenant_id_tokens.cpp
+  response jwks() const;
+  /// The issuer names this tenant answers to for a request (as its clients address it).
+  std::vector<std::string> issuers(const request& req) const;
   unsigned long id_counter_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // POST /users/{id}/identities (link) and DELETE .../identities/{provider}/{user_id} (unlink).
 #include "helpers.hpp"
+#include "util.hpp"
 
 using namespace emutest;
 
@@ -122,18 +123,72 @@ TEST_CASE("link: body validation errors are invalid_body 400s") {
   CHECK(obj(h.get("/api/v2/users/auth0%7Cprimary1")).at("identities").as_array().size() == 1);
 }
 
-TEST_CASE("link: link_with reads the secondary's sub from the JWT payload") {
+TEST_CASE("link: link_with is checked as Auth0 does: RS256, signature, issuer, aud = the caller's azp, a valid sub") {
   harness h;
-  const std::string jwt = b64url(R"({"alg":"RS256"})") + "." +
-                          b64url(R"({"sub":"google-oauth2|111","aud":"x","iss":"https://test-tenant.auth0.local/"})") + ".sig";
-  auto r = h.call("POST", k_link, json::serialize(json::object{{"link_with", jwt}}));
+  // The tenant's public keys: no bearer needed, one RS256 signing key.
+  auto jwks = h.call("GET", "/.well-known/jwks.json", {}, "");
+  REQUIRE(jwks.status == 200);
+  const auto key = jwks.json().at("keys").at(0).as_object();
+  CHECK(key.at("kty") == "RSA");
+  CHECK(key.at("alg") == "RS256");
+  CHECK(key.at("use") == "sig");
+  CHECK(key.at("e") == "AQAB");
+  CHECK(key.at("n").as_string().size() == 342);  // 2048 bits, base64url
+  const std::string kid(key.at("kid").as_string());
+  CHECK_FALSE(kid.empty());
+
+  auto mint = [&](json::object req) {
+    if (!req.contains("user_id")) req["user_id"] = "google-oauth2|111";
+    return h.emu.id_token(req);
+  };
+  auto link_with = [&](const std::string& tok) {
+    return h.call("POST", k_link, json::serialize(json::object{{"link_with", tok}}));
+  };
+  // A minted token: RS256 with the JWKS kid, iss https://<Host>/, aud the first seed client.
+  const auto good = mint({});
+  std::string header, payload;
+  REQUIRE(emu::base64url_decode(good.substr(0, good.find('.')), header));
+  REQUIRE(emu::base64url_decode(good.substr(good.find('.') + 1, good.rfind('.') - good.find('.') - 1), payload));
+  CHECK(json::parse(header).at("kid") == kid.c_str());
+  const auto claims = json::parse(payload).as_object();
+  CHECK(claims.at("iss") == ("https://" + h.emu.domain() + "/").c_str());
+  CHECK(claims.at("aud") == "full-client");
+  CHECK(claims.at("sub") == "google-oauth2|111");
+  CHECK(claims.at("email") == "g@example.com");
+  CHECK(claims.at("exp").to_number<long long>() - claims.at("iat").to_number<long long>() == 3600);
+
+  const std::string invalid = "Invalid token (link_with).";
+  check_error(link_with("garbage"), 400, invalid, "invalid_body");
+  // Unsigned, and forged: the payload of a signed token rewritten to name another user.
+  check_error(link_with(b64url(R"({"alg":"RS256"})") + "." + b64url(R"({"sub":"google-oauth2|111"})") + ".sig"), 400,
+              invalid, "invalid_body");
+  auto forged_claims = claims;
+  forged_claims["sub"] = "github|4242";
+  check_error(link_with(good.substr(0, good.find('.') + 1) + b64url(json::serialize(forged_claims)) + good.substr(good.rfind('.'))),
+              400, invalid, "invalid_body");
+  check_error(link_with(mint({{"kid", "not-the-tenants"}})), 400, invalid, "invalid_body");
+  check_error(link_with(mint({{"exp_in_s", -60}})), 400, invalid, "invalid_body");
+  check_error(link_with(mint({{"alg", "HS256"}})), 400, "JWT (link_with) alg must be RS256.", "invalid_body");
+  check_error(link_with(mint({{"alg", "none"}})), 400, "JWT (link_with) alg must be RS256.", "invalid_body");
+  check_error(link_with(mint({{"iss", "https://elsewhere.example/"}})), 400, "JWT (link_with) issuer must match the tenant's.",
+              "invalid_body");
+  check_error(link_with(mint({{"aud", nullptr}})), 400, "JWT (link_with) has an invalid aud.", "invalid_body");
+  check_error(link_with(mint({{"aud", "idp-client"}})), 400, "JWT (link_with) aud must match the caller's azp.",
+              "invalid_body");
+  check_error(link_with(mint({{"sub", "nopipe"}})), 400, "JWT (link_with) must contain a valid sub.", "invalid_body");
+  check_error(link_with(mint({{"sub", nullptr}})), 400, "JWT (link_with) must contain a valid sub.", "invalid_body");
+  CHECK(obj(h.get("/api/v2/users/auth0%7Cprimary1")).at("identities").as_array().size() == 1);  // nothing changed
+
+  auto r = link_with(good);
   REQUIRE(r.status == 201);
   CHECK(r.json().as_array().back().at("provider").as_string() == "google-oauth2");
   CHECK(r.json().as_array().back().at("user_id").as_string() == "111");
-  check_error(h.call("POST", k_link, R"({"link_with":"garbage"})"), 400, "Invalid token (link_with).", "invalid_body");
-  const std::string nosub = b64url("{}") + "." + b64url(R"({"aud":"x"})") + ".sig";
-  auto r2 = h.call("POST", k_link, json::serialize(json::object{{"link_with", nosub}}));
-  CHECK(r2.status == 400);
+  // The seed's own domain is this tenant's issuer too.
+  r = link_with(mint({{"user_id", "github|4242"}, {"iss", "https://test-tenant.auth0.local/"}}));
+  CHECK(r.status == 201);
+  // The control endpoint: only stored users, only RS256/HS256/none.
+  CHECK_THROWS(mint({{"user_id", "auth0|ghost"}}));
+  CHECK_THROWS(mint({{"user_id", "auth0|plain"}, {"alg", "ES256"}}));
 }
 
 TEST_CASE("link: a secondary with its own linked identities brings them all, in order") {

@@ -93,6 +93,11 @@ void fake_tenant::add_connection(std::string id, std::string name, std::string s
   connections_.push_back(json::object{{"id", id}, {"name", name}, {"strategy", strategy}});
 }
 
+void fake_tenant::set_get_delay(std::chrono::milliseconds d) {
+  std::lock_guard lk(mu_);
+  get_delay_ = d;
+}
+
 void fake_tenant::expire_tokens() {
   std::lock_guard lk(mu_);
   token_floor_ = tokens_issued_ + 1;
@@ -124,6 +129,7 @@ reply fake_tenant::handle(const seen_request& r) {
     // Authorization check happens in route for the token number.
   }
   if (hit) return hit->answer;
+  if (r.method == "GET" && starts_with(path, "/api/v2/users/")) answer.delay = get_delay_;
   return answer;
 }
 

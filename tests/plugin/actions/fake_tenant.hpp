@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -39,6 +40,8 @@ class fake_tenant {
   void add_fault(fault f);
   void add_connection(std::string id, std::string name, std::string strategy);
   void expire_tokens();  ///< every issued token answers 401 from now on
+  /// Every GET of a user is answered this much later (so that concurrent runs overlap).
+  void set_get_delay(std::chrono::milliseconds d);
 
   std::size_t requests(std::string_view method = "", std::string_view prefix = "") const;
 
@@ -52,6 +55,7 @@ class fake_tenant {
   boost::json::array connections_;
   int tokens_issued_ = 0;
   int token_floor_ = 0;  ///< tokens numbered below are expired
+  std::chrono::milliseconds get_delay_{0};
   std::unique_ptr<test_server> server_;
 };
 

@@ -61,14 +61,19 @@ function findAll(v, key, out = []) {
   }
   return out;
 }
-function reset() {
+function control(method, what) {  // the emulator's control API; resolves to the parsed answer
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: ready.port, method: 'POST', path: '/__emulator/reset',
-      ca: fs.readFileSync(ready.ca_file) }, (res) => { res.resume(); res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`reset ${res.statusCode}`)))); });
+    const req = https.request({ host: '127.0.0.1', port: ready.port, method, path: `/__emulator/${what}`,
+      ca: fs.readFileSync(ready.ca_file) }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${what} ${res.statusCode}`))));
+    });
     req.on('error', reject);
     req.end();
   });
 }
+const reset = () => control('POST', 'reset');
 
 try {
   for (const name of ['link-with-merge', 'link-without-merge', 'unlink']) {
@@ -93,6 +98,21 @@ try {
   assert.ok(findAll(plain, 'metadata_patched').includes(false));
   assert.ok(findAll(plain, 'user_metadata').every((m) => !m || m.hobby === undefined),
     `no merge expected: ${JSON.stringify(plain)}`);
+
+  // Bad input through flowrun: a clear invalid_input for the step, and not one request
+  // (not even a token) reaches the tenant.
+  // (The bad value goes to each flow's first step: later steps start only after earlier ones.)
+  for (const [file, name, input] of [['link-with-merge', 'primary_user_id', '..'], ['unlink', 'secondary_user_id', 'auth0|..']]) {
+    await control('DELETE', 'log');
+    const args = { primary_user_id: primary, secondary_user_id: secondary, [name]: input };
+    const bad = flowrunCmd(['run', flow(file), '--input', `primary_user_id=${args.primary_user_id}`,
+      '--input', `secondary_user_id=${args.secondary_user_id}`]);
+    assert.notEqual(bad.status, 0, bad.stdout);
+    const errors = findAll(JSON.parse(bad.stdout.split('\n').filter(Boolean)[0]), 'error');
+    assert.ok(errors.some((e) => e.code === 'invalid_input' && e.message.includes('user_id') && !e.retryable),
+      `invalid_input expected: ${bad.stdout}`);
+    assert.deepEqual(await control('GET', 'log'), [], `${file} ${name}=${input}: requests reached the tenant`);
+  }
 
   const o = flowrunCmd(['options', flow('link-with-merge'), 'link', '/inputs/secondary_connection_id']);
   assert.equal(o.status, 0, o.stderr);

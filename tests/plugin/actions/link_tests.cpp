@@ -7,6 +7,9 @@
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <chrono>
+#include <clocale>
 #include <cstdlib>
 #include <fstream>
 
@@ -288,8 +291,107 @@ TEST_CASE("a PATCH response that does not confirm the merge stops before the lin
   auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
   CHECK(r.code == WFA_CONFLICT);
   CHECK(r.retryable);
+  CHECK(r.message.find("the PATCH was sent but its response does not show /user_metadata/lang as sent") == 0);
   CHECK(r.message.find("not linked") != std::string::npos);
+  // Sent and answered 200, but what it wrote is not known: neither true nor false.
+  CHECK(r.details_obj().at("metadata_patched").is_null());
+  CHECK(r.details_obj().at("linked") == false);
   CHECK(t.requests("POST", "/api/v2/users/") == 0);
+}
+
+TEST_CASE("a PATCH that fails reports whether it may have written: 4xx no, 5xx after retries unknown") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config(R"(,"max_retries":0)"));
+  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(400, R"({"statusCode":400,"error":"Bad Request","message":"Payload validation error","errorCode":"invalid_body"})")});
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_INVALID_INPUT);
+  CHECK(r.details_obj().at("metadata_patched") == false);
+  CHECK(r.details_obj().at("linked") == false);
+  t.add_fault({"PATCH", "/api/v2/users/", "", true, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.details_obj().at("metadata_patched").is_null());
+  CHECK(r.details_obj().at("linked") == false);
+  CHECK(t.requests("POST", "/api/v2/users/") == 0);
+}
+
+TEST_CASE("a 409 whose re-read of the primary fails reports the link state unknown") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false,
+               reply(409, R"({"statusCode":409,"error":"Conflict","message":"Specified identity already exists.","errorCode":"identity_conflict"})")});
+  for (int i = 0; i < 4; ++i)  // max_retries 3: every attempt of the re-read fails
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  auto r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.retryable);
+  CHECK(r.message.find("link state unknown (the link request may have been applied): ") == 0);
+  CHECK(r.details_obj().at("linked").is_null());
+  CHECK(r.details_obj().at("metadata_patched") == false);
+  CHECK(t.requests("GET", "/api/v2/users/google-oauth2|111") == 4);
+}
+
+TEST_CASE("require_verified_email compares ASCII-case-insensitively whatever the process locale") {
+  // In tr_TR.ISO-8859-9, tolower('I') is 0xFD (dotless i): a compare that follows the
+  // process locale would refuse IVAN@EXAMPLE.COM against ivan@example.com.
+  const std::string dir = A0_TEST_LOCALE_DIR;
+  const std::string name = "tr_TR.ISO-8859-9";
+  if (!std::ifstream(dir + "/" + name + "/LC_CTYPE"))
+    (void)std::system(("mkdir -p '" + dir + "' && localedef -i tr_TR -f ISO-8859-9 '" + dir + "/" + name + "' >/dev/null 2>&1").c_str());
+  ::setenv("LOCPATH", dir.c_str(), 1);
+  const bool turkish = std::setlocale(LC_CTYPE, name.c_str()) != nullptr;
+  ::unsetenv("LOCPATH");
+  WARN_MESSAGE(turkish, "locale tr_TR.ISO-8859-9 not available (localedef and the locales package); checking in the C locale only");
+  if (turkish) CHECK(std::tolower('I') != 'i');  // the locale really folds 'I' elsewhere
+  plugin_host host;
+  fake_tenant t;
+  t.put_user(make_user("google-oauth2|111", "IVAN@EXAMPLE.COM", true));
+  t.put_user(make_user("auth0|222", "ivan@example.com", true));
+  // U+00C9 and U+00E9 (UTF-8): not ASCII, so never folded into each other.
+  t.put_user(make_user("google-oauth2|555", "\xC3\x89VA@example.com", true));
+  t.put_user(make_user("auth0|666", "\xC3\xA9va@example.com", true));
+  plugin_instance inst(host, t.config());
+  const std::string opts = R"({"merge_metadata":false,"require_verified_email":true})";
+  auto r = inst.run(k_link, opts, k_inputs);
+  auto other = inst.run(k_link, opts, R"({"primary_user_id":"google-oauth2|555","secondary_user_id":"auth0|666"})");
+  std::setlocale(LC_CTYPE, "C");
+  CHECK_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(other.code == WFA_CONFLICT);
+  CHECK(other.details_obj().at("reason") == "emails_differ");
+}
+
+TEST_CASE("unlink: a DELETE without an answer is not resent, the primary says whether it is gone") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  plugin_instance inst(host, t.config());
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  const std::string in = R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})";
+  // 503 before applying: the re-read still lists the identity -> "not unlinked", retryable.
+  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  auto r = inst.run("auth0.unlink-account", "{}", in);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.retryable);
+  CHECK(r.message.find("not unlinked: ") == 0);
+  CHECK(r.details_obj().at("unlinked") == false);
+  CHECK(t.requests("DELETE") == 1);  // not resent
+  // Applied, then the connection dropped: the re-read shows it gone -> success.
+  t.add_fault({"DELETE", "/api/v2/users/", "", true, reply::dropped()});
+  r = inst.run("auth0.unlink-account", "{}", in);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(r.json().at("profiles").as_array().size() == 1);
+  CHECK(t.requests("DELETE") == 2);
+  CHECK(t.user("auth0|222"));
+  // 429 is still retried: the server said it did nothing.
+  REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
+  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"x"})", {{"Retry-After", "0"}})});
+  r = inst.run("auth0.unlink-account", "{}", in);
+  REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  CHECK(t.requests("DELETE") == 4);
 }
 
 TEST_CASE("token expiry mid-run: refreshed once, the run completes") {
@@ -316,10 +418,15 @@ TEST_CASE("TLS with an untrusted CA is refused before any token is sent") {
 }
 
 TEST_CASE("concurrent links into one primary are serialised: both merges kept") {
+  // Both secondaries add a key inside the same top-level object (user_metadata.prefs).
+  // Auth0 replaces a top-level key whole, so two merges computed from the same GET of the
+  // primary would lose one of them: only the per-primary lock keeps both.
   plugin_host host;
   fake_tenant t;
-  seed(t);
-  t.put_user(make_user("auth0|333", "ann@example.com", true, obj(R"({"pet":"cat"})")));
+  t.put_user(make_user("google-oauth2|111", "ann@example.com", true, obj(R"({"prefs":{"x":1}})")));
+  t.put_user(make_user("auth0|222", "ann@example.com", true, obj(R"({"prefs":{"a":1}})")));
+  t.put_user(make_user("auth0|333", "ann@example.com", true, obj(R"({"prefs":{"b":2}})")));
+  t.set_get_delay(std::chrono::milliseconds(150));  // both runs' GETs overlap when not serialised
   plugin_instance inst(host, t.config());
   auto a = inst.start(k_link, R"({"merge_metadata":true})", k_inputs);
   auto b = inst.start(k_link, R"({"merge_metadata":true})",
@@ -327,9 +434,7 @@ TEST_CASE("concurrent links into one primary are serialised: both merges kept") 
   auto ra = a.wait(), rb = b.wait();
   REQUIRE_MESSAGE(ra.code == WFA_OK, ra.message);
   REQUIRE_MESSAGE(rb.code == WFA_OK, rb.message);
-  auto um = t.user("google-oauth2|111")->at("user_metadata").as_object();
-  CHECK(um.at("lang") == "fr");
-  CHECK(um.at("pet") == "cat");
+  CHECK(json::serialize(t.user("google-oauth2|111")->at("user_metadata")) == R"({"prefs":{"x":1,"a":1,"b":2}})");
   CHECK(t.user("google-oauth2|111")->at("identities").as_array().size() == 3);
 }
 
@@ -395,22 +500,23 @@ TEST_CASE("multi-pipe enterprise ids: provider before the first pipe, the rest k
   CHECK(t.user("samlp|NeoLink|40813347"));
 }
 
-TEST_CASE("secondary_token: the secondary is read by the token's sub and linked with link_with only") {
+TEST_CASE("secondary_token: a token that is not RS256 is refused before any request") {
+  // An unsigned token naming a user must not make the plugin read that user, merge its
+  // app_metadata (roles) into the primary and PATCH it: nothing is sent at all.
   plugin_host host;
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config());
-  // {"alg":"none"}.{"sub":"auth0|222"}.sig
-  const std::string jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln";
+  // {"alg":"none","kid":"k"}.{"sub":"auth0|222"}.sig
+  const std::string jwt = "eyJhbGciOiJub25lIiwia2lkIjoiayJ9.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln";
+  const auto before = json::serialize(*t.user("google-oauth2|111"));
   auto r = inst.run(k_link, R"({"merge_metadata":true})",
                     R"({"primary_user_id":"google-oauth2|111","secondary_token":")" + jwt + "\"}");
-  // The fake tenant refuses every link_with token (as for a bad signature): 400.
   CHECK(r.code == WFA_INVALID_INPUT);
-  CHECK(r.message.find("metadata patched, not linked") == 0);
+  CHECK(r.message == "secondary_token: alg 'none' is not accepted (RS256 only)");
+  CHECK(t.server().requests().empty());
+  CHECK(json::serialize(*t.user("google-oauth2|111")) == before);
   CHECK(r.message.find(jwt) == std::string::npos);
-  CHECK(t.requests("GET", "/api/v2/users/auth0|222") == 1);
-  const auto body = t.server().requests().back().body;
-  CHECK(json::parse(body).as_object() == json::object{{"link_with", jwt}});
   CHECK(host.all_logs().find(jwt) == std::string::npos);
 }
 

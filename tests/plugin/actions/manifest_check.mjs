@@ -77,6 +77,20 @@ expect('auth0.update-user-metadata', 'inputs', { user_id: 'auth0|p', user_metada
 expect('auth0.update-user-metadata', 'inputs', { user_id: 'auth0|p', user_metadata: { 'a.b': 1 } }, false);
 expect('auth0.unlink-account', 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'github|12' }, true);
 expect('auth0.get-user', 'inputs', { user_id: 'auth0|p', fields: ['email', 'email'] }, false);
+// user_id of get-user / update-user-metadata: a full id, as primary_user_id (never '.' or '..')
+for (const action of ['auth0.get-user', 'auth0.update-user-metadata']) {
+  const extra = action === 'auth0.get-user' ? {} : { user_metadata: { a: 1 } };
+  expect(action, 'inputs', { user_id: 'samlp|Conn|x', ...extra }, true);
+  for (const bad of ['.', '..', 'abc', '|x', 'auth0|', ''])
+    expect(action, 'inputs', { user_id: bad, ...extra }, false);
+}
+// a secondary identity id of '.' or '..' (a dot segment in the unlink path) is refused
+for (const action of [L, 'auth0.unlink-account']) {
+  expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: '..', secondary_provider: 'auth0' }, false);
+  expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'auth0|.' }, false);
+  expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'Conn|..', secondary_provider: 'samlp' }, true);
+  expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'auth0|.x' }, true);
+}
 
 // The dynamic field is marked as design.md and abi-anchors.md §0.7 ask.
 const link = JSON.parse(fs.readFileSync(path.join(manifestDir, `${L}.json`), 'utf8'));
@@ -87,12 +101,18 @@ assert.deepEqual(link.inputs.properties.secondary_connection_id['x-dynamic-optio
 if (testBinary) {
   fs.rmSync(samplesDir, { recursive: true, force: true });
   fs.mkdirSync(samplesDir, { recursive: true });
-  execFileSync(testBinary, ['-tc=outputs samples*'], { env: { ...process.env, A0_SAMPLES_DIR: samplesDir }, stdio: 'inherit' });
-  const files = fs.readdirSync(samplesDir);
-  assert.ok(files.length >= 5, `samples written: ${files}`);
-  for (const f of files) {
-    const action = f.replace(/--.*$/, '');
-    expect(action, 'outputs', JSON.parse(fs.readFileSync(path.join(samplesDir, f), 'utf8')), true);
+  // The samples include outputs with include_idp_tokens (the fake IdP tokens): removed
+  // again once checked, so that no test leaves a secret behind (scripts/test scans).
+  try {
+    execFileSync(testBinary, ['-tc=outputs samples*'], { env: { ...process.env, A0_SAMPLES_DIR: samplesDir }, stdio: 'inherit' });
+    const files = fs.readdirSync(samplesDir);
+    assert.ok(files.length >= 5, `samples written: ${files}`);
+    for (const f of files) {
+      const action = f.replace(/--.*$/, '');
+      expect(action, 'outputs', JSON.parse(fs.readFileSync(path.join(samplesDir, f), 'utf8')), true);
+    }
+  } finally {
+    fs.rmSync(samplesDir, { recursive: true, force: true });
   }
 }
 console.log(`manifest check: ok (${checks} checks)`);

@@ -20,8 +20,11 @@ std::string link_error(std::string_view options, std::string_view inputs) {
   return "";
 }
 constexpr std::string_view k_merge = R"({"merge_metadata":true})";
-// {"alg":"none"}.{"sub":"auth0|tok123"}.sig
-constexpr std::string_view k_jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln";
+// {"alg":"RS256","kid":"k"}.{"sub":"auth0|tok123"}.sig: well-formed, not verified yet
+constexpr std::string_view k_jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln";
+std::string token_inputs(std::string_view token) {
+  return std::string(R"({"primary_user_id":"auth0|p","secondary_token":")") + std::string(token) + "\"}";
+}
 }  // namespace
 
 TEST_CASE("user ids split at the first pipe only and keep the rest whole") {
@@ -93,6 +96,19 @@ TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub"
   const std::string bad = R"({"primary_user_id":"auth0|p","secondary_token":"not-a-jwt"})";
   CHECK(link_error(k_merge, bad).find("secondary_token") == 0);
   CHECK(link_error(k_merge, bad).find("not-a-jwt") == std::string::npos);  // never echoed
+  // Refused by structure alone (no key needed): alg none, HS256, a sub that is no full id.
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJub25lIiwia2lkIjoiayJ9.eyJzdWIiOiJhdXRoMHwyMjIifQ.c2ln")) ==
+        "secondary_token: alg 'none' is not accepted (RS256 only)");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJIUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln")) ==
+        "secondary_token: alg 'HS256' is not accepted (RS256 only)");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJub3BpcGUifQ.c2ln")) ==
+        "secondary_token: has no 'sub' claim with a full user id");
+  CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln=")) ==
+        "secondary_token: is not a JWT (its signature is not base64url)");
+  // The unverified sub still refuses a self-link before anything is sent.
+  CHECK(link_error(k_merge, std::string(R"({"primary_user_id":"auth0|tok123","secondary_token":")") +
+                                std::string(k_jwt) + "\"}")
+            .find("itself") != std::string::npos);
 }
 
 TEST_CASE("unlink, get-user and update-user-metadata validation") {
@@ -102,6 +118,25 @@ TEST_CASE("unlink, get-user and update-user-metadata validation") {
                   std::invalid_argument);
   CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare == "C|x");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"), std::invalid_argument);
+  // user_id is a full id like primary_user_id: "." and ".." would be dot segments in the path.
+  for (auto bad : {".", "..", "abc", "|x", "auth0|"}) {
+    CAPTURE(bad);
+    const auto in = json::object{{"user_id", bad}};
+    CHECK_THROWS_WITH_AS(parse_get_user({}, in), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
+                         std::invalid_argument);
+    auto upd = in;
+    upd["user_metadata"] = json::object{{"a", 1}};
+    CHECK_THROWS_WITH_AS(parse_update_metadata({}, upd), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
+                         std::invalid_argument);
+  }
+  CHECK(parse_get_user({}, obj(R"({"user_id":"samlp|Conn|x"})")).user_id == "samlp|Conn|x");
+  // The secondary identity id is the last path segment of the unlink DELETE.
+  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"..","secondary_provider":"auth0"})")),
+                       "secondary_user_id: '..' is not a user id", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|."})")),
+                       "secondary_user_id: '.' is not a user id", std::invalid_argument);
+  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"Conn|..","secondary_provider":"samlp"})"))
+            .secondary.bare == "Conn|..");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["a,b"]})")),
                        doctest::Contains("fields"), std::invalid_argument);
   CHECK(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["email","user_id"]})")).fields.size() == 2);

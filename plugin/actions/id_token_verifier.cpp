@@ -1,0 +1,147 @@
+#include "actions/id_token_verifier.hpp"
+
+#include <auth0/management_client.hpp>
+#include <wfa/wfa.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <stdexcept>
+
+namespace a0::actions {
+
+namespace asio = boost::asio;
+
+std::string issuer_for_domain(std::string_view domain) {
+  std::string d(domain);
+  if (d.size() > 4 && d.ends_with(":443")) d.resize(d.size() - 4);
+  return "https://" + d + "/";
+}
+
+namespace {
+
+// One JWKS fetch shared by every verification that needs keys while it runs.
+struct flight {
+  explicit flight(const asio::any_io_executor& ex) : done_event(ex) {
+    done_event.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::steady_timer done_event;  // cancelled when the fetch ends: wakes every waiter
+  bool done = false;
+  std::exception_ptr error;
+  std::shared_ptr<const jwt::key_set> keys;
+};
+
+[[noreturn]] void refuse(std::string_view why) {
+  throw std::invalid_argument("secondary_token: " + std::string(why));
+}
+
+std::exception_ptr jwks_failure(a0::api_error e, std::string_view what) {
+  e.message = std::string(what) + e.message;
+  return std::make_exception_ptr(a0::api_exception(std::move(e)));
+}
+
+}  // namespace
+
+struct id_token_verifier::state : std::enable_shared_from_this<state> {
+  fetch_fn fetch;
+  std::string issuer, audience;
+  policy pol;
+  std::function<steady::time_point()> now;
+  std::shared_ptr<const jwt::key_set> keys;
+  steady::time_point fetched_at{};
+  std::shared_ptr<flight> inflight;
+  std::uint64_t fetches = 0;
+
+  jwt::expectations expect() const {
+    jwt::expectations e;
+    e.issuer = issuer;
+    if (!audience.empty()) e.audience = audience;
+    e.now = std::chrono::system_clock::now();
+    e.leeway = pol.leeway;
+    return e;
+  }
+
+  // Joins the fetch in flight or starts one. The fetch runs detached so that one
+  // waiter's cancellation does not fail the others.
+  asio::awaitable<std::shared_ptr<const jwt::key_set>> fetched() {
+    if (!inflight) {
+      inflight = std::make_shared<flight>(co_await asio::this_coro::executor);
+      ++fetches;
+      asio::co_spawn(inflight->done_event.get_executor(), run(shared_from_this(), inflight), asio::detached);
+    }
+    auto f = inflight;
+    (void)co_await f->done_event.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!f->done) throw boost::system::system_error(asio::error::operation_aborted);
+    if (f->error) std::rethrow_exception(f->error);
+    co_return f->keys;
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<state> self, std::shared_ptr<flight> f) {
+    boost::json::object doc;
+    try {
+      doc = co_await self->fetch();
+    } catch (const a0::api_exception& e) {
+      f->error = jwks_failure(e.error(), "fetching the tenant's JWKS: ");
+    } catch (...) {
+      f->error = std::current_exception();
+    }
+    if (!f->error) {
+      try {
+        f->keys = std::make_shared<const jwt::key_set>(jwt::key_set::from_json(doc));
+        self->keys = f->keys;
+        self->fetched_at = self->now();
+      } catch (const jwt::error& e) {
+        a0::api_error err;
+        err.code = WFA_INTERNAL;
+        f->error = jwks_failure(std::move(err), std::string("the tenant's JWKS is not usable: ") + e.what());
+      } catch (...) {
+        f->error = std::current_exception();
+      }
+    }
+    if (self->inflight == f) self->inflight.reset();
+    f->done = true;
+    f->done_event.cancel();
+  }
+};
+
+id_token_verifier::id_token_verifier(fetch_fn fetch, std::string issuer, std::string audience, policy p,
+                                     std::function<steady::time_point()> now)
+    : s_(std::make_shared<state>()) {
+  s_->fetch = std::move(fetch);
+  s_->issuer = std::move(issuer);
+  s_->audience = std::move(audience);
+  s_->pol = p;
+  s_->now = std::move(now);
+}
+
+std::uint64_t id_token_verifier::fetches() const noexcept { return s_->fetches; }
+
+asio::awaitable<std::string> id_token_verifier::verify(const jwt::decoded& token) {
+  auto s = s_;
+  auto keys = s->keys;
+  if (!keys || s->now() - s->fetched_at >= s->pol.max_age) keys = co_await s->fetched();
+  std::string unknown_key;
+  try {
+    co_return jwt::verify(token, *keys, s->expect());
+  } catch (const jwt::error& e) {
+    if (e.which() != jwt::error::kind::unknown_key) refuse(e.what());
+    unknown_key = e.what();
+  }
+  // Key rotation: refetch once, unless the set is fresh (then the kid is simply unknown)
+  // or a fetch is already under way (its set is fresh: use it).
+  if (!s->inflight && s->now() - s->fetched_at < s->pol.min_refetch) refuse(unknown_key);
+  keys = co_await s->fetched();
+  try {
+    co_return jwt::verify(token, *keys, s->expect());
+  } catch (const jwt::error& e) {
+    refuse(e.what());
+  }
+}
+
+}  // namespace a0::actions
