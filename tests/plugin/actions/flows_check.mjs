@@ -84,20 +84,25 @@ try {
   assert.equal(d.status, 0, d.stderr);
   assert.ok(d.stdout.includes('auth0.link-account'));
 
+  // The flow's outputs hold the primary as read back after the link; the result line
+  // also carries every step's outputs (the runner contract), the secondary's GET included.
   const merged = run('link-with-merge');
-  assert.ok(findAll(merged, 'metadata_patched').includes(true), JSON.stringify(merged));
-  assert.ok(findAll(merged, 'user_metadata').some((m) => m && m.hobby === 'chess' && m.color === 'red'),
+  assert.equal(merged.outputs.metadata_patched, true, JSON.stringify(merged));
+  assert.ok(merged.outputs.user_metadata.hobby === 'chess' && merged.outputs.user_metadata.color === 'red',
     `merged metadata expected: ${JSON.stringify(merged)}`);
-  assert.ok(findAll(merged, 'profiles').some((p) => Array.isArray(p) && p.length === 2));
+  assert.equal(merged.outputs.profiles.length, 2);
+  assert.deepEqual(Object.keys(merged.steps), ['primary', 'secondary', 'link', 'after']);
+  assert.equal(merged.steps.link.outputs.metadata_patched, true);
 
   const unlinked = run('unlink');
   assert.ok(findAll(unlinked, 'profiles').some((p) => Array.isArray(p) && p.length === 1));
 
   await reset();
   const plain = run('link-without-merge');
-  assert.ok(findAll(plain, 'metadata_patched').includes(false));
-  assert.ok(findAll(plain, 'user_metadata').every((m) => !m || m.hobby === undefined),
+  assert.equal(plain.outputs.metadata_patched, false);
+  assert.ok(!plain.outputs.user_metadata || plain.outputs.user_metadata.hobby === undefined,
     `no merge expected: ${JSON.stringify(plain)}`);
+  assert.equal(plain.steps.secondary.outputs.user.user_metadata.hobby, 'chess');  // what Auth0 then discarded
 
   // Bad input through flowrun: a clear invalid_input for the step, and not one request
   // (not even a token) reaches the tenant.
