@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -122,6 +123,9 @@ http_result https_client::request(std::string_view method, std::string_view targ
 // ------------------------------------------------------------------ emulator
 
 std::string emulator::default_executable() {
+  // A0_EMULATOR_EXE runs the same tests against another build (e.g. an older one, to see
+  // a new test fail there).
+  if (const char* exe = std::getenv("A0_EMULATOR_EXE"); exe && *exe) return exe;
 #ifdef A0_EMULATOR_PATH
   return A0_EMULATOR_PATH;
 #else

@@ -78,6 +78,7 @@ class emulator {
   emulator(const emulator&) = delete;
   emulator& operator=(const emulator&) = delete;
 
+  /// $A0_EMULATOR_EXE when set, else the built auth0-emulator.
   static std::string default_executable();
   static std::string default_seed();
 
