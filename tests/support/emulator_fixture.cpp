@@ -265,6 +265,10 @@ long emulator::add_fault(const json::object& rule) {
 }
 void emulator::remove_fault(long id) { control("DELETE", "faults/" + std::to_string(id)); }
 void emulator::clear_faults() { control("DELETE", "faults"); }
+void emulator::set_fault_random_seed(std::uint64_t seed) {
+  json::value v = json::object{{"seed", seed}};
+  control("PUT", "faults/random", &v);
+}
 void emulator::set_latency(long ms) {
   json::value v = json::object{{"ms", ms}};
   control("PUT", "latency", &v);

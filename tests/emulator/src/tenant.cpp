@@ -290,14 +290,8 @@ tenant::tenant(const json::value& seed) {
 
 void tenant::load(const json::value& seed) {
   if (!seed.is_object()) throw std::invalid_argument("seed must be a JSON object");
-  const auto saved = seed_;
-  try {
-    apply_seed(seed.get_object());
-    seed_ = seed.get_object();
-  } catch (...) {
-    if (!saved.empty()) apply_seed(saved);
-    throw;
-  }
+  apply_seed(seed.get_object());  // validates everything before it replaces anything
+  seed_ = seed.get_object();
 }
 
 void tenant::reset() { apply_seed(seed_); }
