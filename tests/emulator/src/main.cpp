@@ -144,6 +144,7 @@ int main(int argc, char** argv) try {
   asio::io_context ioc(1);
   const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port),
                                      std::chrono::seconds(opt.idle));
+  state.api.set_listen_port(port);  // its own API audiences are https://{127.0.0.1,localhost}:PORT/api/v2/
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { ioc.stop(); });

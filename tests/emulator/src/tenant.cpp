@@ -104,6 +104,14 @@ response invalid_body(std::string_view detail) {
   return mgmt_error(400, "Payload validation error: " + std::string(detail), "invalid_body");
 }
 
+/// A 401 as Auth0 sends it for a token it refuses: the message repeated in attributes.error.
+response unauthorized(std::string_view message) {
+  return json_response(401, json::object{{"statusCode", 401},
+                                         {"error", reason(401)},
+                                         {"message", message},
+                                         {"attributes", json::object{{"error", message}}}});
+}
+
 response query_error(std::string_view detail) {
   return mgmt_error(400, "Query validation error: " + std::string(detail), "invalid_query_string");
 }
@@ -247,11 +255,6 @@ json::object default_db_options() {
     "brute_force_protection":true})").as_object();
 }
 
-std::string host_port(const std::string& host) {
-  const auto c = host.rfind(':');
-  return c == std::string::npos ? std::string{} : host.substr(c + 1);
-}
-
 }  // namespace
 
 void generate_pairs(json::object& seed, std::size_t pairs) {
@@ -314,6 +317,13 @@ void tenant::apply_seed(const json::object& seed) {
         for (auto& x : s->value().get_array())
           if (x.is_string()) cl.scopes.emplace_back(x.get_string());
       if (cl.scopes.empty()) cl.scopes = k_all_scopes;
+      if (auto g = c.get_object().find("grant_types"); g != c.get_object().end()) {
+        if (!g->value().is_array()) throw std::invalid_argument("seed: client grant_types must be an array: " + cl.id);
+        for (auto& x : g->value().get_array())
+          if (x.is_string()) cl.grant_types.emplace_back(x.get_string());
+      } else {
+        cl.grant_types = {"client_credentials"};
+      }
       if (auto l = c.get_object().find("token_lifetime_s"); l != c.get_object().end() && l->value().is_number())
         cl.lifetime_s = l->value().to_number<long>();
       clients[cl.id] = std::move(cl);
@@ -380,6 +390,18 @@ json::object tenant::dump() const {
   return out;
 }
 
+std::vector<std::string> tenant::audiences_for(const client* cl) const {
+  // The tenant's own identifier, and the two names the server answers to on its port
+  // (clients derive https://DOMAIN/api/v2/ from the domain they connect to). The Host
+  // header is not trusted for this: it is whatever the client sent.
+  std::vector<std::string> out{"https://" + domain_ + "/api/v2/"};
+  if (port_ != 0)
+    for (auto host : {"127.0.0.1", "localhost"})
+      out.push_back("https://" + std::string(host) + ":" + std::to_string(port_) + "/api/v2/");
+  if (cl) out.insert(out.end(), cl->audiences.begin(), cl->audiences.end());
+  return out;
+}
+
 std::string tenant::new_id(std::size_t n, bool hex) {
   static constexpr char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   static constexpr char hexd[] = "0123456789abcdef";
@@ -436,26 +458,20 @@ response tenant::oauth_token(const request& req) {
     return oauth_error(400, "unsupported_grant_type", "Unsupported grant type: " + grant);
   const auto cid = str_at(*body, "client_id");
   const auto secret = str_at(*body, "client_secret");
-  if (cid.empty()) return oauth_error(401, "access_denied", "Unauthorized");
+  if (cid.empty()) return oauth_error(401, "invalid_client", "Client authentication failed");
   auto it = clients_.find(cid);
   // Constant-time compare: the emulator is a test double, but it should not teach bad habits.
   if (it == clients_.end() || it->second.secret.size() != secret.size() ||
       CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) != 0)
     return oauth_error(401, "invalid_client", "Client authentication failed");
   const auto& cl = it->second;
+  if (std::find(cl.grant_types.begin(), cl.grant_types.end(), "client_credentials") == cl.grant_types.end())
+    return oauth_error(403, "unauthorized_client", "Grant type 'client_credentials' not allowed for the client.");
   const auto aud = str_at(*body, "audience");
   if (aud.empty())
     return oauth_error(403, "access_denied",
                        "No audience parameter was provided, and no default audience has been configured");
-  std::vector<std::string> ok = cl.audiences;
-  ok.push_back("https://" + domain_ + "/api/v2/");
-  if (!req.host.empty()) {
-    ok.push_back("https://" + req.host + "/api/v2/");
-    if (auto port = host_port(req.host); !port.empty()) {
-      ok.push_back("https://127.0.0.1:" + port + "/api/v2/");
-      ok.push_back("https://localhost:" + port + "/api/v2/");
-    }
-  }
+  const auto ok = audiences_for(&cl);
   if (std::find(ok.begin(), ok.end(), aud) == ok.end())
     return oauth_error(403, "access_denied",
                        "Client is not authorized to access \"" + aud +
@@ -516,10 +532,19 @@ std::optional<tenant::token_claims> tenant::authenticate(const request& req, res
   const auto exp = o.contains("exp") && o.at("exp").is_number() ? o.at("exp").to_number<long long>() : 0;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
   if (now >= exp) {
-    err = mgmt_error(401, "Expired token received for JSON Web Token validation");
-    auto e = json::parse(err.body).as_object();
-    e["attributes"] = json::object{{"error", "Expired token received for JSON Web Token validation"}};
-    err.body = json::serialize(e);
+    err = unauthorized("Expired token received for JSON Web Token validation");
+    return std::nullopt;
+  }
+  // The token must be for this API: one of the audiences the emulator would issue to its azp.
+  const auto azp = clients_.find(str_at(o, "azp"));
+  const auto ok = audiences_for(azp == clients_.end() ? nullptr : &azp->second);
+  const auto aud_it = o.find("aud");
+  const json::value aud = aud_it == o.end() ? json::value() : aud_it->value();
+  const auto accepted = [&](const json::value& a) {
+    return a.is_string() && std::find(ok.begin(), ok.end(), a.get_string()) != ok.end();
+  };
+  if (!(accepted(aud) || (aud.is_array() && std::any_of(aud.get_array().begin(), aud.get_array().end(), accepted)))) {
+    err = unauthorized("Bad audience: " + (aud.is_string() ? std::string(aud.get_string()) : json::serialize(aud)));
     return std::nullopt;
   }
   token_claims c;

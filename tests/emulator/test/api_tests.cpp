@@ -29,7 +29,7 @@ json::object payload_of(const std::string& jwt) {
 }
 }  // namespace
 
-TEST_CASE("token: client credentials as form and as JSON, audiences from the Host header") {
+TEST_CASE("token: client credentials as form and as JSON, for the audiences of this API") {
   harness h;
   const auto host_aud = "https://" + h.emu.domain() + "/api/v2/";
   auto r = h.http.request("POST", "/oauth/token", form_token_body("full-client", "full-secret", host_aud),
