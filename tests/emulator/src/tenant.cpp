@@ -65,6 +65,8 @@ const std::vector<std::string> k_all_scopes = {
 
 const std::regex k_connection_id_re("^con_[A-Za-z0-9]{16}$");
 
+constexpr std::string_view k_not_own_user = "User to be acted on does not match subject in bearer token.";
+
 const json::object* obj_at(const json::object& o, std::string_view k) {
   auto it = o.find(k);
   return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
@@ -210,9 +212,9 @@ response without_idp_tokens(response r, const std::vector<std::string>& scopes) 
   return r;
 }
 
-/// fields/include_fields selection; returns an error response for unknown names.
-std::optional<response> parse_fields(const std::vector<std::pair<std::string, std::string>>& q,
-                                     const std::set<std::string, std::less<>>& allowed,
+/// fields/include_fields selection; returns an error response for names `known` refuses.
+template <class Known>
+std::optional<response> parse_fields(const std::vector<std::pair<std::string, std::string>>& q, Known&& known,
                                      std::vector<std::string>& fields, bool& include) {
   include = true;
   for (auto& [k, v] : q) {
@@ -227,7 +229,7 @@ std::optional<response> parse_fields(const std::vector<std::pair<std::string, st
         std::string f(rest.substr(0, c));
         rest = c == std::string_view::npos ? std::string_view{} : rest.substr(c + 1);
         if (f.empty()) continue;
-        if (!allowed.contains(f))
+        if (!known(f))
           return query_error("'String does not match pattern: " + f +
                              "' on property fields (Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.).");
         fields.push_back(std::move(f));
@@ -569,9 +571,16 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
     return mgmt_error(404, "Not Found");
   }
   const auto& id = segs[3];
+  // Auth0's *:current_user* scopes act on the token's own user (its sub) only.
+  const auto not_own_user = [&](std::string_view any_user, std::string_view own_user) -> std::optional<response> {
+    if (has_scope(who.scopes, {any_user}) || !has_scope(who.scopes, {own_user}) || who.sub == id) return std::nullopt;
+    return mgmt_error(403, k_not_own_user);
+  };
   if (segs.size() == 4) {
     if (m == "GET") {
-      if (!has_scope(who.scopes, {"read:users"})) return insufficient_scope({"read:users"});
+      if (!has_scope(who.scopes, {"read:users", "read:current_user"}))
+        return insufficient_scope({"read:users", "read:current_user"});
+      if (auto e = not_own_user("read:users", "read:current_user")) return *e;
       auto r = get_user(id, req);
       if (r.status == 200 && !has_scope(who.scopes, {"read:user_idp_tokens"})) {
         auto o = json::parse(r.body).as_object();
@@ -581,14 +590,18 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
       return r;
     }
     if (m == "PATCH") {
-      if (!has_scope(who.scopes, {"update:users", "update:users_app_metadata"}))
-        return insufficient_scope({"update:users", "update:users_app_metadata"});
+      if (!has_scope(who.scopes, {"update:users", "update:users_app_metadata", "update:current_user_metadata"}))
+        return insufficient_scope({"update:users", "update:users_app_metadata", "update:current_user_metadata"});
       if (!has_scope(who.scopes, {"update:users"})) {
+        // Partial scopes: app_metadata of anyone, or user_metadata of the token's own user.
+        const bool app = has_scope(who.scopes, {"update:users_app_metadata"});
+        const bool own = has_scope(who.scopes, {"update:current_user_metadata"}) && who.sub == id;
+        if (!app && !own) return mgmt_error(403, k_not_own_user);  // only update:current_user_metadata, other user
         auto body = parse_body(req);
         if (body)
           for (auto& kv : *body)
-            if (kv.key() != "app_metadata")
-              return mgmt_error(403, "Some fields cannot be updated with the permissions granted by the bearer token.",
+            if (!(kv.key() == "app_metadata" && app) && !(kv.key() == "user_metadata" && own))
+              return mgmt_error(403, "Some fields cannot be read with the permissions granted by the bearer token scopes.",
                                 "insufficient_scope");
       }
       return patch_user(id, req);
@@ -603,11 +616,13 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
   if (segs.size() == 5 && m == "POST") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
+    if (auto e = not_own_user("update:users", "update:current_user_identities")) return *e;
     return without_idp_tokens(link(id, req), who.scopes);
   }
   if (segs.size() == 7 && m == "DELETE") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
+    if (auto e = not_own_user("update:users", "update:current_user_identities")) return *e;
     return without_idp_tokens(unlink(id, segs[5], segs[6]), who.scopes);
   }
   return mgmt_error(404, "Not Found");
@@ -618,8 +633,13 @@ response tenant::get_user(const std::string& id, const request& req) {
   path_segments(req.target, &query);
   std::vector<std::string> fields;
   bool include = true;
-  if (auto e = parse_fields(parse_query(query), k_user_fields, fields, include)) return *e;
   auto it = users_.find(id);
+  // The OAS root attributes, and whatever other root attribute the stored user has
+  // (additionalProperties: IdP attributes such as locale).
+  const auto known = [&](const std::string& f) {
+    return k_user_fields.contains(f) || (it != users_.end() && it->second.contains(f));
+  };
+  if (auto e = parse_fields(parse_query(query), known, fields, include)) return *e;
   if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
   return json_response(200, select_fields(it->second, fields, include));
 }
@@ -627,9 +647,8 @@ response tenant::get_user(const std::string& id, const request& req) {
 response tenant::patch_user(const std::string& id, const request& req) {
   auto body = parse_body(req);
   if (!body) return invalid_body("'Expected type object' on property body.");
-  auto it = users_.find(id);
-  if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
-  // Validate everything first: a rejected PATCH must change nothing.
+  // The body is validated before the user is looked up (schema first, like link), and
+  // completely: a rejected PATCH changes nothing.
   for (auto name : {"user_metadata", "app_metadata"})
     if (auto e = check_metadata(*body, name)) return *e;
   for (auto k : {"user_id", "identities", "created_at", "updated_at"})
@@ -638,6 +657,8 @@ response tenant::patch_user(const std::string& id, const request& req) {
     return mgmt_error(400, "Cannot update password and email simultaneously", "invalid_body");
   if (body->contains("username") && body->contains("email"))
     return mgmt_error(400, "Cannot update username and email simultaneously", "invalid_body");
+  auto it = users_.find(id);
+  if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
   auto& user = it->second;
   const auto now = now_iso();
   for (auto& kv : *body) {
@@ -776,7 +797,7 @@ response tenant::link(const std::string& id, const request& req) {
     }
     // Both the bare id and the full prefixed id are accepted (recorded for auth0|…).
     const std::string prefixed = provider + "|" + uid;
-    full = uid.rfind(provider + "|", 0) == 0 && users_.contains(uid) ? uid : prefixed;
+    full = uid.rfind(provider + "|", 0) == 0 && !users_.contains(prefixed) ? uid : prefixed;
   }
   if (full == id) return mgmt_error(400, "Main identity and the new one are the same.", "invalid_body");
   const std::string bare = full.substr(provider.size() + 1);
@@ -830,6 +851,9 @@ response tenant::unlink(const std::string& id, const std::string& provider, cons
     json::object u;
     if (auto* pd = obj_at(gone, "profileData"))
       for (auto& kv : *pd) u[kv.key()] = kv.value();
+    // profileData leaves out a database user's name (it defaults to the email, see
+    // profile_data): the recreated user gets that default back, as POST /users gives it.
+    if (str_at(gone, "provider") == "auth0" && !u.contains("name") && u.contains("email")) u["name"] = u["email"];
     const auto now = now_iso();
     u["created_at"] = now;
     u["updated_at"] = now;
@@ -897,7 +921,8 @@ response tenant::list_connections(const request& req) {
   const auto q = parse_query(query);
   std::vector<std::string> fields;
   bool include = true;
-  if (auto e = parse_fields(q, k_connection_fields, fields, include)) return *e;
+  if (auto e = parse_fields(q, [](const std::string& f) { return k_connection_fields.contains(f); }, fields, include))
+    return *e;
   std::vector<std::string> strategies;
   std::optional<std::string> name, from;
   long page = 0, per_page = 100, take = 50;
@@ -919,7 +944,7 @@ response tenant::list_connections(const request& req) {
     else if (k == "page") {
       if (!number(v, 0, 1L << 30, page)) return query_error("'Expected type integer, minimum 0' on property page (Page index of the results to return. First page is 0.).");
     } else if (k == "per_page") {
-      if (!number(v, 1, 100, per_page)) return query_error("'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 50.).");
+      if (!number(v, 1, 100, per_page)) return query_error("'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 100.).");
     } else if (k == "include_totals") {
       if (v != "true" && v != "false") return query_error("'Expected type boolean but found type string' on property include_totals.");
       totals = v == "true";

@@ -114,7 +114,8 @@ TEST_CASE("bearer: missing, malformed, forged tokens; scopes") {
 
   CHECK(h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, tok).status == 200);
   check_error(h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x"})", tok), 403,
-              "Insufficient scope, expected any of: update:users,update:users_app_metadata", "insufficient_scope");
+              "Insufficient scope, expected any of: update:users,update:users_app_metadata,update:current_user_metadata",
+              "insufficient_scope");
   check_error(h.call("GET", "/api/v2/connections", {}, tok), 403,
               "Insufficient scope, expected any of: read:connections", "insufficient_scope");
   check_error(h.call("POST", "/api/v2/users/auth0%7Cprimary1/identities", R"({"provider":"auth0","user_id":"x"})", tok),
