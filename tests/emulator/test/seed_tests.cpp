@@ -1,9 +1,11 @@
-// Seeds: POST /__emulator/seed and --seed are all-or-nothing.
+// Seeds: POST /__emulator/seed and --seed are all-or-nothing; every example seed in
+// manifests/emulator/ loads and serves what it declares.
 #include "helpers.hpp"
 
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +51,20 @@ run_result run_with_seed(const std::string& file) {
   while (std::fgets(buf, sizeof buf, p)) out.output += buf;
   const int st = ::pclose(p);
   out.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return out;
+}
+
+std::string pct(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", c);
+      out += b;
+    }
+  }
   return out;
 }
 
@@ -128,4 +144,55 @@ TEST_CASE("--seed: an invalid seed file stops the emulator with a message naming
   CHECK(missing.exit_code != 0);
   CHECK(missing.output.find("absent.json") != std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("every example seed in manifests/emulator loads and serves its users and connections") {
+  std::vector<fs::path> seeds;
+  for (auto& e : fs::directory_iterator(A0_EMULATOR_MANIFEST_DIR))
+    if (e.path().string().ends_with(".seed.json")) seeds.push_back(e.path());
+  std::sort(seeds.begin(), seeds.end());
+  CHECK(seeds.size() >= 2);  // the demo tenant and at least one more example
+  for (auto& path : seeds) {
+    INFO(path.string());
+    const auto seed = read_json(path.string()).as_object();
+    a0::test::emulator emu(path.string());
+    auto http = emu.client();
+    const auto& first = seed.at("clients").at(0).as_object();
+    const auto tok = emu.token(std::string(first.at("client_id").as_string()), std::string(first.at("client_secret").as_string()));
+    const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + tok}};
+
+    // Every user by its (percent-encoded) id, with the identities it was seeded with.
+    for (auto& u : seed.at("users").as_array()) {
+      const std::string id(u.at("user_id").as_string());
+      auto r = http.request("GET", "/api/v2/users/" + pct(id), {}, auth);
+      INFO(id << ": " << r.body);
+      REQUIRE(r.status == 200);
+      CHECK(r.json().at("user_id").as_string() == id);
+      CHECK_FALSE(r.header("x-ratelimit-limit").empty());
+      if (u.as_object().contains("identities"))
+        CHECK(r.json().at("identities").as_array().size() == u.at("identities").as_array().size());
+    }
+    // Every connection, two per page, in id order, with the totals.
+    std::vector<std::string> want;
+    for (auto& c : seed.at("connections").as_array()) want.emplace_back(c.at("id").as_string());
+    std::sort(want.begin(), want.end());
+    std::vector<std::string> got;
+    for (int page = 0; page < 100; ++page) {
+      auto r = http.request("GET", "/api/v2/connections?per_page=2&include_totals=true&page=" + std::to_string(page), {}, auth);
+      REQUIRE(r.status == 200);
+      auto o = r.json().as_object();
+      CHECK(o.at("total").to_number<std::size_t>() == want.size());
+      if (o.at("connections").as_array().empty()) break;
+      for (auto& c : o.at("connections").as_array()) got.emplace_back(c.at("id").as_string());
+    }
+    CHECK(got == want);
+    // The whole state: users and buckets as declared.
+    auto state = emu.dump();
+    CHECK(state.at("users").as_array().size() == seed.at("users").as_array().size());
+    if (seed.contains("rate_limits")) {
+      auto names = bucket_names(state);
+      for (auto& b : seed.at("rate_limits").as_array())
+        CHECK(std::find(names.begin(), names.end(), std::string(b.at("name").as_string())) != names.end());
+    }
+  }
 }
