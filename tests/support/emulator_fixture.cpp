@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -122,6 +123,9 @@ http_result https_client::request(std::string_view method, std::string_view targ
 // ------------------------------------------------------------------ emulator
 
 std::string emulator::default_executable() {
+  // A0_EMULATOR_EXE runs the same tests against another build (e.g. an older one, to see
+  // a new test fail there).
+  if (const char* exe = std::getenv("A0_EMULATOR_EXE"); exe && *exe) return exe;
 #ifdef A0_EMULATOR_PATH
   return A0_EMULATOR_PATH;
 #else
@@ -261,6 +265,10 @@ long emulator::add_fault(const json::object& rule) {
 }
 void emulator::remove_fault(long id) { control("DELETE", "faults/" + std::to_string(id)); }
 void emulator::clear_faults() { control("DELETE", "faults"); }
+void emulator::set_fault_random_seed(std::uint64_t seed) {
+  json::value v = json::object{{"seed", seed}};
+  control("PUT", "faults/random", &v);
+}
 void emulator::set_latency(long ms) {
   json::value v = json::object{{"ms", ms}};
   control("PUT", "latency", &v);

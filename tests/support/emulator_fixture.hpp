@@ -78,6 +78,7 @@ class emulator {
   emulator(const emulator&) = delete;
   emulator& operator=(const emulator&) = delete;
 
+  /// $A0_EMULATOR_EXE when set, else the built auth0-emulator.
   static std::string default_executable();
   static std::string default_seed();
 
@@ -107,6 +108,8 @@ class emulator {
   long add_fault(const boost::json::object& rule);  ///< returns the rule id
   void remove_fault(long id);
   void clear_faults();
+  /// Restarts the random source of probability rules (same seed, same decisions).
+  void set_fault_random_seed(std::uint64_t seed);
   void set_latency(long ms);                      ///< added to every API request
   /// Creates or replaces a rate-limit bucket; `extra` may hold "path" and "methods".
   void set_bucket(const std::string& name, double burst, double per_second,

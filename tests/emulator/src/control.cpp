@@ -43,34 +43,87 @@ bool method_matches(const std::vector<std::string>& ms, const std::string& m) {
 
 // ---------------------------------------------------------------- rate limits
 
-void rate_limiter::load(const json::object& seed) {
-  buckets_.clear();
-  auto it = seed.find("rate_limits");
-  if (it == seed.end() || !it->value().is_array()) {
-    // Generous defaults: headers on every response without getting in a benchmark's way.
-    set("management", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/api/v2/*"}});
-    set("token", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/oauth/token"}});
-    return;
-  }
-  for (auto& b : it->value().get_array()) {
-    if (!b.is_object()) throw std::invalid_argument("rate_limits: each bucket must be an object");
-    set(text(b.get_object(), "name", ""), b.get_object());
-  }
-}
+namespace {
 
-void rate_limiter::set(const std::string& name, const json::object& cfg) {
+bucket make_bucket(const std::string& name, const json::object& cfg) {
   if (name.empty()) throw std::invalid_argument("bucket name is required");
+  if (name == rate_limiter::fallback_name)
+    throw std::invalid_argument(std::string("bucket name \"") + rate_limiter::fallback_name +
+                                "\" is reserved for the built-in fallback bucket");
   bucket b;
   b.name = name;
   b.burst = num(cfg, "burst", -1);
   b.per_second = num(cfg, "per_second", -1);
   if (b.burst < 1 || b.per_second < 0) throw std::invalid_argument("bucket needs burst >= 1 and per_second >= 0");
   b.path = text(cfg, "path", "/api/v2/*");
-  if (auto m = cfg.find("methods"); m != cfg.end() && m->value().is_array())
-    for (auto& x : m->value().get_array())
-      if (x.is_string()) b.methods.emplace_back(x.get_string());
+  if (auto m = cfg.find("methods"); m != cfg.end() && !m->value().is_null()) {
+    if (!m->value().is_array()) throw std::invalid_argument("methods must be an array of strings");
+    for (auto& x : m->value().get_array()) {
+      if (!x.is_string()) throw std::invalid_argument("methods must be an array of strings");
+      b.methods.emplace_back(x.get_string());
+    }
+  }
   b.tokens = b.burst;
   b.last = steady::now();
+  return b;
+}
+
+json::object bucket_json(const bucket& b) {
+  json::array ms;
+  for (auto& m : b.methods) ms.emplace_back(m);
+  return json::object{{"name", b.name},
+                      {"burst", b.burst},
+                      {"per_second", b.per_second},
+                      {"methods", std::move(ms)},
+                      {"path", b.path},
+                      {"tokens", std::floor(b.tokens)}};
+}
+
+void refill(bucket& b, steady::time_point now) {
+  const double dt = std::chrono::duration<double>(now - b.last).count();
+  b.tokens = std::min(b.burst, b.tokens + dt * b.per_second);
+  b.last = now;
+}
+
+}  // namespace
+
+bucket rate_limiter::make_fallback() {
+  // Generous, like the seedless defaults: headers everywhere without getting in the way.
+  bucket b;
+  b.name = fallback_name;
+  b.burst = b.per_second = b.tokens = 100000;
+  b.path = "*";
+  b.last = steady::now();
+  return b;
+}
+
+std::vector<bucket> rate_limiter::parse(const json::object& seed) {
+  std::vector<bucket> out;
+  auto it = seed.find("rate_limits");
+  if (it == seed.end() || it->value().is_null()) {
+    out.push_back(make_bucket("management", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/api/v2/*"}}));
+    out.push_back(make_bucket("token", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/oauth/token"}}));
+    return out;
+  }
+  if (!it->value().is_array()) throw std::invalid_argument("seed: \"rate_limits\" must be an array");
+  std::size_t i = 0;
+  for (auto& b : it->value().get_array()) {
+    const std::string where = "seed: rate_limits[" + std::to_string(i++) + "]";
+    if (!b.is_object()) throw std::invalid_argument(where + " must be an object");
+    try {
+      auto parsed = make_bucket(text(b.get_object(), "name", ""), b.get_object());
+      for (auto& seen : out)
+        if (seen.name == parsed.name) throw std::invalid_argument("duplicate bucket name \"" + parsed.name + "\"");
+      out.push_back(std::move(parsed));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(where + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+void rate_limiter::set(const std::string& name, const json::object& cfg) {
+  auto b = make_bucket(name, cfg);
   for (auto& old : buckets_)
     if (old.name == name) {
       old = std::move(b);
@@ -85,46 +138,36 @@ bool rate_limiter::remove(const std::string& name) {
 
 json::array rate_limiter::list() const {
   json::array out;
-  for (auto& b : buckets_) {
-    json::array ms;
-    for (auto& m : b.methods) ms.emplace_back(m);
-    out.push_back(json::object{{"name", b.name},
-                               {"burst", b.burst},
-                               {"per_second", b.per_second},
-                               {"methods", std::move(ms)},
-                               {"path", b.path},
-                               {"tokens", std::floor(b.tokens)}});
-  }
+  for (auto& b : buckets_) out.push_back(bucket_json(b));
+  auto fb = bucket_json(fallback_);
+  fb["fallback"] = true;
+  out.push_back(std::move(fb));
   return out;
 }
 
-void rate_limiter::refill(bucket& b, steady::time_point now) const {
-  const double dt = std::chrono::duration<double>(now - b.last).count();
-  b.tokens = std::min(b.burst, b.tokens + dt * b.per_second);
-  b.last = now;
-}
-
-rate_limiter::verdict rate_limiter::take(const std::string& method, const std::string& path) {
+std::vector<bucket*> rate_limiter::matching(const std::string& method, const std::string& path) {
   const auto now = steady::now();
   std::vector<bucket*> hit;
   for (auto& b : buckets_)
-    if (method_matches(b.methods, method) && glob_match(b.path, path)) {
-      refill(b, now);
-      hit.push_back(&b);
-    }
-  verdict v;
-  if (hit.empty()) return v;
-  v.matched = true;
-  for (auto* b : hit)
-    if (b->tokens < 1) v.allowed = false;
-  if (v.allowed)
-    for (auto* b : hit) b->tokens -= 1;
-  // Report the tightest bucket, as a client must obey that one.
+    if (method_matches(b.methods, method) && glob_match(b.path, path)) hit.push_back(&b);
+  // A route no configured bucket covers still counts against (and reports) one bucket.
+  if (hit.empty()) hit.push_back(&fallback_);
+  for (auto* b : hit) refill(*b, now);
+  return hit;
+}
+
+namespace {
+/// The tightest of the buckets, as a client must obey that one.
+rate_limiter::verdict report(const std::vector<bucket*>& hit, bool allowed) {
   const bucket* worst = hit.front();
   for (auto* b : hit)
     if (b->tokens < worst->tokens) worst = b;
+  rate_limiter::verdict v;
+  v.allowed = allowed;
+  v.bucket = worst->name;
   v.limit = static_cast<long long>(worst->burst);
   v.remaining = static_cast<long long>(std::floor(std::max(0.0, worst->tokens)));
+  // Reset = when the next token arrives (now while one is left).
   const double until_one = worst->tokens >= 1 || worst->per_second <= 0
                                ? 0.0
                                : (1.0 - worst->tokens) / worst->per_second;
@@ -132,9 +175,22 @@ rate_limiter::verdict rate_limiter::take(const std::string& method, const std::s
   if (worst->per_second <= 0 && worst->tokens < 1) v.reset_epoch = epoch_now() + 3600;
   return v;
 }
+}  // namespace
+
+rate_limiter::verdict rate_limiter::take(const std::string& method, const std::string& path) {
+  auto hit = matching(method, path);
+  const bool allowed = std::all_of(hit.begin(), hit.end(), [](const bucket* b) { return b->tokens >= 1; });
+  if (allowed)
+    for (auto* b : hit) b->tokens -= 1;
+  return report(hit, allowed);
+}
+
+rate_limiter::verdict rate_limiter::peek(const std::string& method, const std::string& path) {
+  auto hit = matching(method, path);
+  return report(hit, std::all_of(hit.begin(), hit.end(), [](const bucket* b) { return b->tokens >= 1; }));
+}
 
 void add_rate_headers(response& r, const rate_limiter::verdict& v) {
-  if (!v.matched) return;
   r.headers.emplace_back("x-ratelimit-limit", std::to_string(v.limit));
   r.headers.emplace_back("x-ratelimit-remaining", std::to_string(v.remaining));
   r.headers.emplace_back("x-ratelimit-reset", std::to_string(v.reset_epoch));
@@ -221,7 +277,7 @@ fault_plan fault_rules::match(const std::string& method, const std::string& path
     if (r.method != "*" && r.method != method) continue;
     if (r.regex ? !std::regex_search(path, *r.regex) : !glob_match(r.path, path)) continue;
     const bool terminal = r.action != "latency";
-    if (terminal && (plan.reply || plan.reset_before || plan.reset_after)) continue;
+    if (terminal && (plan.reply || plan.rate_limit || plan.reset_before || plan.reset_after)) continue;
     if (r.probability < 1.0 && coin(rng_) >= r.probability) continue;
     if (r.remaining > 0) --r.remaining;
     ++r.fired;
@@ -235,14 +291,7 @@ fault_plan fault_rules::match(const std::string& method, const std::string& path
         plan.reply = mgmt_error(r.status, r.message.empty() ? reason(r.status) : r.message, r.error_code);
       }
     } else if (r.action == "rate_limit") {
-      rate_limiter::verdict v;
-      v.matched = true;
-      v.allowed = false;
-      v.limit = 50;
-      v.remaining = 0;
-      v.reset_epoch = epoch_now() + r.reset_in_s;
-      plan.reply = too_many_requests(path, v);
-      if (r.retry_after_s) plan.reply->headers.emplace_back("retry-after", std::to_string(*r.retry_after_s));
+      plan.rate_limit = fault_plan::too_many{r.reset_in_s, r.retry_after_s};
     } else if (r.action == "reset_before") {
       plan.reset_before = true;
     } else if (r.action == "reset_after") {
@@ -254,7 +303,54 @@ fault_plan fault_rules::match(const std::string& method, const std::string& path
 
 // ---------------------------------------------------------------- state + control API
 
-emulator_state::emulator_state(const json::value& seed) : api(seed) { limits.load(seed.as_object()); }
+namespace {
+const json::object& seed_object(const json::value& seed) {
+  if (!seed.is_object()) throw std::invalid_argument("seed must be a JSON object");
+  return seed.get_object();
+}
+}  // namespace
+
+// A bad seed at start throws out of the constructor: there is no state to keep.
+emulator_state::emulator_state(const json::value& seed) : api(seed) {
+  limits.replace(rate_limiter::parse(seed.get_object()));
+}
+
+void emulator_state::load_seed(const json::value& seed) {
+  // Everything that can refuse the seed runs before anything is replaced.
+  auto buckets = rate_limiter::parse(seed_object(seed));
+  api.load(seed);  // validates first; untouched (and its last seed kept) when it throws
+  limits.replace(std::move(buckets));
+}
+
+void emulator_state::reset() {
+  api.reset();
+  limits.replace(rate_limiter::parse(api.seed()));  // the seed was validated when loaded
+}
+
+response emulator_state::dispatch(const request& req, const std::string& path, const fault_plan& plan) {
+  // A rate_limit fault plays the limiter's own 429, which takes no token; every other
+  // answer counts as a request that reached the tenant (also an injected status).
+  const auto verdict = plan.rate_limit ? limits.peek(req.method, path) : limits.take(req.method, path);
+  if (plan.rate_limit) {
+    auto v = verdict;
+    v.remaining = 0;
+    v.reset_epoch = epoch_now() + plan.rate_limit->reset_in_s;
+    auto r = too_many_requests(path, v);
+    if (plan.rate_limit->retry_after_s) r.headers.emplace_back("retry-after", std::to_string(*plan.rate_limit->retry_after_s));
+    return r;
+  }
+  response r;
+  if (plan.reply) {
+    r = *plan.reply;  // the injected answer wins, even over an empty bucket
+  } else if (!verdict.allowed) {
+    ++count.rate_limited;
+    return too_many_requests(path, verdict);
+  } else {
+    r = api.handle(req);
+  }
+  add_rate_headers(r, verdict);
+  return r;
+}
 
 void emulator_state::log_request(const request& req, unsigned status, const std::string& fault) {
   if (log.size() >= max_log) log.erase(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(max_log / 10));
@@ -282,13 +378,11 @@ response handle_control(emulator_state& st, const request& req) {
   try {
     if (what == "health" && m == "GET") return ok();
     if (what == "seed" && m == "POST") {
-      st.api.load(body);
-      st.limits.load(body.as_object());
+      st.load_seed(body);
       return ok();
     }
     if (what == "reset" && m == "POST") {
-      st.api.reset();
-      st.limits.load(st.api.seed());
+      st.reset();
       return ok();
     }
     if (what == "state" && m == "GET") {
@@ -324,6 +418,13 @@ response handle_control(emulator_state& st, const request& req) {
       }
       if (m == "DELETE" && segs.size() == 2) {
         st.faults.clear();
+        return ok();
+      }
+      if (m == "PUT" && segs.size() == 3 && segs[2] == "random") {
+        if (!body.is_object() || !body.get_object().contains("seed") || !body.at("seed").is_number() ||
+            body.at("seed").to_number<double>() < 0)
+          return mgmt_error(400, "control API: expected {\"seed\": N >= 0}");
+        st.faults.seed_random(body.at("seed").to_number<std::uint64_t>());
         return ok();
       }
       if (m == "DELETE" && segs.size() == 3) {

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <random>
 #include <regex>
@@ -30,23 +31,37 @@ struct bucket {
 
 class rate_limiter {
  public:
+  /// What the bucket a request counts against says (the headers of every API answer).
   struct verdict {
     bool allowed = true;
-    bool matched = false;  ///< false when no bucket covers the request (no headers)
+    std::string bucket;  ///< the bucket reported (the tightest that matched)
     long long limit = 0, remaining = 0, reset_epoch = 0;
   };
-  /// Replaces all buckets from seed["rate_limits"] (or the generous defaults).
-  void load(const boost::json::object& seed);
+  /// Name of the built-in bucket for requests no configured bucket matches.
+  static constexpr const char* fallback_name = "default";
+
+  /// Parses seed["rate_limits"] (absent = the generous defaults); throws
+  /// std::invalid_argument naming the bad entry. Pure: nothing is changed.
+  static std::vector<bucket> parse(const boost::json::object& seed);
+  /// Installs parsed buckets; they and the fallback start full.
+  void replace(std::vector<bucket> buckets) {
+    buckets_ = std::move(buckets);
+    fallback_ = make_fallback();
+  }
   /// Creates or replaces one bucket from {burst, per_second, methods?, path?}; throws on bad input.
   void set(const std::string& name, const boost::json::object& cfg);
   bool remove(const std::string& name);
   boost::json::array list() const;
   /// Takes one token from every matching bucket, or none when any is empty.
   verdict take(const std::string& method, const std::string& path);
+  /// The same report without taking a token (for answers that do not count).
+  verdict peek(const std::string& method, const std::string& path);
 
  private:
-  void refill(bucket& b, std::chrono::steady_clock::time_point now) const;
+  std::vector<bucket*> matching(const std::string& method, const std::string& path);
   std::vector<bucket> buckets_;
+  bucket fallback_ = make_fallback();
+  static bucket make_fallback();
 };
 
 struct fault_rule {
@@ -71,9 +86,14 @@ struct fault_rule {
 /// What the fault rules decided for one request.
 struct fault_plan {
   long latency_ms = 0;
-  std::optional<response> reply;  ///< status / rate_limit faults: answer this instead
+  std::optional<response> reply;  ///< status fault: answer this instead
+  struct too_many {
+    long reset_in_s = 1;
+    std::optional<long> retry_after_s;
+  };
+  std::optional<too_many> rate_limit;  ///< rate_limit fault: a 429 as if the bucket were empty
   bool reset_before = false, reset_after = false;
-  std::string fired;              ///< ids of the rules that fired, for the log
+  std::string fired;                   ///< ids of the rules that fired, for the log
 };
 
 class fault_rules {
@@ -85,6 +105,8 @@ class fault_rules {
   boost::json::array list() const;
   /// Latency rules accumulate; the first firing terminal rule wins.
   fault_plan match(const std::string& method, const std::string& path);
+  /// Restarts the random source of `probability` rules from `seed` (reproducible runs).
+  void seed_random(std::uint64_t seed) { rng_.seed(seed); }
 
  private:
   std::vector<fault_rule> rules_;
@@ -99,7 +121,17 @@ struct counters {
 
 /// The whole emulator state that one request may read or change.
 struct emulator_state {
+  /// Throws std::invalid_argument when the seed (tenant or rate_limits) is invalid.
   explicit emulator_state(const boost::json::value& seed);
+  /// Replaces tenant and buckets with a new seed, or throws and changes nothing
+  /// (also not what reset() goes back to).
+  void load_seed(const boost::json::value& seed);
+  /// Back to the last loaded seed: tenant and buckets.
+  void reset();
+  /// An API request after its fault latency (and when no reset_before fired): the
+  /// rate limiter, then the fault answer or the tenant. Every answer carries x-ratelimit-*.
+  response dispatch(const request& req, const std::string& path, const fault_plan& plan);
+
   tenant api;
   rate_limiter limits;
   fault_rules faults;
@@ -115,7 +147,7 @@ struct emulator_state {
 bool is_control(const std::string& target);
 /// Handles one control API request.
 response handle_control(emulator_state& st, const request& req);
-/// Adds x-ratelimit-* headers of a verdict to a response.
+/// Adds the x-ratelimit-* headers of a verdict to a response.
 void add_rate_headers(response& r, const rate_limiter::verdict& v);
 /// The 429 Auth0 sends when a bucket is empty (Management or OAuth shape by path).
 response too_many_requests(const std::string& path, const rate_limiter::verdict& v);

@@ -19,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -86,15 +87,30 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+/// The --seed file as a JSON object; the error names the file and what is wrong.
+json::value load_seed_file(const std::string& path) {
+  boost::system::error_code ec;
+  auto v = json::parse(read_file(path), ec);
+  if (ec) throw std::runtime_error("--seed " + path + ": not valid JSON: " + ec.message());
+  if (!v.is_object()) throw std::runtime_error("--seed " + path + ": seed must be a JSON object");
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   const auto opt = parse(argc, argv);
   json::value seed = opt.seed.empty() ? json::value(json::object{{"domain", "emulator.local"}})
-                                      : json::parse(read_file(opt.seed));
-  if (!seed.is_object()) throw std::runtime_error("seed must be a JSON object");
+                                      : load_seed_file(opt.seed);
   if (opt.generate > 0) emu::generate_pairs(seed.get_object(), static_cast<std::size_t>(opt.generate));
-  emu::emulator_state state(seed);
+  auto state = [&]() -> emu::emulator_state {
+    try {
+      return emu::emulator_state(seed);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error("--seed " + (opt.seed.empty() ? std::string("(built-in)") : opt.seed) +
+                               ": " + e.what());
+    }
+  }();
   if (opt.token_lifetime >= 0) state.api.set_token_lifetime(opt.token_lifetime);
   state.global_latency_ms = opt.latency;
 
@@ -128,6 +144,7 @@ int main(int argc, char** argv) try {
   asio::io_context ioc(1);
   const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port),
                                      std::chrono::seconds(opt.idle));
+  state.api.set_listen_port(port);  // its own API audiences are https://{127.0.0.1,localhost}:PORT/api/v2/
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { ioc.stop(); });

@@ -99,18 +99,7 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
         hard_reset(stream);
         co_return;
       }
-      if (plan.reply) {
-        res = std::move(*plan.reply);
-      } else {
-        auto verdict = st.limits.take(req.method, path);
-        if (!verdict.allowed) {
-          ++st.count.rate_limited;
-          res = too_many_requests(path, verdict);
-        } else {
-          res = st.api.handle(req);
-          add_rate_headers(res, verdict);
-        }
-      }
+      res = st.dispatch(req, path, plan);
       if (plan.reset_after) {
         st.log_request(req, 0, "reset_after#" + plan.fired);
         hard_reset(stream);

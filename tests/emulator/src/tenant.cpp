@@ -65,6 +65,8 @@ const std::vector<std::string> k_all_scopes = {
 
 const std::regex k_connection_id_re("^con_[A-Za-z0-9]{16}$");
 
+constexpr std::string_view k_not_own_user = "User to be acted on does not match subject in bearer token.";
+
 const json::object* obj_at(const json::object& o, std::string_view k) {
   auto it = o.find(k);
   return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
@@ -102,6 +104,14 @@ response insufficient_scope(std::initializer_list<std::string_view> any) {
 
 response invalid_body(std::string_view detail) {
   return mgmt_error(400, "Payload validation error: " + std::string(detail), "invalid_body");
+}
+
+/// A 401 as Auth0 sends it for a token it refuses: the message repeated in attributes.error.
+response unauthorized(std::string_view message) {
+  return json_response(401, json::object{{"statusCode", 401},
+                                         {"error", reason(401)},
+                                         {"message", message},
+                                         {"attributes", json::object{{"error", message}}}});
 }
 
 response query_error(std::string_view detail) {
@@ -202,9 +212,9 @@ response without_idp_tokens(response r, const std::vector<std::string>& scopes) 
   return r;
 }
 
-/// fields/include_fields selection; returns an error response for unknown names.
-std::optional<response> parse_fields(const std::vector<std::pair<std::string, std::string>>& q,
-                                     const std::set<std::string, std::less<>>& allowed,
+/// fields/include_fields selection; returns an error response for names `known` refuses.
+template <class Known>
+std::optional<response> parse_fields(const std::vector<std::pair<std::string, std::string>>& q, Known&& known,
                                      std::vector<std::string>& fields, bool& include) {
   include = true;
   for (auto& [k, v] : q) {
@@ -219,7 +229,7 @@ std::optional<response> parse_fields(const std::vector<std::pair<std::string, st
         std::string f(rest.substr(0, c));
         rest = c == std::string_view::npos ? std::string_view{} : rest.substr(c + 1);
         if (f.empty()) continue;
-        if (!allowed.contains(f))
+        if (!known(f))
           return query_error("'String does not match pattern: " + f +
                              "' on property fields (Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.).");
         fields.push_back(std::move(f));
@@ -245,11 +255,6 @@ json::object default_db_options() {
     "strategy_version":2,"authentication_methods":{"password":{"enabled":true},"passkey":{"enabled":false}},
     "passkey_options":{"challenge_ui":"both","progressive_enrollment_enabled":true,"local_enrollment_enabled":true},
     "brute_force_protection":true})").as_object();
-}
-
-std::string host_port(const std::string& host) {
-  const auto c = host.rfind(':');
-  return c == std::string::npos ? std::string{} : host.substr(c + 1);
 }
 
 }  // namespace
@@ -290,14 +295,8 @@ tenant::tenant(const json::value& seed) {
 
 void tenant::load(const json::value& seed) {
   if (!seed.is_object()) throw std::invalid_argument("seed must be a JSON object");
-  const auto saved = seed_;
-  try {
-    apply_seed(seed.get_object());
-    seed_ = seed.get_object();
-  } catch (...) {
-    if (!saved.empty()) apply_seed(saved);
-    throw;
-  }
+  apply_seed(seed.get_object());  // validates everything before it replaces anything
+  seed_ = seed.get_object();
 }
 
 void tenant::reset() { apply_seed(seed_); }
@@ -320,6 +319,13 @@ void tenant::apply_seed(const json::object& seed) {
         for (auto& x : s->value().get_array())
           if (x.is_string()) cl.scopes.emplace_back(x.get_string());
       if (cl.scopes.empty()) cl.scopes = k_all_scopes;
+      if (auto g = c.get_object().find("grant_types"); g != c.get_object().end()) {
+        if (!g->value().is_array()) throw std::invalid_argument("seed: client grant_types must be an array: " + cl.id);
+        for (auto& x : g->value().get_array())
+          if (x.is_string()) cl.grant_types.emplace_back(x.get_string());
+      } else {
+        cl.grant_types = {"client_credentials"};
+      }
       if (auto l = c.get_object().find("token_lifetime_s"); l != c.get_object().end() && l->value().is_number())
         cl.lifetime_s = l->value().to_number<long>();
       clients[cl.id] = std::move(cl);
@@ -386,6 +392,18 @@ json::object tenant::dump() const {
   return out;
 }
 
+std::vector<std::string> tenant::audiences_for(const client* cl) const {
+  // The tenant's own identifier, and the two names the server answers to on its port
+  // (clients derive https://DOMAIN/api/v2/ from the domain they connect to). The Host
+  // header is not trusted for this: it is whatever the client sent.
+  std::vector<std::string> out{"https://" + domain_ + "/api/v2/"};
+  if (port_ != 0)
+    for (auto host : {"127.0.0.1", "localhost"})
+      out.push_back("https://" + std::string(host) + ":" + std::to_string(port_) + "/api/v2/");
+  if (cl) out.insert(out.end(), cl->audiences.begin(), cl->audiences.end());
+  return out;
+}
+
 std::string tenant::new_id(std::size_t n, bool hex) {
   static constexpr char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   static constexpr char hexd[] = "0123456789abcdef";
@@ -446,26 +464,20 @@ response tenant::oauth_token(const request& req) {
     return oauth_error(400, "unsupported_grant_type", "Unsupported grant type: " + grant);
   const auto cid = str_at(*body, "client_id");
   const auto secret = str_at(*body, "client_secret");
-  if (cid.empty()) return oauth_error(401, "access_denied", "Unauthorized");
+  if (cid.empty()) return oauth_error(401, "invalid_client", "Client authentication failed");
   auto it = clients_.find(cid);
   // Constant-time compare: the emulator is a test double, but it should not teach bad habits.
   if (it == clients_.end() || it->second.secret.size() != secret.size() ||
       CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) != 0)
     return oauth_error(401, "invalid_client", "Client authentication failed");
   const auto& cl = it->second;
+  if (std::find(cl.grant_types.begin(), cl.grant_types.end(), "client_credentials") == cl.grant_types.end())
+    return oauth_error(403, "unauthorized_client", "Grant type 'client_credentials' not allowed for the client.");
   const auto aud = str_at(*body, "audience");
   if (aud.empty())
     return oauth_error(403, "access_denied",
                        "No audience parameter was provided, and no default audience has been configured");
-  std::vector<std::string> ok = cl.audiences;
-  ok.push_back("https://" + domain_ + "/api/v2/");
-  if (!req.host.empty()) {
-    ok.push_back("https://" + req.host + "/api/v2/");
-    if (auto port = host_port(req.host); !port.empty()) {
-      ok.push_back("https://127.0.0.1:" + port + "/api/v2/");
-      ok.push_back("https://localhost:" + port + "/api/v2/");
-    }
-  }
+  const auto ok = audiences_for(&cl);
   if (std::find(ok.begin(), ok.end(), aud) == ok.end())
     return oauth_error(403, "access_denied",
                        "Client is not authorized to access \"" + aud +
@@ -526,10 +538,19 @@ std::optional<tenant::token_claims> tenant::authenticate(const request& req, res
   const auto exp = o.contains("exp") && o.at("exp").is_number() ? o.at("exp").to_number<long long>() : 0;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
   if (now >= exp) {
-    err = mgmt_error(401, "Expired token received for JSON Web Token validation");
-    auto e = json::parse(err.body).as_object();
-    e["attributes"] = json::object{{"error", "Expired token received for JSON Web Token validation"}};
-    err.body = json::serialize(e);
+    err = unauthorized("Expired token received for JSON Web Token validation");
+    return std::nullopt;
+  }
+  // The token must be for this API: one of the audiences the emulator would issue to its azp.
+  const auto azp = clients_.find(str_at(o, "azp"));
+  const auto ok = audiences_for(azp == clients_.end() ? nullptr : &azp->second);
+  const auto aud_it = o.find("aud");
+  const json::value aud = aud_it == o.end() ? json::value() : aud_it->value();
+  const auto accepted = [&](const json::value& a) {
+    return a.is_string() && std::find(ok.begin(), ok.end(), a.get_string()) != ok.end();
+  };
+  if (!(accepted(aud) || (aud.is_array() && std::any_of(aud.get_array().begin(), aud.get_array().end(), accepted)))) {
+    err = unauthorized("Bad audience: " + (aud.is_string() ? std::string(aud.get_string()) : json::serialize(aud)));
     return std::nullopt;
   }
   token_claims c;
@@ -554,9 +575,16 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
     return mgmt_error(404, "Not Found");
   }
   const auto& id = segs[3];
+  // Auth0's *:current_user* scopes act on the token's own user (its sub) only.
+  const auto not_own_user = [&](std::string_view any_user, std::string_view own_user) -> std::optional<response> {
+    if (has_scope(who.scopes, {any_user}) || !has_scope(who.scopes, {own_user}) || who.sub == id) return std::nullopt;
+    return mgmt_error(403, k_not_own_user);
+  };
   if (segs.size() == 4) {
     if (m == "GET") {
-      if (!has_scope(who.scopes, {"read:users"})) return insufficient_scope({"read:users"});
+      if (!has_scope(who.scopes, {"read:users", "read:current_user"}))
+        return insufficient_scope({"read:users", "read:current_user"});
+      if (auto e = not_own_user("read:users", "read:current_user")) return *e;
       auto r = get_user(id, req);
       if (r.status == 200 && !has_scope(who.scopes, {"read:user_idp_tokens"})) {
         auto o = json::parse(r.body).as_object();
@@ -566,14 +594,18 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
       return r;
     }
     if (m == "PATCH") {
-      if (!has_scope(who.scopes, {"update:users", "update:users_app_metadata"}))
-        return insufficient_scope({"update:users", "update:users_app_metadata"});
+      if (!has_scope(who.scopes, {"update:users", "update:users_app_metadata", "update:current_user_metadata"}))
+        return insufficient_scope({"update:users", "update:users_app_metadata", "update:current_user_metadata"});
       if (!has_scope(who.scopes, {"update:users"})) {
+        // Partial scopes: app_metadata of anyone, or user_metadata of the token's own user.
+        const bool app = has_scope(who.scopes, {"update:users_app_metadata"});
+        const bool own = has_scope(who.scopes, {"update:current_user_metadata"}) && who.sub == id;
+        if (!app && !own) return mgmt_error(403, k_not_own_user);  // only update:current_user_metadata, other user
         auto body = parse_body(req);
         if (body)
           for (auto& kv : *body)
-            if (kv.key() != "app_metadata")
-              return mgmt_error(403, "Some fields cannot be updated with the permissions granted by the bearer token.",
+            if (!(kv.key() == "app_metadata" && app) && !(kv.key() == "user_metadata" && own))
+              return mgmt_error(403, "Some fields cannot be read with the permissions granted by the bearer token scopes.",
                                 "insufficient_scope");
       }
       return patch_user(id, req);
@@ -588,11 +620,13 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
   if (segs.size() == 5 && m == "POST") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
+    if (auto e = not_own_user("update:users", "update:current_user_identities")) return *e;
     return without_idp_tokens(link(id, req), who.scopes);
   }
   if (segs.size() == 7 && m == "DELETE") {
     if (!has_scope(who.scopes, {"update:users", "update:current_user_identities"}))
       return insufficient_scope({"update:users", "update:current_user_identities"});
+    if (auto e = not_own_user("update:users", "update:current_user_identities")) return *e;
     return without_idp_tokens(unlink(id, segs[5], segs[6]), who.scopes);
   }
   return mgmt_error(404, "Not Found");
@@ -603,8 +637,13 @@ response tenant::get_user(const std::string& id, const request& req) {
   path_segments(req.target, &query);
   std::vector<std::string> fields;
   bool include = true;
-  if (auto e = parse_fields(parse_query(query), k_user_fields, fields, include)) return *e;
   auto it = users_.find(id);
+  // The OAS root attributes, and whatever other root attribute the stored user has
+  // (additionalProperties: IdP attributes such as locale).
+  const auto known = [&](const std::string& f) {
+    return k_user_fields.contains(f) || (it != users_.end() && it->second.contains(f));
+  };
+  if (auto e = parse_fields(parse_query(query), known, fields, include)) return *e;
   if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
   return json_response(200, select_fields(it->second, fields, include));
 }
@@ -612,9 +651,8 @@ response tenant::get_user(const std::string& id, const request& req) {
 response tenant::patch_user(const std::string& id, const request& req) {
   auto body = parse_body(req);
   if (!body) return invalid_body("'Expected type object' on property body.");
-  auto it = users_.find(id);
-  if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
-  // Validate everything first: a rejected PATCH must change nothing.
+  // The body is validated before the user is looked up (schema first, like link), and
+  // completely: a rejected PATCH changes nothing.
   for (auto name : {"user_metadata", "app_metadata"})
     if (auto e = check_metadata(*body, name)) return *e;
   for (auto k : {"user_id", "identities", "created_at", "updated_at"})
@@ -623,6 +661,8 @@ response tenant::patch_user(const std::string& id, const request& req) {
     return mgmt_error(400, "Cannot update password and email simultaneously", "invalid_body");
   if (body->contains("username") && body->contains("email"))
     return mgmt_error(400, "Cannot update username and email simultaneously", "invalid_body");
+  auto it = users_.find(id);
+  if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
   auto& user = it->second;
   const auto now = now_iso();
   for (auto& kv : *body) {
@@ -751,7 +791,7 @@ response tenant::link(const std::string& id, const request& req) {
     }
     // Both the bare id and the full prefixed id are accepted (recorded for auth0|…).
     const std::string prefixed = provider + "|" + uid;
-    full = uid.rfind(provider + "|", 0) == 0 && users_.contains(uid) ? uid : prefixed;
+    full = uid.rfind(provider + "|", 0) == 0 && !users_.contains(prefixed) ? uid : prefixed;
   }
   if (full == id) return mgmt_error(400, "Main identity and the new one are the same.", "invalid_body");
   const std::string bare = full.substr(provider.size() + 1);
@@ -805,6 +845,9 @@ response tenant::unlink(const std::string& id, const std::string& provider, cons
     json::object u;
     if (auto* pd = obj_at(gone, "profileData"))
       for (auto& kv : *pd) u[kv.key()] = kv.value();
+    // profileData leaves out a database user's name (it defaults to the email, see
+    // profile_data): the recreated user gets that default back, as POST /users gives it.
+    if (str_at(gone, "provider") == "auth0" && !u.contains("name") && u.contains("email")) u["name"] = u["email"];
     const auto now = now_iso();
     u["created_at"] = now;
     u["updated_at"] = now;
@@ -872,7 +915,8 @@ response tenant::list_connections(const request& req) {
   const auto q = parse_query(query);
   std::vector<std::string> fields;
   bool include = true;
-  if (auto e = parse_fields(q, k_connection_fields, fields, include)) return *e;
+  if (auto e = parse_fields(q, [](const std::string& f) { return k_connection_fields.contains(f); }, fields, include))
+    return *e;
   std::vector<std::string> strategies;
   std::optional<std::string> name, from;
   long page = 0, per_page = 100, take = 50;
@@ -894,7 +938,7 @@ response tenant::list_connections(const request& req) {
     else if (k == "page") {
       if (!number(v, 0, 1L << 30, page)) return query_error("'Expected type integer, minimum 0' on property page (Page index of the results to return. First page is 0.).");
     } else if (k == "per_page") {
-      if (!number(v, 1, 100, per_page)) return query_error("'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 50.).");
+      if (!number(v, 1, 100, per_page)) return query_error("'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 100.).");
     } else if (k == "include_totals") {
       if (v != "true" && v != "false") return query_error("'Expected type boolean but found type string' on property include_totals.");
       totals = v == "true";

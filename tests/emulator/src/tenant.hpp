@@ -33,6 +33,9 @@ class tenant {
   void reset();
   /// Overrides every client's token lifetime (seconds); nullopt = use the seed.
   void set_token_lifetime(std::optional<long> seconds) { lifetime_override_ = seconds; }
+  /// The port the server listens on: https://127.0.0.1:PORT/api/v2/ and
+  /// https://localhost:PORT/api/v2/ become audiences of this tenant's API.
+  void set_listen_port(unsigned port) { port_ = port; }
 
   /// Full state: {domain, clients, connections, users} (users include linked identities).
   boost::json::object dump() const;
@@ -52,6 +55,7 @@ class tenant {
     std::string id, secret;
     std::vector<std::string> audiences;  ///< extra accepted audiences
     std::vector<std::string> scopes;
+    std::vector<std::string> grant_types;  ///< Auth0's "grant_types"; default client_credentials
     long lifetime_s = 86400;
   };
   struct token_claims {
@@ -60,6 +64,8 @@ class tenant {
   };
 
   void apply_seed(const boost::json::object& seed);
+  /// The audiences a token for `cl` may carry: this API's identifiers and the client's own.
+  std::vector<std::string> audiences_for(const client* cl) const;
   response oauth_token(const request& req);
   /// Returns the claims, or fills `err` with the 401 response.
   std::optional<token_claims> authenticate(const request& req, response& err) const;
@@ -85,6 +91,7 @@ class tenant {
   std::vector<boost::json::object> connections_;
   std::map<std::string, boost::json::object> users_;
   std::optional<long> lifetime_override_;
+  unsigned port_ = 0;
   std::string key_;  ///< HMAC key of issued tokens (per process)
   id_token_keys id_keys_;  ///< RS256 key of users' ID tokens (per process)
 

@@ -29,7 +29,7 @@ json::object payload_of(const std::string& jwt) {
 }
 }  // namespace
 
-TEST_CASE("token: client credentials as form and as JSON, audiences from the Host header") {
+TEST_CASE("token: client credentials as form and as JSON, for the audiences of this API") {
   harness h;
   const auto host_aud = "https://" + h.emu.domain() + "/api/v2/";
   auto r = h.http.request("POST", "/oauth/token", form_token_body("full-client", "full-secret", host_aud),
@@ -114,7 +114,8 @@ TEST_CASE("bearer: missing, malformed, forged tokens; scopes") {
 
   CHECK(h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, tok).status == 200);
   check_error(h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x"})", tok), 403,
-              "Insufficient scope, expected any of: update:users,update:users_app_metadata", "insufficient_scope");
+              "Insufficient scope, expected any of: update:users,update:users_app_metadata,update:current_user_metadata",
+              "insufficient_scope");
   check_error(h.call("GET", "/api/v2/connections", {}, tok), 403,
               "Insufficient scope, expected any of: read:connections", "insufficient_scope");
   check_error(h.call("POST", "/api/v2/users/auth0%7Cprimary1/identities", R"({"provider":"auth0","user_id":"x"})", tok),

@@ -88,3 +88,16 @@ TEST_CASE("connections: create, get, delete") {
   CHECK(obj(r).contains("deleted_at"));
   CHECK(h.get("/api/v2/connections/" + id).status == 404);
 }
+
+TEST_CASE("connections: per_page and take out of range, with the texts (per_page defaults to 100)") {
+  harness h;
+  for (std::string q : {"per_page=0", "per_page=101", "per_page=x"})
+    check_error(h.get("/api/v2/connections?" + q), 400,
+                "Query validation error: 'Number must be between 1 and 100' on property per_page (Number of results "
+                "per page. Defaults to 100.).",
+                "invalid_query_string");
+  check_error(h.get("/api/v2/connections?take=101"), 400,
+              "Query validation error: 'Number must be between 1 and 100' on property take.", "invalid_query_string");
+  // The default page is indeed 100 long: all five connections, limit 100.
+  CHECK(obj(h.get("/api/v2/connections?include_totals=true")).at("limit").to_number<int>() == 100);
+}

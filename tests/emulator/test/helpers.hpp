@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace emutest {
@@ -57,5 +59,14 @@ inline void check_error(const http_result& r, unsigned status, const std::string
 }
 
 inline json::object obj(const http_result& r) { return r.json().as_object(); }
+
+/// A JSON file (a seed) as a value.
+inline json::value read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in, "cannot read " << path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str());
+}
 
 }  // namespace emutest
