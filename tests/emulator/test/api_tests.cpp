@@ -79,7 +79,7 @@ TEST_CASE("token: OAuth error shapes and statuses") {
   check(post("client_id=full-client"), 400, "invalid_request");
 }
 
-TEST_CASE("token: lifetime from seed, --token-lifetime and the control API; expired token message") {
+TEST_CASE("token: lifetime from seed, --token-lifetime and the control API, expired token message") {
   harness h;
   auto tok = h.token("short-client");
   CHECK(payload_of(tok).at("exp").to_number<long long>() - payload_of(tok).at("iat").to_number<long long>() == 1);
@@ -99,7 +99,7 @@ TEST_CASE("token: lifetime from seed, --token-lifetime and the control API; expi
   CHECK(payload_of(t4).at("exp").to_number<long long>() - payload_of(t4).at("iat").to_number<long long>() == 42);
 }
 
-TEST_CASE("bearer: missing, malformed, forged tokens; scopes") {
+TEST_CASE("bearer: missing, malformed, forged tokens, scopes") {
   harness h;
   auto r = h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, "");
   check_error(r, 401, "Missing authentication");

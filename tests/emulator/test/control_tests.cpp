@@ -180,7 +180,7 @@ TEST_CASE("rate limits: token buckets, headers on every response, 429 shapes per
   CHECK(h.emu.counters().at("rate_limited").to_number<int>() == 3);
 }
 
-TEST_CASE("rate limits from the seed; bad bucket settings refused") {
+TEST_CASE("rate limits from the seed, bad bucket settings refused") {
   harness h;
   auto seed = json::parse(R"({"domain":"t.local","clients":[{"client_id":"c","client_secret":"s"}],
     "users":[{"user_id":"auth0|u"}],
@@ -192,7 +192,7 @@ TEST_CASE("rate limits from the seed; bad bucket settings refused") {
   CHECK_THROWS(h.emu.set_bucket("x", 0, 1));
 }
 
-TEST_CASE("request log: method, path, status, whether a token was sent (never the token); clearable") {
+TEST_CASE("request log: method, path, status, whether a token was sent (never the token), clearable") {
   harness h;
   const auto tok = h.bearer();
   h.emu.clear_log();
@@ -211,7 +211,7 @@ TEST_CASE("request log: method, path, status, whether a token was sent (never th
   CHECK(h.emu.request_log().empty());
 }
 
-TEST_CASE("counters: requests, connections, TLS handshakes; resettable") {
+TEST_CASE("counters: requests, connections, TLS handshakes, resettable") {
   harness h;
   h.get(k_user);  // opens the harness's kept-alive connection
   h.emu.reset_counters();
@@ -265,7 +265,7 @@ TEST_CASE("--generate-users N adds primary/secondary pairs") {
   CHECK(h.call("POST", "/api/v2/users/auth0%7Cp2/identities", R"({"provider":"auth0","user_id":"s2"})").status == 201);
 }
 
-TEST_CASE("process: SIGTERM is a clean exit; stdin EOF ends it with --exit-on-stdin-eof; bad seed fails") {
+TEST_CASE("process: SIGTERM is a clean exit, stdin EOF ends it with --exit-on-stdin-eof, bad seed fails") {
   {
     a0::test::emulator emu(test_seed());
     CHECK(emu.terminate() == 0);
@@ -321,7 +321,7 @@ TEST_CASE("--cert/--key/--ca: serves the given certificate and reports the given
   std::system(("rm -rf " + dir).c_str());
 }
 
-TEST_CASE("--idle-timeout closes idle keep-alive connections; the fixture's control calls reconnect") {
+TEST_CASE("--idle-timeout closes idle keep-alive connections, the fixture's control calls reconnect") {
   harness h({"--idle-timeout", "1"});
   h.bearer();
   CHECK(h.get(k_user).status == 200);

@@ -25,7 +25,7 @@ std::string b64url(const std::string& s) {
 }
 }  // namespace
 
-TEST_CASE("link: 201 with identities, primary first, profileData on both; secondary gone with its metadata") {
+TEST_CASE("link: 201 with identities, primary first, profileData on both, secondary gone with its metadata") {
   harness h;
   auto r = h.call("POST", k_link, R"({"provider":"auth0","user_id":"secondary1"})");
   REQUIRE(r.status == 201);
@@ -203,7 +203,7 @@ TEST_CASE("link: a secondary with its own linked identities brings them all, in 
   CHECK(ids[2].at("profileData").at("email").as_string() == "hub-g@example.com");
 }
 
-TEST_CASE("unlink: 200 remaining identities; the secondary comes back without metadata") {
+TEST_CASE("unlink: 200 remaining identities, the secondary comes back without metadata") {
   harness h;
   REQUIRE(h.call("POST", k_link, R"({"provider":"auth0","user_id":"secondary1"})").status == 201);
   auto r = h.call("DELETE", "/api/v2/users/auth0%7Cprimary1/identities/auth0/secondary1");

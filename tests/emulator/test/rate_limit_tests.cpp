@@ -82,7 +82,7 @@ TEST_CASE("rate headers: every kind of answer carries them, with the default buc
   every_kind_of_answer(h);
 }
 
-TEST_CASE("rate headers: a seed with one bucket; routes it does not cover fall under the default bucket") {
+TEST_CASE("rate headers: a seed with one bucket, routes it does not cover fall under the default bucket") {
   harness h;
   auto seed = read_json(test_seed());
   seed.as_object()["rate_limits"] = json::parse(R"([{"name":"read-users","burst":40,"per_second":8,"path":"/api/v2/users/*","methods":["GET"]}])");
@@ -102,7 +102,7 @@ TEST_CASE("rate headers: a seed with one bucket; routes it does not cover fall u
   CHECK_THROWS(h.emu.set_bucket("default", 5, 5));  // reserved for the fallback
 }
 
-TEST_CASE("rate headers: a status fault reports and takes a token of its bucket; a rate_limit fault takes none") {
+TEST_CASE("rate headers: a status fault reports and takes a token of its bucket, a rate_limit fault takes none") {
   harness h;
   h.bearer();
   h.emu.set_bucket("management", 5, 0);

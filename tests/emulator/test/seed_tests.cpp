@@ -70,7 +70,7 @@ std::string pct(std::string_view s) {
 
 }  // namespace
 
-TEST_CASE("POST seed: a seed with bad rate_limits is refused whole; state and reset target unchanged") {
+TEST_CASE("POST seed: a seed with bad rate_limits is refused whole, state and reset target unchanged") {
   harness h;
   // A change made at runtime, that a refused seed must not undo either.
   REQUIRE(h.call("POST", "/api/v2/users/auth0%7Cprimary1/identities", R"({"provider":"auth0","user_id":"secondary1"})")

@@ -114,7 +114,7 @@ TEST_CASE("PATCH user: the body is validated before the user is looked up") {
               "inexistent_user");
 }
 
-TEST_CASE("PATCH user: update:users_app_metadata alone may not change other fields; Auth0's 403 text") {
+TEST_CASE("PATCH user: update:users_app_metadata alone may not change other fields, Auth0's 403 text") {
   harness h;
   const auto t = h.token("appmeta-client");
   check_error(h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x","app_metadata":{"a":1}})", t), 403,

@@ -142,7 +142,7 @@ TEST_CASE("bad input completes asynchronously, exactly once, with no request sen
   CHECK(tenant.server().requests().empty());
 }
 
-TEST_CASE("op handles are unique and non-zero; cancel of unknown or finished ops is ignored") {
+TEST_CASE("op handles are unique and non-zero, cancel of unknown or finished ops is ignored") {
   plugin_host host;
   plugin_instance inst(host, k_bad_tenant_config);
   REQUIRE(inst.get());
@@ -157,7 +157,7 @@ TEST_CASE("op handles are unique and non-zero; cancel of unknown or finished ops
   CHECK(a.s->calls == 1);
 }
 
-TEST_CASE("cancel ends an op in flight with WFA_CANCELLED; destroy cancels and waits") {
+TEST_CASE("cancel ends an op in flight with WFA_CANCELLED, destroy cancels and waits") {
   plugin_host host;
   fake_tenant tenant;
   tenant.put_user(make_user("auth0|p", "a@example.com", true));

@@ -133,7 +133,7 @@ TEST_CASE("emulator: reset after the PATCH or after the link still ends linked w
   }
 }
 
-TEST_CASE("emulator: a failed link after the PATCH reports it; never linked without the merge") {
+TEST_CASE("emulator: a failed link after the PATCH reports it, never linked without the merge") {
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));

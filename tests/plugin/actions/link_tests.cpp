@@ -43,7 +43,7 @@ void check_no_secret(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("link with merge: GET both, PATCH only the changed keys, then link; outputs shaped") {
+TEST_CASE("link with merge: GET both, PATCH only the changed keys, then link, outputs shaped") {
   plugin_host host;
   fake_tenant t;
   seed(t);
@@ -71,7 +71,7 @@ TEST_CASE("link with merge: GET both, PATCH only the changed keys, then link; ou
   check_no_secret(r.outputs + host.all_logs());
 }
 
-TEST_CASE("link without merge sends only the link request; include_idp_tokens keeps tokens") {
+TEST_CASE("link without merge sends only the link request, include_idp_tokens keeps tokens") {
   plugin_host host;
   fake_tenant t;
   seed(t);
@@ -221,7 +221,7 @@ TEST_CASE("connection reset after the link was applied: re-read shows it linked,
   CHECK(t.user("google-oauth2|111")->at("user_metadata").at("lang") == "fr");
 }
 
-TEST_CASE("link failing after the PATCH says so; the re-run repairs (union idempotent)") {
+TEST_CASE("link failing after the PATCH says so, the re-run repairs (union idempotent)") {
   plugin_host host;
   fake_tenant t;
   seed(t);
@@ -241,7 +241,7 @@ TEST_CASE("link failing after the PATCH says so; the re-run repairs (union idemp
   CHECK(json::serialize(t.user("google-oauth2|111")->at("user_metadata")) == after_first);
 }
 
-TEST_CASE("an ambiguous link failure is resolved by re-reading; unknown only when that fails too") {
+TEST_CASE("an ambiguous link failure is resolved by re-reading, unknown only when that fails too") {
   plugin_host host;
   fake_tenant t;
   seed(t);
