@@ -58,7 +58,9 @@ struct client_config {
   std::string token;     ///< a ready Management API token (instead of client credentials)
   std::string audience;  ///< default https://DOMAIN/api/v2/
   std::string ca_file;   ///< extra trust anchor (PEM), added to the system store
-  std::chrono::milliseconds timeout{10000};  ///< per request attempt (connect..response)
+  std::chrono::milliseconds timeout{10000};  ///< per request attempt (sending..response)
+  /// A new connection: resolve + TCP connect + TLS handshake together.
+  std::chrono::milliseconds connect_timeout{10000};
   int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
   int max_connections = 16;                  ///< pool size
   std::chrono::milliseconds max_backoff{10000};  ///< cap for Retry-After / reset waits

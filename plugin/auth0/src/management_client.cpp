@@ -83,7 +83,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
         hp(auth0::split_domain(cfg.domain)),
         pool(strand, http::origin{hp.host, hp.port, {}},
              http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
-                                cfg.timeout, cfg.ca_file}),
+                                cfg.timeout, cfg.ca_file, 8 * 1024 * 1024, cfg.connect_timeout}),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = "https://" + cfg.domain + "/api/v2/";
   }
@@ -239,11 +239,9 @@ struct client_core : std::enable_shared_from_this<client_core> {
         if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
         if (r.kind == http::failure::closed)
           throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
-        const bool timed_out = r.kind == http::failure::timeout;
+        const bool timed_out = r.kind == http::failure::timeout || r.kind == http::failure::connect_timeout;
         const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
-        std::string what = timed_out ? "timed out" : r.kind == http::failure::tls ? "TLS handshake failed: " + r.ec.message()
-                                                   : r.kind == http::failure::connect ? "cannot connect: " + r.ec.message()
-                                                   : "connection failed: " + r.ec.message();
+        std::string what = describe(r);
         if (r.kind == http::failure::tls && r.ec.category() == net::error::get_ssl_category())
           throw api_exception(make_error(WFA_UNAVAILABLE, what));  // a bad certificate does not heal
         if (!c.idempotent && r.maybe_sent)
@@ -282,6 +280,19 @@ struct client_core : std::enable_shared_from_this<client_core> {
         }
       }
       throw api_exception(auth0::error_from_status(status, res.body(), c.kind));
+    }
+  }
+
+  std::string describe(const http::exchange_result& r) const {
+    switch (r.kind) {
+      case http::failure::connect_timeout:
+        return "connect timed out: no TLS connection within connect_timeout_ms " +
+               std::to_string(cfg.connect_timeout.count()) + " (resolve, TCP connect, handshake)";
+      case http::failure::timeout:
+        return "request timed out: no complete response within timeout_ms " + std::to_string(cfg.timeout.count());
+      case http::failure::tls: return "TLS handshake failed: " + r.ec.message();
+      case http::failure::connect: return "cannot connect: " + r.ec.message();
+      default: return "connection failed: " + r.ec.message();
     }
   }
 

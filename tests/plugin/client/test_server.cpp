@@ -18,7 +18,12 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace a0::test {
@@ -192,5 +197,22 @@ void test_server::drop_all_connections() {
   });
   done.get_future().wait();
 }
+
+silent_listener::silent_listener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) throw std::runtime_error("silent_listener: socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("silent_listener: cannot listen on 127.0.0.1");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+silent_listener::~silent_listener() { ::close(fd_); }
 
 }  // namespace a0::test

@@ -492,6 +492,47 @@ TEST_CASE("TLS: host names are verified against DNS SANs (SNI path)") {
   net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
 }
 
+TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the TLS handshake") {
+  silent_listener silent;  // the kernel completes the TCP handshake; nobody reads
+  env e;
+  client_config cfg;
+  cfg.domain = "127.0.0.1:" + std::to_string(silent.port());
+  cfg.token = "t";
+  cfg.connect_timeout = 200ms;
+  cfg.timeout = 60000ms;  // the request timeout must not be what ends this
+  cfg.max_retries = 0;
+  management_client client(e.ex, cfg);
+  SUBCASE("GET") {
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK(err.retryable);
+    CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
+  }
+  SUBCASE("link POST: nothing was sent, so not ambiguous") {
+    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK_FALSE(err.ambiguous);
+  }
+  SUBCASE("a host name: resolve, connect and handshake share the deadline") {
+    auto named = cfg;
+    named.domain = "localhost:" + std::to_string(silent.port());
+    management_client by_name(e.ex, named);
+    const auto err = expect_error([&] { e.run(by_name.get_user("auth0|u")); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
+  }
+  SUBCASE("the pool says connect_timeout, nothing sent") {
+    http::tls_pool pool(e.ex, http::origin{"127.0.0.1", std::to_string(silent.port()), {}},
+                        http::pool_options{1, 60000ms, {}, 1 << 20, 200ms});
+    auto strand = net::make_strand(e.ex);
+    const auto r = net::co_spawn(strand, pool.exchange(http::request{boost::beast::http::verb::get, "/", 11}, true),
+                                 net::use_future).get();
+    CHECK(r.kind == http::failure::connect_timeout);
+    CHECK_FALSE(r.maybe_sent);
+    net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
+  }
+}
+
 TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
   unsigned short port = 0;
   {
@@ -512,21 +553,25 @@ TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
   CHECK(client.statistics().retries == 1);
 }
 
-TEST_CASE("a slow answer past timeout_ms is TIMEOUT") {
+TEST_CASE("timeout_ms: a server that completes the handshake but never answers the request") {
   test_server srv([](const seen_request& r) {
     if (is_token(r)) return token_reply();
     reply rep{200, user_json};
-    rep.delay = 3000ms;
+    rep.delay = 30000ms;
     return rep;
   });
   env e;
   auto cfg = make_config(srv);
   cfg.timeout = 300ms;
+  cfg.connect_timeout = 60000ms;  // the connect timeout must not be what ends this
   cfg.max_retries = 0;
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
   CHECK(err.code == WFA_TIMEOUT);
   CHECK(err.retryable);
+  CHECK_MESSAGE(err.message.find("timeout_ms 300") != std::string::npos, err.message);
+  CHECK(err.message.find("connect") == std::string::npos);
+  CHECK(srv.count("GET", "/api/v2/users/") == 1);  // it was sent: a request timeout
 }
 
 namespace {
