@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,13 +64,16 @@ struct test_server::state {
     } on_exit{*this};
     auto [hec] = co_await s->async_handshake(net::ssl::stream_base::server, net::as_tuple(net::use_awaitable));
     if (hec) co_return;
+    const char* sni = SSL_get_servername(s->native_handle(), TLSEXT_NAMETYPE_host_name);
+    const std::string server_name = sni ? sni : "";
     beast::flat_buffer buf;
     for (;;) {
       bhttp::request<bhttp::string_body> req;
       auto [rec, n] = co_await bhttp::async_read(*s, buf, req, net::as_tuple(net::use_awaitable));
       if (rec) co_return;
       seen_request seen{std::string(req.method_string()), std::string(req.target()), req.body(),
-                        std::string(req[bhttp::field::authorization]), id, std::chrono::system_clock::now()};
+                        std::string(req[bhttp::field::authorization]), id, server_name,
+                        std::chrono::system_clock::now()};
       {
         std::lock_guard lk(mu);
         log.push_back(seen);

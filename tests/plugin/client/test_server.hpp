@@ -18,6 +18,7 @@ namespace a0::test {
 struct seen_request {
   std::string method, target, body, authorization;
   std::uint64_t connection = 0;  ///< server-side connection number (1-based)
+  std::string sni;               ///< the TLS server_name the client sent ("" = none)
   std::chrono::system_clock::time_point at;
 };
 

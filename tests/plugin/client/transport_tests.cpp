@@ -492,6 +492,29 @@ TEST_CASE("TLS: host names are verified against DNS SANs (SNI path)") {
   net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
 }
 
+TEST_CASE("SNI: a host name is sent as server_name, an IP literal sends none (RFC 6066)") {
+  test_server srv([](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, user_json}; });
+  env e;
+  SUBCASE("name") {
+    auto cfg = make_config(srv);
+    cfg.domain = "localhost:" + std::to_string(srv.port());
+    management_client client(e.ex, cfg);
+    e.run(client.get_user("auth0|u"));
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 2);
+    CHECK(log[0].sni == "localhost");
+    CHECK(log[1].sni == "localhost");
+  }
+  SUBCASE("IPv4 literal") {
+    management_client client(e.ex, make_config(srv));  // 127.0.0.1:PORT
+    e.run(client.get_user("auth0|u"));
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 2);
+    CHECK(log[0].sni.empty());
+    CHECK(log[1].sni.empty());
+  }
+}
+
 TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the TLS handshake") {
   silent_listener silent;  // the kernel completes the TCP handshake; nobody reads
   env e;
