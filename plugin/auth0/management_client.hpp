@@ -63,7 +63,7 @@ struct client_config {
   std::chrono::milliseconds connect_timeout{10000};
   int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
   int max_connections = 16;                  ///< pool size
-  std::chrono::milliseconds max_backoff{10000};  ///< cap for Retry-After / reset waits
+  std::chrono::milliseconds max_backoff{10000};  ///< cap of one wait: Retry-After, reset, pacing
 
   /// Parses and validates a config JSON object; throws std::invalid_argument whose
   /// message names the field (never echoes a secret value).
@@ -118,6 +118,7 @@ class management_client {
   /// Counters for tests and benchmarks.
   struct stats {
     std::uint64_t requests = 0, retries = 0, token_requests = 0, tls_handshakes = 0;
+    std::uint64_t paced = 0;  ///< requests held back by rate-limit pacing at least once
   };
   stats statistics() const;
 

@@ -1,11 +1,12 @@
 // The Management API client: a strand-confined core that owns the TLS pool, the token
-// cache (single flight) and the shared rate-limit pacing; every public call hops onto the
-// strand with co_spawn, which forwards the caller's cancellation.
+// cache (single flight) and the rate-limit pacing (http::rate_gate); every public call
+// hops onto the strand with co_spawn, which forwards the caller's cancellation.
 #include "auth0/management_client.hpp"
 
 #include "auth0/endpoints.hpp"
 #include "auth0/errors.hpp"
 #include "http/percent_encoding.hpp"
+#include "http/rate_gate.hpp"
 #include "http/retry_policy.hpp"
 #include "http/tls_pool.hpp"
 
@@ -84,6 +85,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
         pool(strand, http::origin{hp.host, hp.port, {}},
              http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
                                 cfg.timeout, cfg.ca_file, 8 * 1024 * 1024, cfg.connect_timeout}),
+        gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = "https://" + cfg.domain + "/api/v2/";
   }
@@ -93,6 +95,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
   log_fn log;
   auth0::host_port hp;
   http::tls_pool pool;
+  http::rate_gate gate;
   std::mt19937_64 rng;
 
   // Token cache (strand-confined).
@@ -100,8 +103,6 @@ struct client_core : std::enable_shared_from_this<client_core> {
   clock_type::time_point refresh_at{};
   std::shared_ptr<token_flight> flight;
 
-  // Shared pacing: no new request before this point (rate-limit bucket nearly empty).
-  clock_type::time_point paced_until{};
   bool closed = false;
 
   std::atomic<std::uint64_t> n_requests{0}, n_retries{0}, n_token_requests{0};
@@ -118,20 +119,22 @@ struct client_core : std::enable_shared_from_this<client_core> {
     co_await t.async_wait(net::use_awaitable);  // throws operation_aborted when cancelled
   }
 
-  // Waits while the rate-limit bucket is known to be empty (shared by all calls).
-  net::awaitable<void> pace() {
-    while (clock_type::now() < paced_until) {
-      net::steady_timer t(strand, paced_until);
-      co_await t.async_wait(net::use_awaitable);
-    }
+  // Which requests Auth0 may count against one bucket (its documented groups: the
+  // Authentication API, Read Users, Write Users, DELETE, Read Connections); the gate
+  // merges groups that report the same x-ratelimit-limit (one global Management bucket).
+  static http::rate_pacer::route route_of(const call& c) {
+    if (c.kind == endpoint_kind::token) return {1, 0};
+    if (c.target.starts_with("/api/v2/connections")) return {0, 3};
+    if (c.verb == bhttp::verb::get) return {0, 0};
+    if (c.verb == bhttp::verb::delete_) return {0, 2};
+    return {0, 1};
   }
 
-  void note_rate_limit(const http::response& res) {
-    const auto remaining = http::parse_header_int(res["x-ratelimit-remaining"]);
-    if (!remaining || *remaining > 1) return;
-    const auto wait = http::parse_ratelimit_reset(res["x-ratelimit-reset"], std::chrono::system_clock::now());
-    if (!wait || *wait <= milliseconds::zero()) return;
-    paced_until = std::max(paced_until, clock_type::now() + std::min(*wait, cfg.max_backoff));
+  void note_rate_limit(std::uint64_t ticket, const http::response& res) {
+    gate.on_response(ticket,
+                     http::read_rate_headers(res["x-ratelimit-limit"], res["x-ratelimit-remaining"],
+                                             res["x-ratelimit-reset"], std::chrono::system_clock::now()),
+                     res.result_int() == 429);
   }
 
   http::request build(const call& c, const std::string& bearer) const {
@@ -231,9 +234,11 @@ struct client_core : std::enable_shared_from_this<client_core> {
     for (;;) {
       std::string used_token;
       if (!is_token) used_token = co_await bearer();
-      co_await pace();
+      const auto ticket = co_await gate.admit(route_of(c));
       (is_token ? n_token_requests : n_requests).fetch_add(1);
       auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
+      if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);
+      else gate.on_failure(ticket, r.maybe_sent);
 
       if (r.kind != http::failure::none) {
         if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
@@ -255,7 +260,6 @@ struct client_core : std::enable_shared_from_this<client_core> {
       }
 
       auto& res = *r.res;
-      note_rate_limit(res);
       const int status = static_cast<int>(res.result_int());
       if (status >= 200 && status <= 299) co_return std::move(res);
 
@@ -326,7 +330,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
       flight->done_event.cancel();
       flight.reset();
     }
-    paced_until = {};
+    gate.shutdown();
   }
 };
 
@@ -362,7 +366,8 @@ void management_client::shutdown() {
 
 management_client::stats management_client::statistics() const {
   const auto& c = *impl_->core;
-  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes()};
+  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes(),
+               c.gate.held()};
 }
 
 net::awaitable<json::object> management_client::get_user(std::string_view user_id,
