@@ -1,6 +1,7 @@
-// The Asio front of rate_pacer: requests wait in one FIFO queue per bucket; only the head
-// asks the pacer, sleeping until the time the pacer names; every completion wakes the
-// heads (a response may show capacity back) and each admission wakes the next in line.
+// The Asio front of rate_pacer: held-back requests wait in one FIFO queue per line
+// (rate_pacer::queue_of: a bucket, or a route whose bucket is being learnt); only the
+// head asks the pacer, sleeping until the time the pacer names; every completion wakes
+// the heads (a response may show capacity back) and each admission wakes the next.
 // Like tls_pool, every member must be called on one executor (a strand): no locks.
 #pragma once
 

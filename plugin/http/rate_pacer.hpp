@@ -13,6 +13,9 @@
 //
 // Buckets are told apart by the reported x-ratelimit-limit within one API: routes (request
 // classes the caller names, e.g. "read users") that report the same limit share one mirror.
+// A route whose bucket is not known yet sends one request and holds the others until its
+// answer tells the bucket (or that there are no rate-limit headers: then it is not paced),
+// so that a cold start with many requests at once does not overrun the burst.
 #pragma once
 
 #include <chrono>
@@ -54,7 +57,6 @@ class rate_pacer {
   struct decision {
     bool admitted = false;
     std::uint64_t ticket = 0;  ///< admitted: report its completion with this
-    std::uint64_t bucket = 0;  ///< the route's bucket; 0 = none known yet (never waits)
     /// Refused: ask again then; time_point::max() = after the next completion.
     time_point retry_at{};
   };
@@ -69,7 +71,11 @@ class rate_pacer {
   /// The request ended without a response; `may_have_reached_server`: it may hold a token.
   void on_failure(std::uint64_t ticket, bool may_have_reached_server);
 
-  std::uint64_t bucket_of(route r) const;
+  /// The line a held-back request of `r` waits in (requests that share it go in order):
+  /// the route's bucket, or the route's own line while its bucket is being learnt; 0 =
+  /// never held back.
+  std::uint64_t queue_of(route r);
+  std::uint64_t bucket_of(route r) const;  ///< 0 = none known yet
   /// Observed refill rate of the route's bucket, requests per second; 0 = not known yet.
   double refill_rate(route r) const;
   /// Requests the route's bucket can take at `now` by the mirror (may be negative;
@@ -92,6 +98,7 @@ class rate_pacer {
     std::uint64_t sent = 0;           // requests attributed to this bucket
     std::uint64_t took_no_token = 0;  // of those: refused, or failed before reaching it
     std::size_t in_flight = 0;
+    long long lowest = 0;      // lowest count reported since `newest` (incl. it)
     std::optional<time_point> credit_at;  // no rate known: one token is back then
     std::optional<sample> anchor;         // start of the refill-rate window
   };
@@ -99,10 +106,17 @@ class rate_pacer {
     route r;
     std::uint64_t bucket = 0;
   };
+  struct route_state {
+    std::uint64_t bucket = 0;  // 0 = not known yet
+    std::uint64_t probe = 0;   // the request sent to learn the bucket, while in flight
+    std::uint64_t line = 0;    // queue_of while no bucket is known
+    bool unmetered = false;    // answers carry no rate-limit headers
+  };
   using route_key = std::pair<unsigned, unsigned>;
 
   static route_key key(route r) { return {r.api, r.group}; }
   static void advance(bucket& b, time_point now);
+  static void settle(bucket& b);
   std::uint64_t bucket_for(unsigned api, long long limit, time_point now);
   void attribute(route r, std::uint64_t to);
   std::size_t in_flight_after(std::uint64_t bucket_id, std::uint64_t ticket) const;
@@ -111,7 +125,7 @@ class rate_pacer {
   std::chrono::milliseconds max_wait_;
   std::uint64_t next_ticket_ = 1, next_bucket_ = 1;
   std::map<std::uint64_t, flight> flights_;  // by ticket = send order
-  std::map<route_key, std::uint64_t> route_bucket_;
+  std::map<route_key, route_state> routes_;
   std::map<std::pair<unsigned, long long>, std::uint64_t> bucket_ids_;
   std::map<std::uint64_t, bucket> buckets_;
 };

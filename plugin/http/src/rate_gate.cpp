@@ -29,7 +29,7 @@ struct rate_gate::state {
   state(net::any_io_executor e, std::chrono::milliseconds max_wait) : ex(std::move(e)), pacer(max_wait) {}
   net::any_io_executor ex;
   rate_pacer pacer;
-  std::map<std::uint64_t, queue> queues;  // by bucket
+  std::map<std::uint64_t, queue> queues;  // by rate_pacer::queue_of
   bool closed = false;
   std::atomic<std::uint64_t> held{0};
 
@@ -37,11 +37,11 @@ struct rate_gate::state {
     if (!q.empty()) q.front()->timer.cancel();
   }
   void wake_heads() {
-    for (auto& [bucket, q] : queues) wake(q);
+    for (auto& [line, q] : queues) wake(q);
   }
   // Leaves the queue; the next in line gets its turn when the leaver was at the front.
-  void leave(std::uint64_t bucket, const std::shared_ptr<waiter>& w) {
-    const auto it = queues.find(bucket);
+  void leave(std::uint64_t line, const std::shared_ptr<waiter>& w) {
+    const auto it = queues.find(line);
     if (it == queues.end()) return;
     auto& q = it->second;
     const bool was_head = !q.empty() && q.front() == w;
@@ -59,24 +59,24 @@ rate_gate::~rate_gate() { shutdown(); }
 net::awaitable<std::uint64_t> rate_gate::admit(rate_pacer::route r) {
   auto st = st_;
   std::shared_ptr<waiter> me;
-  std::uint64_t queued_in = 0;  // the bucket whose queue holds `me`, 0 = none
+  std::uint64_t queued_in = 0;  // the line whose queue holds `me`, 0 = none
   struct unqueue {              // on every exit, including a throw on cancellation
     state& s;
     std::shared_ptr<waiter>& me;
-    std::uint64_t& bucket;
+    std::uint64_t& line;
     ~unqueue() {
-      if (bucket) s.leave(bucket, me);
+      if (line) s.leave(line, me);
     }
   } guard{*st, me, queued_in};
   for (;;) {
     if (st->closed) co_return 0;
-    const auto bucket = st->pacer.bucket_of(r);
-    if (queued_in != bucket && queued_in != 0) {  // the route now reports another bucket
+    const auto line = st->pacer.queue_of(r);
+    if (queued_in != line && queued_in != 0) {  // the route's line changed (bucket learnt)
       st->leave(queued_in, me);
       queued_in = 0;
     }
     net::steady_timer::time_point until = net::steady_timer::time_point::max();
-    const auto q = st->queues.find(bucket);
+    const auto q = st->queues.find(line);
     if (q == st->queues.end() || q->second.front() == me) {  // first in line
       const auto d = st->pacer.try_admit(r, net::steady_timer::clock_type::now());
       if (d.admitted) co_return d.ticket;  // the guard passes the turn on
@@ -86,9 +86,9 @@ net::awaitable<std::uint64_t> rate_gate::admit(rate_pacer::route r) {
       me = std::make_shared<waiter>(st->ex);
       st->held.fetch_add(1);
     }
-    if (queued_in == 0) {  // a refused request always has a bucket
-      st->queues[bucket].push_back(me);
-      queued_in = bucket;
+    if (queued_in == 0) {  // a refused request always has a line
+      st->queues[line].push_back(me);
+      queued_in = line;
     }
     me->timer.expires_at(until);
     (void)co_await me->timer.async_wait(net::as_tuple(net::use_awaitable));

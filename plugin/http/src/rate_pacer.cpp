@@ -47,9 +47,17 @@ void rate_pacer::advance(bucket& b, time_point now) {
 
 rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
   decision d;
-  d.bucket = max_wait_ > milliseconds::zero() ? bucket_of(r) : 0;
-  if (d.bucket != 0) {
-    auto& b = buckets_.at(d.bucket);
+  std::uint64_t bucket_id = 0;
+  if (max_wait_ > milliseconds::zero()) {
+    auto& rs = routes_[key(r)];
+    bucket_id = rs.bucket;
+    if (bucket_id == 0 && !rs.unmetered && rs.probe != 0) {
+      d.retry_at = time_point::max();  // the probe's answer tells the bucket
+      return d;
+    }
+  }
+  if (bucket_id != 0) {
+    auto& b = buckets_.at(bucket_id);
     advance(b, now);
     if (b.avail < kOneToken) {
       if (b.rate > 0) {
@@ -72,8 +80,21 @@ rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
   }
   d.admitted = true;
   d.ticket = next_ticket_++;
-  flights_.emplace(d.ticket, flight{r, d.bucket});
+  flights_.emplace(d.ticket, flight{r, bucket_id});
+  if (max_wait_ > milliseconds::zero()) {
+    auto& rs = routes_[key(r)];
+    if (rs.bucket == 0 && !rs.unmetered) rs.probe = d.ticket;
+  }
   return d;
+}
+
+std::uint64_t rate_pacer::queue_of(route r) {
+  if (max_wait_ <= milliseconds::zero()) return 0;
+  auto& rs = routes_[key(r)];
+  if (rs.bucket != 0) return rs.bucket;
+  if (rs.unmetered) return 0;
+  if (rs.line == 0) rs.line = next_bucket_++;  // ids shared with buckets: never equal
+  return rs.line;
 }
 
 std::uint64_t rate_pacer::bucket_for(unsigned api, long long limit, time_point now) {
@@ -91,9 +112,10 @@ std::uint64_t rate_pacer::bucket_for(unsigned api, long long limit, time_point n
 
 // The route reports bucket `to` now: its requests in flight count against that one.
 void rate_pacer::attribute(route r, std::uint64_t to) {
-  auto& current = route_bucket_[key(r)];
-  if (current == to) return;
-  current = to;
+  auto& rs = routes_[key(r)];
+  rs.unmetered = false;
+  if (rs.bucket == to) return;
+  rs.bucket = to;
   auto& dest = buckets_.at(to);
   for (auto& [ticket, f] : flights_) {
     if (key(f.r) != key(r) || f.bucket == to) continue;
@@ -121,9 +143,17 @@ void rate_pacer::on_response(std::uint64_t ticket, time_point now, const std::op
   if (it == flights_.end()) return;
   const flight f = it->second;
   flights_.erase(it);
+  auto& rs = routes_[key(f.r)];
+  if (rs.probe == ticket) rs.probe = 0;
   if (f.bucket != 0) --buckets_.at(f.bucket).in_flight;
   if (!h) {
-    if (f.bucket != 0 && refused) ++buckets_.at(f.bucket).took_no_token;
+    if (f.bucket != 0) {
+      auto& b = buckets_.at(f.bucket);
+      if (refused) ++b.took_no_token;
+      advance(b, now);
+      settle(b);
+    }
+    if (rs.bucket == 0) rs.unmetered = true;
     return;
   }
   const auto id = bucket_for(f.r.api, h->limit, now);
@@ -134,10 +164,17 @@ void rate_pacer::on_response(std::uint64_t ticket, time_point now, const std::op
     if (f.bucket != 0) buckets_.at(f.bucket).anchor.reset();
   }
   if (refused) ++b.took_no_token;
-  // Responses overtaken by a newer one carry an older count: the newer one already
-  // reflects everything this one could tell.
-  if (ticket <= b.newest) return;
+  // Responses overtaken by a newer one carry an older count, and the newer count
+  // subtracted this request as in flight: refused, it took nothing.
+  if (ticket <= b.newest) {
+    if (refused) b.avail += 1;
+    b.lowest = std::min(b.lowest, h->remaining);
+    advance(b, now);
+    settle(b);
+    return;
+  }
   b.newest = ticket;
+  b.lowest = h->remaining;
 
   // Every other request in flight may still take a token: also those sent earlier, which
   // the server may not have seen yet (a new connection is still in its handshake).
@@ -179,6 +216,7 @@ void rate_pacer::on_failure(std::uint64_t ticket, bool may_have_reached_server) 
   if (it == flights_.end()) return;
   const flight f = it->second;
   flights_.erase(it);
+  if (auto& rs = routes_[key(f.r)]; rs.probe == ticket) rs.probe = 0;  // the next one probes
   if (f.bucket == 0) return;
   auto& b = buckets_.at(f.bucket);
   --b.in_flight;
@@ -186,11 +224,22 @@ void rate_pacer::on_failure(std::uint64_t ticket, bool may_have_reached_server) 
     ++b.took_no_token;
     b.avail += 1;  // the mirror counted it (at admission or as in flight)
   }
+  settle(b);
+}
+
+// With nothing in flight no answer is coming to correct the mirror, which may still
+// subtract requests that the newest count already included (the server does not answer
+// in the order we sent). The server has what its last-processed request reported; in a
+// burst that is the lowest count seen since the newest one (the count only falls
+// between refills), so the mirror need not be lower than that.
+void rate_pacer::settle(bucket& b) {
+  if (b.in_flight != 0) return;
+  b.avail = std::max(b.avail, static_cast<double>(b.lowest));
 }
 
 std::uint64_t rate_pacer::bucket_of(route r) const {
-  const auto it = route_bucket_.find(key(r));
-  return it == route_bucket_.end() ? 0 : it->second;
+  const auto it = routes_.find(key(r));
+  return it == routes_.end() ? 0 : it->second.bucket;
 }
 
 double rate_pacer::refill_rate(route r) const {

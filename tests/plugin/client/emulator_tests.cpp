@@ -352,6 +352,22 @@ TEST_CASE("emulator client: 40 concurrent calls against a 5 burst / 10 per secon
   CHECK(client.statistics().paced > 0);
 }
 
+TEST_CASE("emulator client: a cold start with 40 calls at once on a 5 burst bucket: one probe first, then paced") {
+  emulator emu;
+  env e;
+  emu.set_bucket("management", 5, 10, {{"path", "/api/v2/*"}});
+  emu.reset_counters();
+  management_client client(e.ex, config_for(emu, {{"max_connections", 40}, {"max_retries", 10}}));
+  std::vector<call_future<json::object>> calls;
+  for (int i = 0; i < 40; ++i) calls.push_back(start(e.ex, client.get_user(i % 2 ? k_primary : k_secondary)));
+  for (auto& f : calls) CHECK(f.get().contains("user_id"));
+  const long limited = emu.counters().at("rate_limited").to_number<long>();
+  const long gets = count_path(emu, "GET", "/api/v2/users/");
+  CHECK(gets == 40 + limited);
+  // Sent all at once before any answer told the bucket, 35 of the first 40 would meet a 429.
+  CHECK_MESSAGE(limited <= 4, "429s: ", limited, " of ", gets);
+}
+
 TEST_CASE("emulator client: 503 then success for GET and PATCH; the link POST is never resent") {
   emulator emu;
   env e;

@@ -1,6 +1,7 @@
 // rate_pacer: the arithmetic of rate-limit pacing on a synthetic clock (no I/O, no sleeps):
-// remaining minus in-flight, overtaken responses, the learnt refill rate, the
-// x-ratelimit-reset fallback and its cap, buckets told apart by limit, and a simulated
+// the probe that learns a route's bucket, remaining minus in-flight, overtaken responses,
+// the learnt refill rate, the x-ratelimit-reset fallback and its cap, buckets told apart
+// by limit, and a simulated
 // token bucket (the emulator's formulas) under a closed loop of concurrent requests.
 #include "http/rate_pacer.hpp"
 
@@ -28,6 +29,11 @@ std::uint64_t admit(rate_pacer& p, rate_pacer::route r, time_point now) {
   const auto d = p.try_admit(r, now);
   REQUIRE(d.admitted);
   return d.ticket;
+}
+
+// One round trip that tells the pacer the route's bucket.
+void learn(rate_pacer& p, rate_pacer::route r, time_point now, long long limit, long long remaining) {
+  p.on_response(admit(p, r, now), now, headers(limit, remaining), false);
 }
 
 // A server-side token bucket computed as the emulator does (tests/emulator control.cpp):
@@ -58,20 +64,44 @@ struct server_bucket {
 
 }  // namespace
 
-TEST_CASE("pacer: a route without a known bucket is never held back") {
+TEST_CASE("pacer: a route with no known bucket sends one request; the rest wait for its answer") {
   rate_pacer p(milliseconds{10000});
-  for (int i = 0; i < 100; ++i) CHECK(p.try_admit(reads, t0).admitted);
+  const auto probe = admit(p, reads, t0);
   CHECK(p.bucket_of(reads) == 0);
-  CHECK(p.in_flight() == 100);
+  CHECK(p.queue_of(reads) != 0);
+  const auto held = p.try_admit(reads, t0);
+  CHECK_FALSE(held.admitted);
+  CHECK(held.retry_at == time_point::max());  // until the probe is answered
+  CHECK(p.try_admit(tokens, t0).admitted);     // another route probes for itself
+  p.on_response(probe, t0 + milliseconds{20}, headers(50, 49), false);
+  CHECK(p.bucket_of(reads) != 0);
+  CHECK(p.queue_of(reads) == p.bucket_of(reads));
+  for (int i = 0; i < 49; ++i) CHECK(p.try_admit(reads, t0 + milliseconds{20}).admitted);
+  CHECK_FALSE(p.try_admit(reads, t0 + milliseconds{20}).admitted);
+}
+
+TEST_CASE("pacer: answers without rate-limit headers: the route is not paced; a failed probe lets the next one go") {
+  rate_pacer p(milliseconds{10000});
+  const auto probe = admit(p, reads, t0);
+  p.on_response(probe, t0, std::nullopt, false);
+  CHECK(p.queue_of(reads) == 0);
+  for (int i = 0; i < 100; ++i) CHECK(p.try_admit(reads, t0).admitted);
+
+  rate_pacer q(milliseconds{10000});
+  const auto lost = admit(q, writes, t0);
+  CHECK_FALSE(q.try_admit(writes, t0).admitted);
+  q.on_failure(lost, false);
+  CHECK(q.try_admit(writes, t0).admitted);  // the new probe
+  CHECK_FALSE(q.try_admit(writes, t0).admitted);
 }
 
 TEST_CASE("pacer: what remains is x-ratelimit-remaining minus the requests sent after it and still in flight") {
   rate_pacer p(milliseconds{10000});
+  learn(p, reads, t0, 10, 9);
   const auto a = admit(p, reads, t0);
   const auto b = admit(p, reads, t0);
   (void)admit(p, reads, t0);
   p.on_response(a, t0 + milliseconds{20}, headers(10, 4), false);  // the two after a not counted yet
-  CHECK(p.bucket_of(reads) != 0);
   CHECK(p.available(reads, t0 + milliseconds{20}) == doctest::Approx(2));
   CHECK(p.try_admit(reads, t0 + milliseconds{20}).admitted);
   CHECK(p.try_admit(reads, t0 + milliseconds{20}).admitted);
@@ -86,6 +116,7 @@ TEST_CASE("pacer: what remains is x-ratelimit-remaining minus the requests sent 
 
 TEST_CASE("pacer: a request sent earlier but still in flight counts too (the server may not have seen it)") {
   rate_pacer p(milliseconds{10000});
+  learn(p, reads, t0, 10, 9);
   (void)admit(p, reads, t0);  // say, waiting for a new connection's handshake
   const auto b = admit(p, reads, t0);
   p.on_response(b, t0 + milliseconds{20}, headers(10, 5), false);
@@ -94,13 +125,37 @@ TEST_CASE("pacer: a request sent earlier but still in flight counts too (the ser
 
 TEST_CASE("pacer: an answer overtaken by a newer one does not rewind the count") {
   rate_pacer p(milliseconds{10000});
+  learn(p, reads, t0, 10, 9);
   const auto a = admit(p, reads, t0);
   const auto b = admit(p, reads, t0);
+  const auto c = admit(p, reads, t0);
   p.on_response(b, t0 + milliseconds{20}, headers(10, 0), false);
-  CHECK(p.available(reads, t0 + milliseconds{20}) == doctest::Approx(0 - 1));  // a may come after b
-  p.on_response(a, t0 + milliseconds{30}, headers(10, 7), false);  // older: processed before b
-  CHECK(p.available(reads, t0 + milliseconds{30}) == doctest::Approx(-1));  // not 7
+  CHECK(p.available(reads, t0 + milliseconds{20}) == doctest::Approx(0 - 2));  // a and c may come after b
+  p.on_response(a, t0 + milliseconds{30}, headers(10, 7), false);  // older, and c still in flight
+  CHECK(p.available(reads, t0 + milliseconds{30}) == doctest::Approx(-2));  // not 7 - 1
   CHECK_FALSE(p.try_admit(reads, t0 + milliseconds{30}).admitted);
+  // Nothing in flight after c: a is taken as counted in b's 0, c (newer) is applied.
+  p.on_response(c, t0 + milliseconds{40}, headers(10, 0), false);
+  CHECK(p.available(reads, t0 + milliseconds{40}) == doctest::Approx(0));
+}
+
+TEST_CASE("pacer: a burst of reordered answers does not leave the mirror below what the server has") {
+  // The newest request is answered first (429, 0 left), then the older ones: ten more 429s
+  // (they took nothing) and nine 200s the server counted before it. Holding all 19 as
+  // taken would keep the bucket shut for 19 reset periods with nothing in flight.
+  rate_pacer p(milliseconds{10000});
+  learn(p, reads, t0, 50, 49);
+  std::vector<std::uint64_t> sent;
+  for (int i = 0; i < 20; ++i) sent.push_back(admit(p, reads, t0));
+  const auto at = t0 + milliseconds{30};
+  p.on_response(sent.back(), at, headers(50, 0, milliseconds{500}), true);
+  for (int i = 0; i < 19; ++i) p.on_response(sent[i], at, headers(50, 9 - std::min(i, 9)), i >= 9);
+  CHECK(p.in_flight() == 0);
+  CHECK(p.available(reads, at) == doctest::Approx(0));
+  const auto d = p.try_admit(reads, at);
+  CHECK_FALSE(d.admitted);
+  CHECK(d.retry_at == at + milliseconds{500});  // x-ratelimit-reset, not 19 of them
+  CHECK(p.try_admit(reads, d.retry_at).admitted);
 }
 
 TEST_CASE("pacer: with no refill rate known, a drained bucket waits for x-ratelimit-reset, capped by max_wait") {
@@ -152,8 +207,9 @@ TEST_CASE("pacer: the refill rate is learnt from the count and our own requests 
 
 TEST_CASE("pacer: 429 answers took no token, and neither did a request that never reached the server") {
   rate_pacer p(milliseconds{10000});
+  learn(p, reads, t0, 50, 49);  // (nearly) full: no rate window starts here
   std::vector<std::uint64_t> sent;
-  for (int i = 0; i < 12; ++i) sent.push_back(admit(p, reads, t0));  // no bucket known yet
+  for (int i = 0; i < 12; ++i) sent.push_back(admit(p, reads, t0));
   p.on_response(sent[0], t0, headers(50, 0), false);
   for (int i = 1; i <= 10; ++i) p.on_response(sent[i], t0 + milliseconds{100 * i}, headers(50, 0), true);
   // 0 -> 3 in 1.1 s with only the last request taking a token: 3 - 1 (rounding) = 3 / 1.1.
@@ -162,7 +218,7 @@ TEST_CASE("pacer: 429 answers took no token, and neither did a request that neve
   CHECK(p.refill_rate(reads) == doctest::Approx(3 / 1.1));
 
   rate_pacer q(milliseconds{10000});
-  q.on_response(admit(q, reads, t0), t0, headers(10, 1), false);
+  learn(q, reads, t0, 10, 1);
   const auto lost = admit(q, reads, t0);
   CHECK_FALSE(q.try_admit(reads, t0).admitted);
   q.on_failure(lost, false);  // connect failed: its token is still there
@@ -171,24 +227,26 @@ TEST_CASE("pacer: 429 answers took no token, and neither did a request that neve
 
 TEST_CASE("pacer: routes reporting the same limit share one bucket; other limits and APIs do not") {
   rate_pacer p(milliseconds{10000});
-  p.on_response(admit(p, reads, t0), t0, headers(50, 1), false);
-  p.on_response(admit(p, writes, t0), t0, headers(50, 1), false);
+  learn(p, reads, t0, 50, 1);
+  learn(p, writes, t0, 50, 1);
   CHECK(p.bucket_of(reads) == p.bucket_of(writes));
   CHECK(p.try_admit(writes, t0).admitted);
   CHECK_FALSE(p.try_admit(reads, t0).admitted);  // the write took the last one
 
-  p.on_response(admit(p, tokens, t0), t0, headers(50, 30), false);
+  learn(p, tokens, t0, 50, 30);
   CHECK(p.bucket_of(tokens) != p.bucket_of(reads));
   const rate_pacer::route connections{0, 3};
-  p.on_response(admit(p, connections, t0), t0, headers(5, 4), false);
+  learn(p, connections, t0, 5, 4);
   CHECK(p.bucket_of(connections) != p.bucket_of(reads));
   CHECK(p.try_admit(connections, t0).admitted);
 }
 
 TEST_CASE("pacer: max_wait 0 turns pacing off") {
   rate_pacer p(milliseconds{0});
-  p.on_response(admit(p, reads, t0), t0, headers(10, 0, milliseconds{900}), false);
+  for (int i = 0; i < 5; ++i) CHECK(p.try_admit(reads, t0).admitted);  // no probe either
+  learn(p, reads, t0, 10, 0);
   for (int i = 0; i < 5; ++i) CHECK(p.try_admit(reads, t0).admitted);
+  CHECK(p.queue_of(reads) == 0);
 }
 
 TEST_CASE("pacer: a 50 burst / 16 per second bucket under 24 requests in flight: few 429s, full sustained rate") {
