@@ -5,11 +5,11 @@
 // Model: a response's x-ratelimit-remaining R is what the server had left after it; every
 // other request still in flight may yet take a token (those sent later, and those sent
 // earlier but still in a handshake), so the bucket can take `R - in flight` more
-// ("available"). Between responses the mirror refills
-// at the refill rate observed over the last seconds; a request is admitted while one token
-// is available, otherwise it waits until the mirror says one is back (or, while no rate
-// is known, until x-ratelimit-reset). Each response corrects the mirror, so an estimate
-// that is too low only delays a request until the next response shows the spare tokens.
+// ("available"). Between responses the mirror refills at the rate observed over the last
+// seconds; a request is admitted while one token is available, otherwise it waits until
+// the mirror says one is back (or, while no rate is known, until x-ratelimit-reset).
+// Each response corrects the mirror, so an estimate that is too low only delays a
+// request until the next response shows the spare tokens.
 //
 // Buckets are told apart by the reported x-ratelimit-limit within one API: routes (request
 // classes the caller names, e.g. "read users") that report the same limit share one mirror.
@@ -98,7 +98,7 @@ class rate_pacer {
     std::uint64_t sent = 0;           // requests attributed to this bucket
     std::uint64_t took_no_token = 0;  // of those: refused, or failed before reaching it
     std::size_t in_flight = 0;
-    long long lowest = 0;      // lowest count reported since `newest` (incl. it)
+    long long lowest = 0;             // lowest count reported since `newest` (incl. it)
     std::optional<time_point> credit_at;  // no rate known: one token is back then
     std::optional<sample> anchor;         // start of the refill-rate window
   };
@@ -120,7 +120,7 @@ class rate_pacer {
   std::uint64_t bucket_for(unsigned api, long long limit, time_point now);
   void attribute(route r, std::uint64_t to);
   std::size_t in_flight_after(std::uint64_t bucket_id, std::uint64_t ticket) const;
-  void learn_rate(bucket& b, const rate_headers& h, time_point now, std::int64_t took);
+  static void learn_rate(bucket& b, const rate_headers& h, time_point now, std::int64_t took);
 
   std::chrono::milliseconds max_wait_;
   std::uint64_t next_ticket_ = 1, next_bucket_ = 1;

@@ -47,14 +47,12 @@ void rate_pacer::advance(bucket& b, time_point now) {
 
 rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
   decision d;
-  std::uint64_t bucket_id = 0;
-  if (max_wait_ > milliseconds::zero()) {
-    auto& rs = routes_[key(r)];
-    bucket_id = rs.bucket;
-    if (bucket_id == 0 && !rs.unmetered && rs.probe != 0) {
-      d.retry_at = time_point::max();  // the probe's answer tells the bucket
-      return d;
-    }
+  route_state* rs = max_wait_ > milliseconds::zero() ? &routes_[key(r)] : nullptr;
+  const std::uint64_t bucket_id = rs ? rs->bucket : 0;
+  const bool probing = rs && bucket_id == 0 && !rs->unmetered;
+  if (probing && rs->probe != 0) {
+    d.retry_at = time_point::max();  // the probe's answer tells the bucket
+    return d;
   }
   if (bucket_id != 0) {
     auto& b = buckets_.at(bucket_id);
@@ -81,10 +79,7 @@ rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
   d.admitted = true;
   d.ticket = next_ticket_++;
   flights_.emplace(d.ticket, flight{r, bucket_id});
-  if (max_wait_ > milliseconds::zero()) {
-    auto& rs = routes_[key(r)];
-    if (rs.bucket == 0 && !rs.unmetered) rs.probe = d.ticket;
-  }
+  if (probing) rs->probe = d.ticket;
   return d;
 }
 
