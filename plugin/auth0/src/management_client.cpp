@@ -113,10 +113,22 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 
+  // Waits before a request is (re)sent, so a cancellation there leaves nothing ambiguous,
+  // not even for the link POST (it is only retried when it was not applied).
   net::awaitable<void> sleep_for(milliseconds d) {
     if (d <= milliseconds::zero()) co_return;
     net::steady_timer t(strand, d);
-    co_await t.async_wait(net::use_awaitable);  // throws operation_aborted when cancelled
+    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec) throw_cancelled();
+  }
+
+  net::awaitable<std::uint64_t> admit(const call& c) {
+    try {
+      co_return co_await gate.admit(route_of(c));
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == net::error::operation_aborted) throw_cancelled();  // nothing was sent
+      throw;
+    }
   }
 
   // Which requests Auth0 may count against one bucket (its documented groups: the
@@ -234,7 +246,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     for (;;) {
       std::string used_token;
       if (!is_token) used_token = co_await bearer();
-      const auto ticket = co_await gate.admit(route_of(c));
+      const auto ticket = co_await admit(c);
       (is_token ? n_token_requests : n_requests).fetch_add(1);
       auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
       if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);

@@ -669,6 +669,46 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
   }
 }
 
+TEST_CASE("a link POST cancelled while it waits to be sent (pacing, backoff) is not ambiguous") {
+  const json::object body{{"provider", "auth0"}, {"user_id", "s"}};
+  SUBCASE("pacing: the bucket said 0 left until a reset 30 s away") {
+    std::atomic<int> posts{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      ++posts;
+      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(r.at.time_since_epoch()).count();
+      return {201, "[]",
+              {{"x-ratelimit-limit", "10"}, {"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now_s + 30)}}};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_backoff = 30000ms;
+    management_client client(e.ex, cfg);
+    e.run(client.link("auth0|p", body));
+    const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
+    CHECK(err.code == WFA_CANCELLED);
+    CHECK_FALSE(err.ambiguous);
+    CHECK(posts == 1);
+    CHECK(client.statistics().paced == 1);
+  }
+  SUBCASE("backoff: a 429 with Retry-After 30") {
+    std::atomic<int> posts{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      ++posts;
+      return {429, R"({"statusCode":429,"error":"Too Many Requests"})", {{"Retry-After", "30"}}};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_backoff = 30000ms;
+    management_client client(e.ex, cfg);
+    const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
+    CHECK(err.code == WFA_CANCELLED);
+    CHECK_FALSE(err.ambiguous);  // the 429 said it was not applied
+    CHECK(posts == 1);
+  }
+}
+
 TEST_CASE("cancellation while queued for a pool slot leaves the pool usable") {
   test_server srv([](const seen_request& r) {
     reply rep{200, user_json};
