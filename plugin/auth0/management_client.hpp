@@ -58,10 +58,12 @@ struct client_config {
   std::string token;     ///< a ready Management API token (instead of client credentials)
   std::string audience;  ///< default https://DOMAIN/api/v2/
   std::string ca_file;   ///< extra trust anchor (PEM), added to the system store
-  std::chrono::milliseconds timeout{10000};  ///< per request attempt (connect..response)
+  std::chrono::milliseconds timeout{10000};  ///< per request attempt (sending..response)
+  /// A new connection: resolve + TCP connect + TLS handshake together.
+  std::chrono::milliseconds connect_timeout{10000};
   int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
   int max_connections = 16;                  ///< pool size
-  std::chrono::milliseconds max_backoff{10000};  ///< cap for Retry-After / reset waits
+  std::chrono::milliseconds max_backoff{10000};  ///< cap of one wait: Retry-After, reset, pacing
 
   /// Parses and validates a config JSON object; throws std::invalid_argument whose
   /// message names the field (never echoes a secret value).
@@ -121,6 +123,7 @@ class management_client {
   /// Counters for tests and benchmarks.
   struct stats {
     std::uint64_t requests = 0, retries = 0, token_requests = 0, tls_handshakes = 0;
+    std::uint64_t paced = 0;  ///< requests held back by rate-limit pacing at least once
   };
   stats statistics() const;
 

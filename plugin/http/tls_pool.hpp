@@ -34,16 +34,19 @@ struct origin {
 
 struct pool_options {
   std::size_t max_connections = 16;
-  std::chrono::milliseconds timeout{10000};  ///< per exchange attempt, connect..last byte
+  std::chrono::milliseconds timeout{10000};  ///< per request: first byte written..last byte read
   std::string ca_file;                       ///< extra PEM trust anchors (optional)
   std::size_t body_limit = 8 * 1024 * 1024;
+  /// A new connection: name resolution + TCP connect + TLS handshake, all together.
+  std::chrono::milliseconds connect_timeout{10000};
 };
 
 enum class failure {
   none,
   connect,    ///< resolve/TCP connect failed: nothing was sent
   tls,        ///< handshake or certificate verification failed: nothing was sent
-  timeout,    ///< the attempt deadline passed
+  connect_timeout,  ///< resolve/connect/handshake passed connect_timeout: nothing was sent
+  timeout,    ///< the request deadline (pool_options::timeout) passed
   cancelled,  ///< the awaiting coroutine was cancelled
   io,         ///< reset/EOF/protocol error while exchanging
   closed,     ///< the pool was shut down

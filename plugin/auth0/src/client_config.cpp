@@ -83,6 +83,7 @@ client_config client_config::from_json(const json::object& o) {
     c.ca_file = std::move(*ca);
   }
   if (auto v = opt_int(o, "timeout_ms", 1, 600000)) c.timeout = std::chrono::milliseconds{*v};
+  if (auto v = opt_int(o, "connect_timeout_ms", 1, 600000)) c.connect_timeout = std::chrono::milliseconds{*v};
   if (auto v = opt_int(o, "max_retries", 0, 10)) c.max_retries = static_cast<int>(*v);
   if (auto v = opt_int(o, "max_connections", 1, 256)) c.max_connections = static_cast<int>(*v);
   if (auto v = opt_int(o, "max_backoff_ms", 0, 600000)) c.max_backoff = std::chrono::milliseconds{*v};

@@ -1,11 +1,12 @@
 // The Management API client: a strand-confined core that owns the TLS pool, the token
-// cache (single flight) and the shared rate-limit pacing; every public call hops onto the
-// strand with co_spawn, which forwards the caller's cancellation.
+// cache (single flight) and the rate-limit pacing (http::rate_gate); every public call
+// hops onto the strand with co_spawn, which forwards the caller's cancellation.
 #include "auth0/management_client.hpp"
 
 #include "auth0/endpoints.hpp"
 #include "auth0/errors.hpp"
 #include "http/percent_encoding.hpp"
+#include "http/rate_gate.hpp"
 #include "http/retry_policy.hpp"
 #include "http/tls_pool.hpp"
 
@@ -84,7 +85,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
         hp(auth0::split_domain(cfg.domain)),
         pool(strand, http::origin{hp.host, hp.port, {}},
              http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
-                                cfg.timeout, cfg.ca_file}),
+                                cfg.timeout, cfg.ca_file, 8 * 1024 * 1024, cfg.connect_timeout}),
+        gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = "https://" + cfg.domain + "/api/v2/";
   }
@@ -94,6 +96,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
   log_fn log;
   auth0::host_port hp;
   http::tls_pool pool;
+  http::rate_gate gate;
   std::mt19937_64 rng;
 
   // Token cache (strand-confined).
@@ -101,8 +104,6 @@ struct client_core : std::enable_shared_from_this<client_core> {
   clock_type::time_point refresh_at{};
   std::shared_ptr<token_flight> flight;
 
-  // Shared pacing: no new request before this point (rate-limit bucket nearly empty).
-  clock_type::time_point paced_until{};
   bool closed = false;
 
   std::atomic<std::uint64_t> n_requests{0}, n_retries{0}, n_token_requests{0};
@@ -113,26 +114,40 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 
+  // Waits before a request is (re)sent, so a cancellation there leaves nothing ambiguous,
+  // not even for the link POST (it is only retried when it was not applied).
   net::awaitable<void> sleep_for(milliseconds d) {
     if (d <= milliseconds::zero()) co_return;
     net::steady_timer t(strand, d);
-    co_await t.async_wait(net::use_awaitable);  // throws operation_aborted when cancelled
+    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec) throw_cancelled();
   }
 
-  // Waits while the rate-limit bucket is known to be empty (shared by all calls).
-  net::awaitable<void> pace() {
-    while (clock_type::now() < paced_until) {
-      net::steady_timer t(strand, paced_until);
-      co_await t.async_wait(net::use_awaitable);
+  net::awaitable<std::uint64_t> admit(const call& c) {
+    try {
+      co_return co_await gate.admit(route_of(c));
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == net::error::operation_aborted) throw_cancelled();  // nothing was sent
+      throw;
     }
   }
 
-  void note_rate_limit(const http::response& res) {
-    const auto remaining = http::parse_header_int(res["x-ratelimit-remaining"]);
-    if (!remaining || *remaining > 1) return;
-    const auto wait = http::parse_ratelimit_reset(res["x-ratelimit-reset"], std::chrono::system_clock::now());
-    if (!wait || *wait <= milliseconds::zero()) return;
-    paced_until = std::max(paced_until, clock_type::now() + std::min(*wait, cfg.max_backoff));
+  // Which requests Auth0 may count against one bucket (its documented groups: the
+  // Authentication API, Read Users, Write Users, DELETE, Read Connections); the gate
+  // merges groups that report the same x-ratelimit-limit (one global Management bucket).
+  static http::rate_pacer::route route_of(const call& c) {
+    if (c.kind == endpoint_kind::token) return {1, 0};
+    if (c.target.starts_with("/api/v2/connections")) return {0, 3};
+    if (c.verb == bhttp::verb::get) return {0, 0};
+    if (c.verb == bhttp::verb::delete_) return {0, 2};
+    return {0, 1};
+  }
+
+  void note_rate_limit(std::uint64_t ticket, const http::response& res) {
+    gate.on_response(ticket,
+                     http::read_rate_headers(res["x-ratelimit-limit"], res["x-ratelimit-remaining"],
+                                             res["x-ratelimit-reset"], std::chrono::system_clock::now()),
+                     res.result_int() == 429);
   }
 
   http::request build(const call& c, const std::string& bearer) const {
@@ -232,19 +247,19 @@ struct client_core : std::enable_shared_from_this<client_core> {
     for (;;) {
       std::string used_token;
       if (!is_token && c.authenticated) used_token = co_await bearer();
-      co_await pace();
+      const auto ticket = co_await admit(c);
       (is_token ? n_token_requests : n_requests).fetch_add(1);
       auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
+      if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);
+      else gate.on_failure(ticket, r.maybe_sent);
 
       if (r.kind != http::failure::none) {
         if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
         if (r.kind == http::failure::closed)
           throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
-        const bool timed_out = r.kind == http::failure::timeout;
+        const bool timed_out = r.kind == http::failure::timeout || r.kind == http::failure::connect_timeout;
         const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
-        std::string what = timed_out ? "timed out" : r.kind == http::failure::tls ? "TLS handshake failed: " + r.ec.message()
-                                                   : r.kind == http::failure::connect ? "cannot connect: " + r.ec.message()
-                                                   : "connection failed: " + r.ec.message();
+        std::string what = describe(r);
         if (r.kind == http::failure::tls && r.ec.category() == net::error::get_ssl_category())
           throw api_exception(make_error(WFA_UNAVAILABLE, what));  // a bad certificate does not heal
         if (!c.idempotent && r.maybe_sent)
@@ -258,7 +273,6 @@ struct client_core : std::enable_shared_from_this<client_core> {
       }
 
       auto& res = *r.res;
-      note_rate_limit(res);
       const int status = static_cast<int>(res.result_int());
       if (status >= 200 && status <= 299) co_return std::move(res);
 
@@ -283,6 +297,19 @@ struct client_core : std::enable_shared_from_this<client_core> {
         }
       }
       throw api_exception(auth0::error_from_status(status, res.body(), c.kind));
+    }
+  }
+
+  std::string describe(const http::exchange_result& r) const {
+    switch (r.kind) {
+      case http::failure::connect_timeout:
+        return "connect timed out: no TLS connection within connect_timeout_ms " +
+               std::to_string(cfg.connect_timeout.count()) + " (resolve, TCP connect, handshake)";
+      case http::failure::timeout:
+        return "request timed out: no complete response within timeout_ms " + std::to_string(cfg.timeout.count());
+      case http::failure::tls: return "TLS handshake failed: " + r.ec.message();
+      case http::failure::connect: return "cannot connect: " + r.ec.message();
+      default: return "connection failed: " + r.ec.message();
     }
   }
 
@@ -316,7 +343,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
       flight->done_event.cancel();
       flight.reset();
     }
-    paced_until = {};
+    gate.shutdown();
   }
 };
 
@@ -352,7 +379,8 @@ void management_client::shutdown() {
 
 management_client::stats management_client::statistics() const {
   const auto& c = *impl_->core;
-  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes()};
+  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes(),
+               c.gate.held()};
 }
 
 net::awaitable<json::object> management_client::get_user(std::string_view user_id,

@@ -1,5 +1,7 @@
 #include "http/tls_pool.hpp"
 
+#include "http/deadline_canceller.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -210,33 +212,40 @@ net::awaitable<bool> acquire(tls_pool::state& s, lease& l) {
 net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
   exchange_result r;
   const auto cs = co_await net::this_coro::cancellation_state;
+  // One deadline for resolve, TCP connect and TLS handshake; the request has its own.
+  const auto deadline = net::steady_timer::clock_type::now() + s.opts.connect_timeout;
+  auto failed = [&](const error_code& ec, failure otherwise) {
+    r.kind = classify(ec, cs, otherwise);
+    if (r.kind == failure::timeout) r.kind = failure::connect_timeout;
+    r.ec = ec;
+    return r;
+  };
   auto& low = beast::get_lowest_layer(c.stream);
   const auto& where = s.org.connect_host.empty() ? s.org.host : s.org.connect_host;
   error_code cec;
-  low.expires_after(s.opts.timeout);
   error_code aec;
   const auto addr = net::ip::make_address(where, aec);
   if (!aec) {
     // IP literal: no resolver round trip (the resolver runs getaddrinfo on a thread).
     const tcp::endpoint ep{addr, static_cast<unsigned short>(std::stoul(s.org.port))};
+    low.expires_at(deadline);
     std::tie(cec) = co_await low.async_connect(ep, net::as_tuple(net::use_awaitable));
   } else {
     tcp::resolver resolver(s.ex);
-    auto [rec, results] =
-        co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
-    if (rec) {
-      r.kind = classify(rec, cs, failure::connect);
-      r.ec = rec;
-      co_return r;
+    tcp::resolver::results_type results;
+    error_code rec;
+    bool expired = false;
+    {
+      deadline_canceller stop(s.ex, deadline, cs.slot(), [&resolver] { resolver.cancel(); });
+      std::tie(rec, results) =
+          co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
+      expired = stop.expired();
     }
-    low.expires_after(s.opts.timeout);
+    if (rec) co_return failed(expired ? error_code(beast::error::timeout) : rec, failure::connect);
+    low.expires_at(deadline);
     std::tie(cec, std::ignore) = co_await low.async_connect(results, net::as_tuple(net::use_awaitable));
   }
-  if (cec) {
-    r.kind = classify(cec, cs, failure::connect);
-    r.ec = cec;
-    co_return r;
-  }
+  if (cec) co_return failed(cec, failure::connect);
   // SNI carries names only (RFC 6066); an IP literal is still verified against IP SANs.
   if (!s.ip_literal && !SSL_set_tlsext_host_name(c.stream.native_handle(), s.org.host.c_str())) {
     r.kind = failure::tls;
@@ -245,13 +254,10 @@ net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
   }
   c.stream.set_verify_mode(net::ssl::verify_peer);
   c.stream.set_verify_callback(net::ssl::host_name_verification(s.org.host));
+  low.expires_at(deadline);
   auto [hec] = co_await c.stream.async_handshake(net::ssl::stream_base::client,
                                                  net::as_tuple(net::use_awaitable));
-  if (hec) {
-    r.kind = classify(hec, cs, failure::tls);
-    r.ec = hec;
-    co_return r;
-  }
+  if (hec) co_return failed(hec, failure::tls);
   s.handshakes.fetch_add(1);
   co_return r;
 }

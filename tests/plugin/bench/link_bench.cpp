@@ -36,7 +36,7 @@ namespace {
 
 struct params {
   std::string plugin = A0_PLUGIN_PATH, emulator_exe = emulator::default_executable(), json_out;
-  std::size_t pairs = 1000, pairs_c1 = 200, single = 20, mem_links = 10000;
+  std::size_t pairs = 1000, pairs_c1 = 1000, single = 20, mem_links = 10000;
   std::vector<std::size_t> concurrency{1, 8, 64};
   long latency_ms = 20;
   double rate_seconds = 20, rate_burst = 50, rate_per_second = 16;

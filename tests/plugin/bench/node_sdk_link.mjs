@@ -4,7 +4,7 @@
 // auth0|s<i>) and the same latency rule as the plugin side. Usage (run.sh starts the
 // emulator and passes its base URL; the CA comes through NODE_EXTRA_CA_CERTS):
 //   NODE_EXTRA_CA_CERTS=ca.pem node node_sdk_link.mjs --base-url https://127.0.0.1:PORT
-//       [--pairs 1000] [--pairs-c1 200] [--concurrency 1,8,64] [--latency-ms 20] [--single 20]
+//       [--pairs 1000] [--pairs-c1 1000] [--concurrency 1,8,64] [--latency-ms 20] [--single 20]
 //       [--emulator-pid PID] [--json FILE]
 // Prints a table and one JSON object (last line, and to --json FILE).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,7 +22,7 @@ if (!baseUrl) {
   process.exit(2);
 }
 const pairs = Number(args.pairs ?? 1000);
-const pairsC1 = Math.min(pairs, Number(args["pairs-c1"] ?? 200));
+const pairsC1 = Math.min(pairs, Number(args["pairs-c1"] ?? 1000));
 const concurrency = (args.concurrency ?? "1,8,64").split(",").map(Number);
 const latencyMs = Number(args["latency-ms"] ?? 20);
 const singles = Number(args.single ?? 20);

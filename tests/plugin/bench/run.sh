@@ -7,14 +7,14 @@
 #                             [--pairs N] [--pairs-c1 N] [--concurrency 1,8,64]
 #                             [--latency-ms MS] [--single N] [--mem-links N] [--rate-seconds S]
 #                             [--out DIR (keeps plugin.json / node.json there)]
-# Defaults: binaries from build/release, 1000 pairs (200 at concurrency 1), 20 ms,
+# Defaults: binaries from build/release, 1000 pairs (at every concurrency), 20 ms,
 # 20 single links, 10000 links for memory, 20 s rate-limit window.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 build=$root/build/release
 bench= emulator= plugin= keep=
-pairs=1000 pairs_c1=200 conc=1,8,64 latency=20 single=20 mem=10000 rate=20
+pairs=1000 pairs_c1=1000 conc=1,8,64 latency=20 single=20 mem=10000 rate=20
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=$2 ;;

@@ -6,8 +6,11 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <vector>
 
 using a0::client_config;
 namespace json = boost::json;
@@ -35,17 +38,20 @@ TEST_CASE("client credentials config with defaults") {
   CHECK(c.timeout == std::chrono::milliseconds{10000});
   CHECK(c.max_retries == 3);
   CHECK(c.max_connections == 16);
+  CHECK(c.connect_timeout == std::chrono::milliseconds{10000});
 }
 
 TEST_CASE("token config and explicit limits") {
   const auto c = parse(
       R"({"domain":"127.0.0.1:8443","token":"tok","audience":"https://x/api/v2/","timeout_ms":2500,
-          "max_retries":0,"max_connections":256})");
+          "max_retries":0,"max_connections":256,"connect_timeout_ms":750})");
   CHECK(c.token == "tok");
   CHECK(c.audience == "https://x/api/v2/");
   CHECK(c.timeout == std::chrono::milliseconds{2500});
   CHECK(c.max_retries == 0);
   CHECK(c.max_connections == 256);
+  CHECK(c.connect_timeout == std::chrono::milliseconds{750});
+  CHECK(c.timeout == std::chrono::milliseconds{2500});  // separate from the connect timeout
 }
 
 TEST_CASE("domain is required and must be a bare host[:port]") {
@@ -83,6 +89,9 @@ TEST_CASE("numeric limits are checked with their ranges") {
   CHECK(error_of(base + R"("max_connections":0})") == "max_connections: must be in 1..256");
   CHECK(error_of(base + R"("max_connections":18446744073709551615})") == "max_connections: must be in 1..256");
   CHECK(parse(base + R"("timeout_ms":600000.0})").timeout == std::chrono::milliseconds{600000});
+  CHECK(error_of(base + R"("connect_timeout_ms":0})") == "connect_timeout_ms: must be in 1..600000");
+  CHECK(error_of(base + R"("connect_timeout_ms":600001})") == "connect_timeout_ms: must be in 1..600000");
+  CHECK(error_of(base + R"("connect_timeout_ms":"5"})") == "connect_timeout_ms: must be an integer");
 }
 
 TEST_CASE("ca_file must exist and be readable") {
@@ -94,4 +103,51 @@ TEST_CASE("ca_file must exist and be readable") {
   const auto c = parse(R"({"domain":"t.auth0.com","token":"t","ca_file":")" + path + R"("})");
   CHECK(c.ca_file == path);
   std::remove(path.c_str());
+}
+
+namespace {
+json::object read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str()).as_object();
+}
+
+// The parsed value of an integer connection option, by its manifest name.
+std::int64_t parsed_value(const client_config& c, std::string_view name) {
+  if (name == "timeout_ms") return c.timeout.count();
+  if (name == "connect_timeout_ms") return c.connect_timeout.count();
+  if (name == "max_backoff_ms") return c.max_backoff.count();
+  if (name == "max_retries") return c.max_retries;
+  if (name == "max_connections") return c.max_connections;
+  FAIL("integer connection option without a client_config field: ", name);
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("every manifest has the same connection schema, and from_json applies its integer ranges and defaults") {
+  std::vector<json::object> schemas;
+  for (const auto& f : std::filesystem::directory_iterator(A0_MANIFEST_DIR))
+    if (f.path().extension() == ".json") schemas.push_back(read_json(f.path()).at("connection").as_object());
+  REQUIRE(schemas.size() >= 4);
+  for (const auto& s : schemas) CHECK(s == schemas.front());
+
+  const std::string base = R"({"domain":"t.auth0.com","token":"t")";
+  const auto defaults = parse(base + "}");
+  std::size_t integers = 0;
+  for (const auto& [name, prop] : schemas.front().at("properties").as_object()) {
+    const auto& p = prop.as_object();
+    if (p.at("type") != "integer") continue;
+    ++integers;
+    const auto lo = p.at("minimum").as_int64(), hi = p.at("maximum").as_int64();
+    const std::string key = name;
+    INFO(key);
+    const std::string range = key + ": must be in " + std::to_string(lo) + ".." + std::to_string(hi);
+    CHECK(error_of(base + ",\"" + key + "\":" + std::to_string(lo - 1) + "}") == range);
+    CHECK(error_of(base + ",\"" + key + "\":" + std::to_string(hi + 1) + "}") == range);
+    CHECK(parsed_value(parse(base + ",\"" + key + "\":" + std::to_string(lo) + "}"), key) == lo);
+    CHECK(parsed_value(parse(base + ",\"" + key + "\":" + std::to_string(hi) + "}"), key) == hi);
+    CHECK(parsed_value(defaults, key) == p.at("default").as_int64());
+  }
+  CHECK(integers == 5);
 }

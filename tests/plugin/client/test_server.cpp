@@ -18,7 +18,13 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace a0::test {
@@ -58,13 +64,16 @@ struct test_server::state {
     } on_exit{*this};
     auto [hec] = co_await s->async_handshake(net::ssl::stream_base::server, net::as_tuple(net::use_awaitable));
     if (hec) co_return;
+    const char* sni = SSL_get_servername(s->native_handle(), TLSEXT_NAMETYPE_host_name);
+    const std::string server_name = sni ? sni : "";
     beast::flat_buffer buf;
     for (;;) {
       bhttp::request<bhttp::string_body> req;
       auto [rec, n] = co_await bhttp::async_read(*s, buf, req, net::as_tuple(net::use_awaitable));
       if (rec) co_return;
       seen_request seen{std::string(req.method_string()), std::string(req.target()), req.body(),
-                        std::string(req[bhttp::field::authorization]), id, std::chrono::system_clock::now()};
+                        std::string(req[bhttp::field::authorization]), id, server_name,
+                        std::chrono::system_clock::now()};
       {
         std::lock_guard lk(mu);
         log.push_back(seen);
@@ -192,5 +201,22 @@ void test_server::drop_all_connections() {
   });
   done.get_future().wait();
 }
+
+silent_listener::silent_listener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) throw std::runtime_error("silent_listener: socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("silent_listener: cannot listen on 127.0.0.1");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+silent_listener::~silent_listener() { ::close(fd_); }
 
 }  // namespace a0::test

@@ -18,6 +18,7 @@ namespace a0::test {
 struct seen_request {
   std::string method, target, body, authorization;
   std::uint64_t connection = 0;  ///< server-side connection number (1-based)
+  std::string sni;               ///< the TLS server_name the client sent ("" = none)
   std::chrono::system_clock::time_point at;
 };
 
@@ -66,6 +67,21 @@ class test_server {
  private:
   struct state;
   std::shared_ptr<state> st_;
+};
+
+/// A listening TCP socket on 127.0.0.1 that never accepts: the kernel completes the TCP
+/// handshake, and nothing ever answers the TLS ClientHello (connect-timeout tests).
+class silent_listener {
+ public:
+  silent_listener();
+  ~silent_listener();
+  silent_listener(const silent_listener&) = delete;
+  silent_listener& operator=(const silent_listener&) = delete;
+  unsigned short port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
 };
 
 }  // namespace a0::test

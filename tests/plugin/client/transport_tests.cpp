@@ -367,7 +367,7 @@ TEST_CASE("link POST: a reset after sending is ambiguous and never resent") {
   CHECK(srv.count("POST", "/api/v2/users/") == 1);
 }
 
-TEST_CASE("link POST: a 5xx is ambiguous and never resent; a 429 is retried") {
+TEST_CASE("link POST: a 5xx is ambiguous and never resent, a 429 is retried") {
   SUBCASE("503") {
     test_server srv([&](const seen_request& r) -> reply {
       if (is_token(r)) return token_reply();
@@ -492,6 +492,70 @@ TEST_CASE("TLS: host names are verified against DNS SANs (SNI path)") {
   net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
 }
 
+TEST_CASE("SNI: a host name is sent as server_name, an IP literal sends none (RFC 6066)") {
+  test_server srv([](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, user_json}; });
+  env e;
+  SUBCASE("name") {
+    auto cfg = make_config(srv);
+    cfg.domain = "localhost:" + std::to_string(srv.port());
+    management_client client(e.ex, cfg);
+    e.run(client.get_user("auth0|u"));
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 2);
+    CHECK(log[0].sni == "localhost");
+    CHECK(log[1].sni == "localhost");
+  }
+  SUBCASE("IPv4 literal") {
+    management_client client(e.ex, make_config(srv));  // 127.0.0.1:PORT
+    e.run(client.get_user("auth0|u"));
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 2);
+    CHECK(log[0].sni.empty());
+    CHECK(log[1].sni.empty());
+  }
+}
+
+TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the TLS handshake") {
+  silent_listener silent;  // the kernel completes the TCP handshake; nobody reads
+  env e;
+  client_config cfg;
+  cfg.domain = "127.0.0.1:" + std::to_string(silent.port());
+  cfg.token = "t";
+  cfg.connect_timeout = 200ms;
+  cfg.timeout = 60000ms;  // the request timeout must not be what ends this
+  cfg.max_retries = 0;
+  management_client client(e.ex, cfg);
+  SUBCASE("GET") {
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK(err.retryable);
+    CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
+  }
+  SUBCASE("link POST: nothing was sent, so not ambiguous") {
+    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK_FALSE(err.ambiguous);
+  }
+  SUBCASE("a host name: resolve, connect and handshake share the deadline") {
+    auto named = cfg;
+    named.domain = "localhost:" + std::to_string(silent.port());
+    management_client by_name(e.ex, named);
+    const auto err = expect_error([&] { e.run(by_name.get_user("auth0|u")); });
+    CHECK(err.code == WFA_TIMEOUT);
+    CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
+  }
+  SUBCASE("the pool says connect_timeout, nothing sent") {
+    http::tls_pool pool(e.ex, http::origin{"127.0.0.1", std::to_string(silent.port()), {}},
+                        http::pool_options{1, 60000ms, {}, 1 << 20, 200ms});
+    auto strand = net::make_strand(e.ex);
+    const auto r = net::co_spawn(strand, pool.exchange(http::request{boost::beast::http::verb::get, "/", 11}, true),
+                                 net::use_future).get();
+    CHECK(r.kind == http::failure::connect_timeout);
+    CHECK_FALSE(r.maybe_sent);
+    net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
+  }
+}
+
 TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
   unsigned short port = 0;
   {
@@ -512,21 +576,25 @@ TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
   CHECK(client.statistics().retries == 1);
 }
 
-TEST_CASE("a slow answer past timeout_ms is TIMEOUT") {
+TEST_CASE("timeout_ms: a server that completes the handshake but never answers the request") {
   test_server srv([](const seen_request& r) {
     if (is_token(r)) return token_reply();
     reply rep{200, user_json};
-    rep.delay = 3000ms;
+    rep.delay = 30000ms;
     return rep;
   });
   env e;
   auto cfg = make_config(srv);
   cfg.timeout = 300ms;
+  cfg.connect_timeout = 60000ms;  // the connect timeout must not be what ends this
   cfg.max_retries = 0;
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
   CHECK(err.code == WFA_TIMEOUT);
   CHECK(err.retryable);
+  CHECK_MESSAGE(err.message.find("timeout_ms 300") != std::string::npos, err.message);
+  CHECK(err.message.find("connect") == std::string::npos);
+  CHECK(srv.count("GET", "/api/v2/users/") == 1);  // it was sent: a request timeout
 }
 
 namespace {
@@ -555,7 +623,7 @@ api_error cancel_after(env& e, net::awaitable<T> call, std::chrono::milliseconds
 }
 }  // namespace
 
-TEST_CASE("cancellation ends a call waiting on a slow response; the connection is not reused") {
+TEST_CASE("cancellation ends a call waiting on a slow response, the connection is not reused") {
   test_server srv([](const seen_request& r) {
     if (is_token(r)) return token_reply();
     reply rep{200, user_json};
@@ -598,6 +666,46 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
     CHECK(link_err.code == WFA_CANCELLED);
     CHECK_FALSE(link_err.ambiguous);  // nothing was sent yet
     CHECK(srv.count("POST", "/api/v2/users/") == 0);
+  }
+}
+
+TEST_CASE("a link POST cancelled while it waits to be sent (pacing, backoff) is not ambiguous") {
+  const json::object body{{"provider", "auth0"}, {"user_id", "s"}};
+  SUBCASE("pacing: the bucket said 0 left until a reset 30 s away") {
+    std::atomic<int> posts{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      ++posts;
+      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(r.at.time_since_epoch()).count();
+      return {201, "[]",
+              {{"x-ratelimit-limit", "10"}, {"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now_s + 30)}}};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_backoff = 30000ms;
+    management_client client(e.ex, cfg);
+    e.run(client.link("auth0|p", body));
+    const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
+    CHECK(err.code == WFA_CANCELLED);
+    CHECK_FALSE(err.ambiguous);
+    CHECK(posts == 1);
+    CHECK(client.statistics().paced == 1);
+  }
+  SUBCASE("backoff: a 429 with Retry-After 30") {
+    std::atomic<int> posts{0};
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply();
+      ++posts;
+      return {429, R"({"statusCode":429,"error":"Too Many Requests"})", {{"Retry-After", "30"}}};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_backoff = 30000ms;
+    management_client client(e.ex, cfg);
+    const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
+    CHECK(err.code == WFA_CANCELLED);
+    CHECK_FALSE(err.ambiguous);  // the 429 said it was not applied
+    CHECK(posts == 1);
   }
 }
 
