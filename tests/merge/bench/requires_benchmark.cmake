@@ -1,6 +1,6 @@
 # cmake -DSOURCE_DIR=... -DBINARY_DIR=... -DGENERATOR=... -P requires_benchmark.cmake
 # Configures the project with A0_BUILD_BENCH=ON while find_package(benchmark) is disabled;
-# passes when that configure fails with the message of bench/CMakeLists.txt.
+# passes when that configure fails with the message of tests/CMakeLists.txt.
 file(REMOVE_RECURSE "${BINARY_DIR}")
 execute_process(
   COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}"
