@@ -20,6 +20,12 @@ struct host_port {
 /// "domain" for a scheme, path, query, userinfo, empty host or bad port.
 host_port split_domain(std::string_view domain);
 
+/// The domain as the client uses it everywhere (Host, SNI, certificate name, default
+/// audience, the ID-token issuer): validated by split_domain, and without the root
+/// label's trailing dot ("tenant.auth0.com." names the same host, but SNI must not carry
+/// the dot, RFC 6066, and Auth0's audiences and issuers never do).
+std::string canonical_domain(std::string_view domain);
+
 /// /api/v2/users/{id} with the id percent-encoded as one segment.
 std::string user_target(std::string_view user_id);
 /// ... plus ?fields=a,b&include_fields=true|false when fields is not empty.

@@ -51,8 +51,7 @@ client_config client_config::from_json(const json::object& o) {
   client_config c;
   auto domain = opt_string(o, "domain");
   if (!domain || domain->empty()) fail("domain", "is required (host or host:port)");
-  (void)auth0::split_domain(*domain);  // throws "domain: ..." with the reason
-  c.domain = std::move(*domain);
+  c.domain = auth0::canonical_domain(*domain);  // throws "domain: ..." with the reason
 
   auto id = opt_string(o, "client_id");
   auto secret = opt_string(o, "client_secret");

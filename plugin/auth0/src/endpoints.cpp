@@ -55,6 +55,16 @@ host_port split_domain(std::string_view d) {
   return hp;
 }
 
+std::string canonical_domain(std::string_view domain) {
+  const auto hp = split_domain(domain);
+  if (domain.front() == '[' || hp.host.back() != '.') return std::string(domain);
+  const auto dot = domain.find(':') == std::string_view::npos ? domain.size() - 1 : domain.find(':') - 1;
+  std::string out(domain);
+  out.erase(dot, 1);
+  (void)split_domain(out);  // "." alone leaves no host
+  return out;
+}
+
 std::string user_target(std::string_view user_id) {
   return "/api/v2/users/" + pct_encode(user_id);
 }

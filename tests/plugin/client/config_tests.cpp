@@ -54,6 +54,12 @@ TEST_CASE("token config and explicit limits") {
   CHECK(c.timeout == std::chrono::milliseconds{2500});  // separate from the connect timeout
 }
 
+TEST_CASE("a fully qualified domain (trailing dot) is used without the dot: Host, SNI, audience, issuer") {
+  const auto c = parse(R"({"domain":"tenant.eu.auth0.com.","client_id":"cid","client_secret":"s"})");
+  CHECK(c.domain == "tenant.eu.auth0.com");
+  CHECK(c.audience == "https://tenant.eu.auth0.com/api/v2/");
+}
+
 TEST_CASE("domain is required and must be a bare host[:port]") {
   CHECK(error_of(R"({"token":"t"})").rfind("domain:", 0) == 0);
   CHECK(error_of(R"({"domain":"","token":"t"})").rfind("domain:", 0) == 0);

@@ -55,6 +55,17 @@ TEST_CASE("domain splitting") {
   CHECK(split_domain("[::1]").port == "443");
 }
 
+TEST_CASE("canonical domain: the root label's trailing dot is dropped, nothing else changes") {
+  CHECK(canonical_domain("tenant.eu.auth0.com.") == "tenant.eu.auth0.com");
+  CHECK(canonical_domain("tenant.eu.auth0.com.:8443") == "tenant.eu.auth0.com:8443");
+  CHECK(canonical_domain("tenant.eu.auth0.com") == "tenant.eu.auth0.com");
+  CHECK(canonical_domain("127.0.0.1:8443") == "127.0.0.1:8443");
+  CHECK(canonical_domain("[::1]:9000") == "[::1]:9000");
+  CHECK_THROWS_AS((void)canonical_domain("."), std::invalid_argument);
+  CHECK_THROWS_AS((void)canonical_domain(".:443"), std::invalid_argument);
+  CHECK_THROWS_AS((void)canonical_domain("https://t.auth0.com."), std::invalid_argument);
+}
+
 TEST_CASE("domain errors name the field and the problem") {
   auto msg = [](std::string_view d) {
     try {
