@@ -1,16 +1,10 @@
 #include "actions/id_token_verifier.hpp"
 
 #include <auth0/management_client.hpp>
+#include <http/single_flight.hpp>
 #include <wfa/wfa.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <stdexcept>
 
@@ -25,17 +19,6 @@ std::string issuer_for_domain(std::string_view domain) {
 }
 
 namespace {
-
-// One JWKS fetch shared by every verification that needs keys while it runs.
-struct flight {
-  explicit flight(const asio::any_io_executor& ex) : done_event(ex) {
-    done_event.expires_at(asio::steady_timer::time_point::max());
-  }
-  asio::steady_timer done_event;  // cancelled when the fetch ends: wakes every waiter
-  bool done = false;
-  std::exception_ptr error;
-  std::shared_ptr<const jwt::key_set> keys;
-};
 
 [[noreturn]] void refuse(std::string_view why) {
   throw std::invalid_argument("secondary_token: " + std::string(why));
@@ -55,7 +38,8 @@ struct id_token_verifier::state : std::enable_shared_from_this<state> {
   std::function<steady::time_point()> now;
   std::shared_ptr<const jwt::key_set> keys;
   steady::time_point fetched_at{};
-  std::shared_ptr<flight> inflight;
+  // One JWKS fetch shared by every verification that needs keys while it runs.
+  http::single_flight<std::shared_ptr<const jwt::key_set>> jwks_fetch;
   std::uint64_t fetches = 0;
 
   jwt::expectations expect() const {
@@ -67,46 +51,34 @@ struct id_token_verifier::state : std::enable_shared_from_this<state> {
     return e;
   }
 
-  // Joins the fetch in flight or starts one. The fetch runs detached so that one
-  // waiter's cancellation does not fail the others.
+  // Joins the fetch in flight or starts one (detached: one waiter's cancellation does
+  // not fail the others).
   asio::awaitable<std::shared_ptr<const jwt::key_set>> fetched() {
-    if (!inflight) {
-      inflight = std::make_shared<flight>(co_await asio::this_coro::executor);
-      ++fetches;
-      asio::co_spawn(inflight->done_event.get_executor(), run(shared_from_this(), inflight), asio::detached);
-    }
-    auto f = inflight;
-    (void)co_await f->done_event.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!f->done) throw boost::system::system_error(asio::error::operation_aborted);
-    if (f->error) std::rethrow_exception(f->error);
-    co_return f->keys;
+    if (!jwks_fetch.in_flight()) ++fetches;
+    // Named, not temporaries in the co_await expression (GCC 12 destroys those twice).
+    const auto ex = co_await asio::this_coro::executor;
+    auto start = [self = shared_from_this()] { return load(self); };
+    co_return co_await jwks_fetch.join(ex, std::move(start));
   }
 
-  static asio::awaitable<void> run(std::shared_ptr<state> self, std::shared_ptr<flight> f) {
+  static asio::awaitable<std::shared_ptr<const jwt::key_set>> load(std::shared_ptr<state> self) {
     boost::json::object doc;
     try {
       doc = co_await self->fetch();
     } catch (const a0::api_exception& e) {
-      f->error = jwks_failure(e.error(), "fetching the tenant's JWKS: ");
-    } catch (...) {
-      f->error = std::current_exception();
+      std::rethrow_exception(jwks_failure(e.error(), "fetching the tenant's JWKS: "));
     }
-    if (!f->error) {
-      try {
-        f->keys = std::make_shared<const jwt::key_set>(jwt::key_set::from_json(doc));
-        self->keys = f->keys;
-        self->fetched_at = self->now();
-      } catch (const jwt::error& e) {
-        a0::api_error err;
-        err.code = WFA_INTERNAL;
-        f->error = jwks_failure(std::move(err), std::string("the tenant's JWKS is not usable: ") + e.what());
-      } catch (...) {
-        f->error = std::current_exception();
-      }
+    std::shared_ptr<const jwt::key_set> keys;
+    try {
+      keys = std::make_shared<const jwt::key_set>(jwt::key_set::from_json(doc));
+    } catch (const jwt::error& e) {
+      a0::api_error err;
+      err.code = WFA_INTERNAL;
+      std::rethrow_exception(jwks_failure(std::move(err), std::string("the tenant's JWKS is not usable: ") + e.what()));
     }
-    if (self->inflight == f) self->inflight.reset();
-    f->done = true;
-    f->done_event.cancel();
+    self->keys = keys;
+    self->fetched_at = self->now();
+    co_return keys;
   }
 };
 
@@ -135,7 +107,7 @@ asio::awaitable<std::string> id_token_verifier::verify(const jwt::decoded& token
   }
   // Key rotation: refetch once, unless the set is fresh (then the kid is simply unknown)
   // or a fetch is already under way (its set is fresh: use it).
-  if (!s->inflight && s->now() - s->fetched_at < s->pol.min_refetch) refuse(unknown_key);
+  if (!s->jwks_fetch.in_flight() && s->now() - s->fetched_at < s->pol.min_refetch) refuse(unknown_key);
   keys = co_await s->fetched();
   try {
     co_return jwt::verify(token, *keys, s->expect());

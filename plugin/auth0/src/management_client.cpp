@@ -8,6 +8,7 @@
 #include "http/percent_encoding.hpp"
 #include "http/rate_gate.hpp"
 #include "http/retry_policy.hpp"
+#include "http/single_flight.hpp"
 #include "http/tls_pool.hpp"
 
 #include <wfa/wfa.h>
@@ -61,16 +62,6 @@ struct call {
   bool authenticated = true;  // false: no bearer (the tenant's public JWKS)
 };
 
-// One token fetch shared by every caller that needs a token while it runs.
-struct token_flight {
-  explicit token_flight(const net::any_io_executor& ex) : done_event(ex) {
-    done_event.expires_at(net::steady_timer::time_point::max());
-  }
-  net::steady_timer done_event;  // cancelled when the fetch finishes: wakes all waiters
-  bool done = false;
-  std::exception_ptr error;
-};
-
 const char* verb_name(bhttp::verb v) {
   return bhttp::to_string(v).data();  // Beast's verb strings are NUL-terminated literals
 }
@@ -102,7 +93,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
   // Token cache (strand-confined).
   std::string token;
   clock_type::time_point refresh_at{};
-  std::shared_ptr<token_flight> flight;
+  http::single_flight<std::string> token_fetch;  // one token request for every waiter
 
   bool closed = false;
 
@@ -167,21 +158,19 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   net::awaitable<std::string> bearer() {
     if (!cfg.token.empty()) co_return cfg.token;
-    for (;;) {
-      if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
-      if (!token.empty() && clock_type::now() < refresh_at) co_return token;
-      if (!flight) {
-        flight = std::make_shared<token_flight>(strand);
-        // Detached from every caller: one caller's cancellation must not fail the others.
-        net::co_spawn(strand, fetch_token(shared_from_this(), flight), net::detached);
-      }
-      auto f = flight;
-      (void)co_await f->done_event.async_wait(net::as_tuple(net::use_awaitable));
-      if (!f->done) throw_cancelled();
-      if (f->error) std::rethrow_exception(f->error);
-      // Use what the flight we waited for brought, even if its lifetime is already spent
-      // (expires_in 0): fetching again would loop.
-      if (!token.empty()) co_return token;
+    if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+    if (!token.empty() && clock_type::now() < refresh_at) co_return token;
+    // What the fetch we joined brought is used even if its lifetime is already spent
+    // (expires_in 0): fetching again would loop.
+    // Named, not temporaries in the co_await expression: GCC 12 destroys a lambda
+    // temporary there twice (seen as heap corruption).
+    const net::any_io_executor ex = strand;
+    auto start = [self = shared_from_this()] { return fetch_token(self); };
+    try {
+      co_return co_await token_fetch.join(ex, std::move(start));
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == net::error::operation_aborted) throw_cancelled();
+      throw;
     }
   }
 
@@ -190,43 +179,36 @@ struct client_core : std::enable_shared_from_this<client_core> {
     if (token == rejected) token.clear();
   }
 
-  static net::awaitable<void> fetch_token(std::shared_ptr<client_core> self,
-                                          std::shared_ptr<token_flight> f) {
-    try {
-      call c;
-      c.verb = bhttp::verb::post;
-      c.target = "/oauth/token";
-      c.content_type = "application/x-www-form-urlencoded";
-      c.body = "grant_type=client_credentials&client_id=" + http::form_encode(self->cfg.client_id) +
-               "&client_secret=" + http::form_encode(self->cfg.client_secret) +
-               "&audience=" + http::form_encode(self->cfg.audience);
-      c.idempotent = true;  // a second token is harmless
-      c.kind = endpoint_kind::token;
-      auto res = co_await self->perform(std::move(c));
-      json::error_code ec;
-      auto v = json::parse(res.body(), ec);
-      const json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
-      const json::value* at = o ? o->if_contains("access_token") : nullptr;
-      if (!at || !at->is_string() || at->get_string().empty())
-        throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered without an access_token"));
-      std::int64_t lifetime_s = 86400;
-      if (const auto* ei = o->if_contains("expires_in")) {
-        if (ei->is_int64()) lifetime_s = ei->get_int64();
-        else if (ei->is_uint64()) lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(ei->get_uint64(), 1u << 30));
-        else if (ei->is_double()) lifetime_s = static_cast<std::int64_t>(ei->get_double());
-      }
-      const milliseconds lifetime{std::max<std::int64_t>(lifetime_s, 0) * 1000};
-      // Refresh early by max(10 s, 10%), but never more than half the lifetime, so that
-      // short-lived tokens are still reused.
-      const auto margin = std::min(std::max(milliseconds{10000}, lifetime / 10), lifetime / 2);
-      self->token = std::string(at->get_string());
-      self->refresh_at = clock_type::now() + lifetime - margin;
-    } catch (...) {
-      f->error = std::current_exception();
+  static net::awaitable<std::string> fetch_token(std::shared_ptr<client_core> self) {
+    call c;
+    c.verb = bhttp::verb::post;
+    c.target = "/oauth/token";
+    c.content_type = "application/x-www-form-urlencoded";
+    c.body = "grant_type=client_credentials&client_id=" + http::form_encode(self->cfg.client_id) +
+             "&client_secret=" + http::form_encode(self->cfg.client_secret) +
+             "&audience=" + http::form_encode(self->cfg.audience);
+    c.idempotent = true;  // a second token is harmless
+    c.kind = endpoint_kind::token;
+    auto res = co_await self->perform(std::move(c));
+    json::error_code ec;
+    auto v = json::parse(res.body(), ec);
+    const json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
+    const json::value* at = o ? o->if_contains("access_token") : nullptr;
+    if (!at || !at->is_string() || at->get_string().empty())
+      throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered without an access_token"));
+    std::int64_t lifetime_s = 86400;
+    if (const auto* ei = o->if_contains("expires_in")) {
+      if (ei->is_int64()) lifetime_s = ei->get_int64();
+      else if (ei->is_uint64()) lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(ei->get_uint64(), 1u << 30));
+      else if (ei->is_double()) lifetime_s = static_cast<std::int64_t>(ei->get_double());
     }
-    if (self->flight == f) self->flight.reset();
-    f->done = true;
-    f->done_event.cancel();
+    const milliseconds lifetime{std::max<std::int64_t>(lifetime_s, 0) * 1000};
+    // Refresh early by max(10 s, 10%), but never more than half the lifetime, so that
+    // short-lived tokens are still reused.
+    const auto margin = std::min(std::max(milliseconds{10000}, lifetime / 10), lifetime / 2);
+    self->token = std::string(at->get_string());
+    self->refresh_at = clock_type::now() + lifetime - margin;
+    co_return self->token;
   }
 
   // --- the retry engine ----------------------------------------------------------------
@@ -337,12 +319,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
   void do_shutdown() {
     closed = true;
     pool.shutdown();
-    if (flight) {
-      flight->done = true;
-      flight->error = std::make_exception_ptr(api_exception(make_error(WFA_CANCELLED, "client shut down")));
-      flight->done_event.cancel();
-      flight.reset();
-    }
+    token_fetch.abandon(std::make_exception_ptr(api_exception(make_error(WFA_CANCELLED, "client shut down"))));
     gate.shutdown();
   }
 };
