@@ -5,8 +5,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -23,7 +24,9 @@ namespace http {
 
 /// The run is detached from its callers, so that one caller's cancellation does not fail
 /// the others. Not thread-safe: every call, and the run, stay on one executor (a strand
-/// or a single-threaded io_context).
+/// or a single-threaded io_context). The flight holds its run only weakly: a finished run
+/// (and its timer) lives no longer than its last waiter, so nothing of it outlasts the
+/// io_context it ran on.
 template <class T>
 class single_flight {
  public:
@@ -32,25 +35,36 @@ class single_flight {
   /// `start` must keep alive whatever the run uses (it outlives this call).
   template <class Start>
   boost::asio::awaitable<T> join(const boost::asio::any_io_executor& ex, Start start) {
-    if (!in_flight()) {
-      current_ = std::make_shared<run>(ex);
-      boost::asio::co_spawn(ex, drive(current_, std::move(start)), boost::asio::detached);
+    auto r = current_.lock();
+    if (!r || r->done) {
+      r = std::make_shared<run>(ex);
+      current_ = r;
+      auto d = drive(r, std::move(start));
+      // The completion handler holds the run, so that its signal outlives the operation.
+      auto token = boost::asio::bind_cancellation_slot(r->stop.slot(), [r](std::exception_ptr) {});
+      boost::asio::co_spawn(ex, std::move(d), std::move(token));
     }
-    auto r = current_;
-    (void)co_await r->done_event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    // The run may already be over: co_spawn can run it inline up to its first suspension.
+    if (!r->done) (void)co_await r->done_event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     if (!r->done) throw boost::system::system_error(boost::asio::error::operation_aborted);
     if (r->error) std::rethrow_exception(r->error);
     co_return *r->value;
   }
 
-  bool in_flight() const noexcept { return current_ && !current_->done; }
+  bool in_flight() const noexcept {
+    const auto r = current_.lock();
+    return r && !r->done;
+  }
 
-  /// Wakes the waiters of the run in flight with `e` (shutdown). The run goes on, and
-  /// what it brings is dropped; the next join starts afresh.
+  /// Wakes the waiters of the run in flight with `e` and cancels the run (shutdown: its
+  /// I/O must not keep the owner's io_context busy). What it still brings is dropped;
+  /// the next join starts afresh.
   void abandon(std::exception_ptr e) {
-    if (!in_flight()) return;
-    finish(*current_, std::move(e));
+    const auto r = current_.lock();
     current_.reset();
+    if (!r || r->done) return;
+    finish(*r, std::move(e));
+    r->stop.emit(boost::asio::cancellation_type::terminal);
   }
 
  private:
@@ -59,6 +73,7 @@ class single_flight {
       done_event.expires_at(boost::asio::steady_timer::time_point::max());
     }
     boost::asio::steady_timer done_event;  // cancelled when the run ends: wakes every waiter
+    boost::asio::cancellation_signal stop;  // bound to the detached run: abandon() cancels it
     bool done = false;
     std::exception_ptr error;
     std::optional<T> value;
@@ -84,7 +99,7 @@ class single_flight {
     finish(*r, std::move(error));
   }
 
-  std::shared_ptr<run> current_;
+  std::weak_ptr<run> current_;
 };
 
 }  // namespace http

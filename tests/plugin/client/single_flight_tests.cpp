@@ -166,3 +166,74 @@ TEST_CASE("single_flight: abandon wakes the waiters with its error, the next joi
   settle(io);
   CHECK(b.value == std::optional<std::string>("value"));
 }
+
+namespace {
+// A fetch that ends at once, without suspending: co_spawn may run it inline, before the
+// joiner waits.
+asio::awaitable<std::string> immediate_value() { co_return "now"; }
+asio::awaitable<std::string> immediate_throw() {
+  throw std::runtime_error("failed at once");
+  co_return "";
+}
+template <class F>
+asio::awaitable<void> join_with(asio::any_io_executor ex, single_flight<std::string>& f, F fn, outcome& out) {
+  try {
+    out.value = co_await f.join(ex, std::move(fn));
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("single_flight: a run that ends before the joiner waits still completes the join") {
+  asio::io_context io;
+  single_flight<std::string> f;
+  outcome a, b;
+  auto ja = join_with(io.get_executor(), f, [] { return immediate_value(); }, a);
+  asio::co_spawn(io, std::move(ja), [](std::exception_ptr) {});
+  auto jb = join_with(io.get_executor(), f, [] { return immediate_throw(); }, b);
+  asio::co_spawn(io, std::move(jb), [](std::exception_ptr) {});
+  io.run_for(std::chrono::seconds(5));
+  CHECK(io.stopped());  // nothing left waiting
+  CHECK(a.value == std::optional<std::string>("now"));
+  CHECK(b.error == "failed at once");
+}
+
+TEST_CASE("single_flight: a finished run outlives neither its waiters nor its io_context") {
+  single_flight<std::string> f;
+  {
+    asio::io_context io;
+    fake_fetch fetch(io);
+    outcome a;
+    spawn_waiter(io, f, fetch, a);
+    settle(io);
+    fetch.release();
+    settle(io);
+    REQUIRE(a.value == std::optional<std::string>("value"));
+  }  // the first io_context is gone; the flight must not hold its timer
+  asio::io_context io2;
+  fake_fetch fetch2(io2);
+  outcome b;
+  spawn_waiter(io2, f, fetch2, b);  // under ASan: no use of the first context's timer
+  settle(io2);
+  fetch2.release();
+  settle(io2);
+  CHECK(b.value == std::optional<std::string>("value"));
+  CHECK(fetch2.starts == 1);
+}
+
+TEST_CASE("single_flight: abandon cancels the run itself, so its I/O does not keep the context busy") {
+  asio::io_context io;
+  fake_fetch fetch(io);
+  single_flight<std::string> f;
+  outcome a;
+  spawn_waiter(io, f, fetch, a);
+  settle(io);
+  REQUIRE(fetch.gate);
+  f.abandon(std::make_exception_ptr(std::runtime_error("shut down")));
+  // Without the cancellation the run's gate waits for ever and run_for times out.
+  io.restart();
+  io.run_for(std::chrono::seconds(5));
+  CHECK(io.stopped());
+  CHECK(a.error == "shut down");
+}
