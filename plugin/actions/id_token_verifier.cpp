@@ -18,6 +18,13 @@ std::string issuer_for_domain(std::string_view domain) {
   return "https://" + d + "/";
 }
 
+std::string id_token_audience(std::string_view client_id, std::string_view token) {
+  if (!client_id.empty()) return std::string(client_id);
+  const auto claims = jwt::unverified_payload(token);
+  const auto* azp = claims ? claims->if_contains("azp") : nullptr;
+  return azp && azp->is_string() ? std::string(azp->get_string()) : std::string();
+}
+
 namespace {
 
 [[noreturn]] void refuse(std::string_view why) {
@@ -45,7 +52,7 @@ struct id_token_verifier::state : std::enable_shared_from_this<state> {
   jwt::expectations expect() const {
     jwt::expectations e;
     e.issuer = issuer;
-    if (!audience.empty()) e.audience = audience;
+    e.audience = audience;
     e.now = std::chrono::system_clock::now();
     e.leeway = pol.leeway;
     return e;
@@ -96,6 +103,11 @@ std::uint64_t id_token_verifier::fetches() const noexcept { return s_->fetches; 
 
 asio::awaitable<std::string> id_token_verifier::verify(const jwt::decoded& token) {
   auto s = s_;
+  // Without an audience any ID token the tenant issued, for any application, would pass:
+  // refused outright, before the JWKS is fetched.
+  if (s->audience.empty())
+    refuse("cannot be checked with this connection: its token carries no azp claim (the application an ID token "
+           "must be issued to); configure client_id and client_secret instead");
   auto keys = s->keys;
   if (!keys || s->now() - s->fetched_at >= s->pol.max_age) keys = co_await s->fetched();
   std::string unknown_key;

@@ -28,6 +28,11 @@ namespace a0::actions {
 /// (host[:port]): https://DOMAIN/, an explicit :443 dropped.
 std::string issuer_for_domain(std::string_view domain);
 
+/// The `aud` a secondary_token must carry: Auth0 links only an ID token whose aud is the
+/// calling token's azp. That is `client_id` with client credentials, else the azp claim
+/// of the fixed Management `token`; empty when that token has none (opaque).
+std::string id_token_audience(std::string_view client_id, std::string_view token);
+
 class id_token_verifier {
  public:
   using fetch_fn = std::function<boost::asio::awaitable<boost::json::object>()>;
@@ -38,8 +43,9 @@ class id_token_verifier {
     std::chrono::seconds leeway{30};
   };
 
-  /// `fetch` GETs the JWKS (throws a0::api_exception on failure). `audience` empty = not
-  /// checked. `now` is injectable for tests.
+  /// `fetch` GETs the JWKS (throws a0::api_exception on failure). `audience`: the client
+  /// id an ID token must be issued to; empty refuses every token (never "unchecked").
+  /// `now` is injectable for tests.
   id_token_verifier(fetch_fn fetch, std::string issuer, std::string audience, policy p,
                     std::function<steady::time_point()> now = &steady::now);
   id_token_verifier(fetch_fn fetch, std::string issuer, std::string audience)

@@ -57,6 +57,18 @@ const json::string* string_at(const json::object& o, std::string_view key) {
   return v && v->is_string() ? &v->get_string() : nullptr;
 }
 
+// A key id as it may be echoed in a message: at most 64 characters, anything but
+// [A-Za-z0-9._-] shown as '?' (a token's kid is the sender's text: no control
+// characters, quotes or markup from it reach a log).
+std::string shown_kid(std::string_view kid) {
+  std::string out(kid.substr(0, 64));
+  for (char& c : out)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+      c = '?';
+  if (kid.size() > 64) out += "...";
+  return out;
+}
+
 // A short, printable algorithm name is worth echoing; anything else is not.
 bool printable_alg(std::string_view a) {
   if (a.empty() || a.size() > 16) return false;
@@ -67,7 +79,7 @@ bool printable_alg(std::string_view a) {
 
 pkey_ptr rsa_public_key(std::string_view n_b64, std::string_view e_b64, std::string_view kid) {
   const auto n = base64url_decode(n_b64), e = base64url_decode(e_b64);
-  const std::string which = "JWKS key '" + std::string(kid) + "'";
+  const std::string which = "JWKS key '" + shown_kid(kid) + "'";
   if (!n || !e || n->empty() || e->empty() || e->size() > 8)
     fail(error::kind::malformed, which + ": n or e is not base64url");
   bn_ptr bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr));
@@ -132,6 +144,9 @@ std::optional<std::string> base64url_decode(std::string_view in) {
       out.push_back(static_cast<char>((buf >> bits) & 0xFFu));
     }
   }
+  // Canonical only (RFC 4648 §3.5): the bits after the last whole byte are zero, so that
+  // one byte string has one encoding.
+  if (bits > 0 && (buf & ((1u << bits) - 1u)) != 0) return std::nullopt;
   return out;
 }
 
@@ -139,6 +154,7 @@ key_set key_set::from_json(const json::value& jwks) {
   const auto* keys = jwks.is_object() ? jwks.get_object().if_contains("keys") : nullptr;
   if (!keys || !keys->is_array()) fail(error::kind::malformed, "the JWKS has no 'keys' array");
   key_set set;
+  std::optional<std::string> first_broken;
   for (const auto& k : keys->get_array()) {
     if (!k.is_object()) continue;
     const auto& o = k.get_object();
@@ -148,13 +164,20 @@ key_set key_set::from_json(const json::value& jwks) {
     const auto* alg = string_at(o, "alg");
     if (!kty || *kty != "RSA" || !kid || kid->empty()) continue;
     if ((o.contains("use") && (!use || *use != "sig")) || (o.contains("alg") && (!alg || *alg != "RS256"))) continue;
-    const auto* n = string_at(o, "n");
-    const auto* e = string_at(o, "e");
-    if (!n || !e) fail(error::kind::malformed, "JWKS key '" + std::string(*kid) + "' has no n or e");
-    auto key = std::make_shared<public_key>();
-    key->pkey = rsa_public_key(*n, *e, *kid);
-    set.keys_.insert_or_assign(std::string(*kid), std::move(key));
+    // A broken key is skipped, so that one bad entry does not stop the tenant's good
+    // keys from verifying; it is reported only when no key is left.
+    try {
+      const auto* n = string_at(o, "n");
+      const auto* e = string_at(o, "e");
+      if (!n || !e) fail(error::kind::malformed, "JWKS key '" + shown_kid(*kid) + "' has no n or e");
+      auto key = std::make_shared<public_key>();
+      key->pkey = rsa_public_key(*n, *e, *kid);
+      set.keys_.insert_or_assign(std::string(*kid), std::move(key));
+    } catch (const error& broken) {
+      if (!first_broken) first_broken = broken.what();
+    }
   }
+  if (set.keys_.empty() && first_broken) fail(error::kind::malformed, *first_broken);
   return set;
 }
 
@@ -177,6 +200,15 @@ decoded decode(std::string_view token) {
                                                      : std::string("alg is not RS256 (RS256 only)"));
   // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
   if (header.contains("crit")) fail(error::kind::malformed, "has a 'crit' header this verifier does not support");
+  // An ID token is typ JWT or untyped; any other type (an access token, "at+jwt", RFC
+  // 9068) must not pass for one (RFC 8725 §3.11).
+  if (const auto* typ = header.if_contains("typ")) {
+    const auto* t = typ->if_string();
+    const auto jwt = [](const json::string& v) {
+      return v.size() == 3 && (v[0] | 0x20) == 'j' && (v[1] | 0x20) == 'w' && (v[2] | 0x20) == 't';
+    };
+    if (!t || !jwt(*t)) fail(error::kind::malformed, "is not an ID token (its typ header is not JWT)");
+  }
   const auto* kid = string_at(header, "kid");
   if (!kid || kid->empty()) fail(error::kind::malformed, "has no 'kid' header");
   decoded d;
@@ -189,9 +221,22 @@ decoded decode(std::string_view token) {
   return d;
 }
 
+std::optional<json::object> unverified_payload(std::string_view token) {
+  if (token.size() > k_max_token) return std::nullopt;
+  const auto d1 = token.find('.');
+  const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) return std::nullopt;
+  const auto raw = base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
+  if (!raw) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = json::parse(*raw, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
 std::string verify(const decoded& token, const key_set& keys, const expectations& expect) {
   const auto* key = keys.find(token.kid);
-  if (!key) fail(error::kind::unknown_key, "is signed with a key ('" + token.kid.substr(0, 64) + "') the tenant's JWKS does not hold");
+  if (!key) fail(error::kind::unknown_key, "is signed with a key ('" + shown_kid(token.kid) + "') the tenant's JWKS does not hold");
   EVP_PKEY* pkey = key->pkey.get();
   md_ctx_ptr md(EVP_MD_CTX_new());
   if (!md) throw std::bad_alloc();

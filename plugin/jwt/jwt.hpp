@@ -38,8 +38,9 @@ std::optional<std::string> base64url_decode(std::string_view in);
 class key_set {
  public:
   /// Keeps the keys with kty "RSA", a kid, `use` absent or "sig", `alg` absent or "RS256"
-  /// and a modulus of 2048..8192 bits; skips other keys. Throws error{malformed} when
-  /// the document is not a JWKS ({"keys":[...]}) or a kept key's n/e do not decode.
+  /// and a modulus of 2048..8192 bits; skips other keys, and broken ones (n/e that do
+  /// not decode). Throws error{malformed} when the document is not a JWKS
+  /// ({"keys":[...]}), or when every RSA signing key in it is broken (the first reason).
   static key_set from_json(const boost::json::value& jwks);
 
   struct public_key;  ///< an OpenSSL EVP_PKEY (defined in jwt.cpp)
@@ -64,6 +65,11 @@ struct decoded {
 /// Splits and decodes `token`; refuses anything but a compact JWS with alg RS256 and a
 /// kid (error{malformed} or error{algorithm}). Checks nothing that needs a key or a clock.
 decoded decode(std::string_view token);
+
+/// The payload of a compact JWS, neither verified nor checked: std::nullopt when `token`
+/// is not one (an opaque access token). Only for reading a claim of a token the caller
+/// holds as a credential of its own (the `azp` of the configured Management token).
+std::optional<boost::json::object> unverified_payload(std::string_view token);
 
 struct expectations {
   std::string issuer;                   ///< exact `iss`, e.g. https://example.eu.auth0.com/

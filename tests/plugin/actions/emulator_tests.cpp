@@ -359,6 +359,50 @@ TEST_CASE("emulator: forged, HS256, none, expired, wrong-iss, wrong-aud and unkn
   CHECK(host.all_logs().find(forged) == std::string::npos);
 }
 
+TEST_CASE("emulator: with a fixed token, a secondary_token is checked against that token's azp, refused without one") {
+  // Auth0 compares the ID token's aud with the calling token's azp: with a fixed token
+  // there is no client id, so the azp comes from the token, and an opaque token leaves
+  // nothing to compare with (every ID token of the tenant, for any app, would pass).
+  emulator emu;
+  plugin_host host;
+  const auto secondary = emu.id_token({{"user_id", k_secondary}});  // aud demo-link-client
+  const auto fixed = [&](const std::string& token) {
+    return R"({"domain":")" + emu.domain() + R"(","token":")" + token + R"(","ca_file":")" + emu.ca_file() + "\"}";
+  };
+  {
+    plugin_instance opaque(host, fixed("opaque-fixed-SECRET-1"));
+    emu.clear_log();
+    auto r = opaque.run("auth0.link-account", R"({"merge_metadata":true})", token_inputs(secondary));
+    CHECK(r.code == WFA_INVALID_INPUT);
+    CHECK(r.message.starts_with("secondary_token: cannot be checked with this connection"));
+    CHECK(emu.request_log().empty());
+  }
+  const auto header = emu::base64url_encode(R"({"alg":"RS256","typ":"JWT"})");
+  const auto jwt_like = [&](const std::string& azp) {
+    return header + "." + emu::base64url_encode(json::serialize(json::object{{"azp", azp}})) +
+           ".c2ln";
+  };
+  {
+    plugin_instance other_app(host, fixed(jwt_like("another-m2m-app")));
+    emu.clear_log();
+    auto r = other_app.run("auth0.link-account", R"({"merge_metadata":true})", token_inputs(secondary));
+    CHECK(r.code == WFA_INVALID_INPUT);
+    CHECK(r.message == "secondary_token: is not for this application (aud must be the client id 'another-m2m-app')");
+    CHECK(api_methods(emu).empty());
+    CHECK(only_jwks_gets(emu));
+  }
+  {
+    // The azp matches: the token passes our check and reaches the tenant (which does
+    // not know this made-up bearer: 401).
+    plugin_instance same_app(host, fixed(jwt_like(emulator::demo_client_id)));
+    emu.clear_log();
+    auto r = same_app.run("auth0.link-account", R"({"merge_metadata":false})", token_inputs(secondary));
+    CHECK(r.code == WFA_UNAUTHORIZED);
+    CHECK_FALSE(api_methods(emu).empty());
+  }
+  CHECK(user(emu, k_secondary).at("user_id") == k_secondary);  // never linked
+}
+
 TEST_CASE("emulator: the emulator itself refuses a link_with the plugin would refuse") {
   // The same checks one layer down (auth0-api.md §2), straight at the link endpoint.
   emulator emu;

@@ -82,11 +82,12 @@ std::string b64(std::string_view s) { return emu::base64url_encode(s); }
 
 }  // namespace
 
-TEST_CASE("jwt: base64url is strict (no padding, no +/)") {
+TEST_CASE("jwt: base64url is strict (no padding, no +/, canonical trailing bits)") {
   CHECK(a0::jwt::base64url_decode("aGk") == std::optional<std::string>("hi"));
   CHECK(a0::jwt::base64url_decode("") == std::optional<std::string>(""));
   CHECK(a0::jwt::base64url_decode("-_-_") == std::optional<std::string>("\xfb\xff\xbf"));
-  for (auto bad : {"aGk=", "a+b/", "a", "aGk!", "aG k"}) {
+  // "aGl" and "aGm" carry "hi" too, with non-zero bits after the last byte.
+  for (auto bad : {"aGk=", "a+b/", "a", "aGk!", "aG k", "aGl", "aGm", "YR"}) {
     CAPTURE(bad);
     CHECK_FALSE(a0::jwt::base64url_decode(bad));
   }
@@ -118,8 +119,11 @@ TEST_CASE("jwt: a bad signature is refused") {
   CHECK(msg == "has a signature that does not verify against the tenant's JWKS");
   // Signed by another key under this key's kid.
   CHECK(refusal(mint(claims(), "RS256", keys().kid(), other_keys())).first == error::kind::signature);
-  // A truncated signature.
-  CHECK(refusal(good.substr(0, good.size() - 4)).first == error::kind::signature);
+  // A truncated signature (three bytes short, canonically encoded).
+  const auto dot = good.rfind('.');
+  auto sig = *a0::jwt::base64url_decode(good.substr(dot + 1));
+  sig.resize(sig.size() - 3);
+  CHECK(refusal(good.substr(0, dot + 1) + b64(sig)).first == error::kind::signature);
 }
 
 TEST_CASE("jwt: only RS256: none and HS256 (even keyed with the public key) are refused by decode") {
@@ -229,6 +233,68 @@ TEST_CASE("jwt: JWKS parsing keeps RS256 signing keys and refuses broken ones") 
   CHECK(fails(rsa(b64(std::string(128, '\xff')), "AQAB")) ==
         "JWKS key 'k': an RSA modulus of 1024 bits is not accepted (2048..8192)");
   CHECK(fails(rsa(jwks.at("keys").at(0).at("n").as_string().c_str(), "AA")) == "JWKS key 'k': the RSA exponent is not valid");
+  CHECK(fails(json::object{{"keys", json::array{json::object{{"kid", "bad\n<kid>"}, {"kty", "RSA"}, {"e", "AQAB"}}}}}) ==
+        "JWKS key 'bad??kid?' has no n or e");  // a kid is shown filtered
+
+  // A broken key beside a good one: skipped, the good one still verifies.
+  auto mixed = jwks;
+  mixed["keys"].as_array().insert(mixed["keys"].as_array().begin(),
+                                  json::object{{"kid", "broken"}, {"kty", "RSA"}, {"n", "!!"}, {"e", "AQAB"}});
+  const auto kept = a0::jwt::key_set::from_json(mixed);
+  CHECK(kept.size() == 1);
+  CHECK_FALSE(kept.contains("broken"));
+  CHECK(a0::jwt::verify(a0::jwt::decode(mint(claims())), kept, expect()) == "auth0|abc");
+}
+
+TEST_CASE("jwt: a token's kid is echoed filtered and cut short") {
+  const auto m = refusal(mint(claims(), "RS256", std::string("evil\x1b[31m\"kid") + std::string(100, 'x'))).second;
+  CHECK(m == "is signed with a key ('evil??31m?kid" + std::string(51, 'x') + "...') the tenant's JWKS does not hold");
+}
+
+TEST_CASE("jwt: a typ other than JWT (an access token's at+jwt) is refused, JWT in any case or none is accepted") {
+  const auto good = mint(claims());
+  const auto d1 = good.find('.');
+  const auto with_header = [&](const json::object& h) { return b64(json::serialize(h)) + good.substr(d1); };
+  const auto header = [&](const json::value& typ) {
+    json::object h{{"alg", "RS256"}, {"kid", keys().kid()}};
+    if (!typ.is_null()) h["typ"] = typ;
+    return h;
+  };
+  for (const char* typ : {"at+jwt", "JOSE", "", "application/at+jwt"}) {
+    INFO(typ);
+    CHECK(refusal(with_header(header(json::string(typ)))) ==
+          std::pair{std::optional(error::kind::malformed), std::string("is not an ID token (its typ header is not JWT)")});
+  }
+  CHECK(refusal(with_header(header(42))).first == error::kind::malformed);
+  // The header is signed: a rewritten one decodes, then fails the signature, not the typ.
+  for (const json::value& typ : {json::value(nullptr), json::value("JWT"), json::value("jwt")})
+    CHECK(refusal(with_header(header(typ))).first == error::kind::signature);
+  CHECK(refusal(good).first == std::nullopt);
+}
+
+TEST_CASE("jwt: unverified_payload reads a compact JWS's claims, nothing from an opaque token") {
+  auto c = claims();
+  c["azp"] = "m2m-app";
+  const auto p = a0::jwt::unverified_payload(mint(c, "none"));
+  REQUIRE(p);
+  CHECK(p->at("azp") == "m2m-app");
+  CHECK_FALSE(a0::jwt::unverified_payload("mgmt-token-1"));
+  CHECK_FALSE(a0::jwt::unverified_payload("a.b"));
+  CHECK_FALSE(a0::jwt::unverified_payload("a.!!.c"));
+  CHECK_FALSE(a0::jwt::unverified_payload("a." + b64("[1]") + ".c"));
+}
+
+TEST_CASE("id_token_verifier: the audience is the client id, else the fixed token's azp, else none") {
+  using a0::actions::id_token_audience;
+  auto c = claims();
+  c["azp"] = "m2m-app";
+  const auto jwt_token = mint(c);
+  CHECK(id_token_audience("client-1", "") == "client-1");
+  CHECK(id_token_audience("", jwt_token) == "m2m-app");
+  CHECK(id_token_audience("", "mgmt-token-1") == "");  // opaque
+  CHECK(id_token_audience("", mint(claims())) == "");  // a JWT without azp
+  c["azp"] = 7;
+  CHECK(id_token_audience("", mint(c)) == "");
 }
 
 // --- id_token_verifier: the cache around the pure verification ------------------------
@@ -345,6 +411,18 @@ TEST_CASE("id_token_verifier: an unknown kid refetches once, not more often than
   CHECK(jwks.calls == 3);
 }
 
+TEST_CASE("id_token_verifier: without an audience every token is refused, before the JWKS is fetched") {
+  fake_jwks jwks;
+  fake_clock clock;
+  a0::actions::id_token_verifier v(jwks.fn(), k_iss, "", test_policy(), clock.fn());
+  auto c = claims();
+  c["aud"] = "any-app-of-the-tenant";
+  const auto o = run_one(v, mint(c));
+  CHECK(o.message().starts_with("secondary_token: cannot be checked with this connection: its token carries no azp claim"));
+  CHECK_THROWS_AS(std::rethrow_exception(o.error), std::invalid_argument);
+  CHECK(jwks.calls == 0);
+}
+
 TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS failures are API errors") {
   fake_jwks jwks;
   fake_clock clock;
@@ -360,7 +438,7 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
 
   fake_jwks down;
   down.fail = a0::api_error{WFA_UNAVAILABLE, 503, "", "503 Service Unavailable", true, false};
-  a0::actions::id_token_verifier v2(down.fn(), k_iss, "", test_policy(), clock.fn());
+  a0::actions::id_token_verifier v2(down.fn(), k_iss, "client-1", test_policy(), clock.fn());
   o = run_one(v2, mint(claims()));
   try {
     std::rethrow_exception(o.error);
@@ -375,7 +453,7 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
 
   fake_jwks broken;
   broken.doc = json::object{{"keys", "none"}};
-  a0::actions::id_token_verifier v3(broken.fn(), k_iss, "", test_policy(), clock.fn());
+  a0::actions::id_token_verifier v3(broken.fn(), k_iss, "client-1", test_policy(), clock.fn());
   o = run_one(v3, mint(claims()));
   try {
     std::rethrow_exception(o.error);
