@@ -21,10 +21,14 @@ struct host_port {
 host_port split_domain(std::string_view domain);
 
 /// The domain as the client uses it everywhere (Host, SNI, certificate name, default
-/// audience, the ID-token issuer): validated by split_domain, and without the root
-/// label's trailing dot ("tenant.auth0.com." names the same host, but SNI must not carry
-/// the dot, RFC 6066, and Auth0's audiences and issuers never do).
+/// audience, the ID-token issuer): validated by split_domain, without the root label's
+/// trailing dot ("tenant.auth0.com." names the same host, but SNI must not carry the
+/// dot, RFC 6066) and without an explicit :443; Auth0's audiences and issuers carry
+/// neither. Another port is kept, as a number without leading zeros.
 std::string canonical_domain(std::string_view domain);
+
+/// The Management API audience of a tenant: https://DOMAIN/api/v2/ (trailing slash).
+std::string default_audience(std::string_view domain);
 
 /// /api/v2/users/{id} with the id percent-encoded as one segment.
 std::string user_target(std::string_view user_id);

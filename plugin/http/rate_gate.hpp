@@ -38,7 +38,6 @@ class rate_gate {
   /// Releases every waiter (see admit).
   void shutdown();
 
-  const rate_pacer& pacer() const noexcept;
   /// Requests that were held back at least once (thread-safe read).
   std::uint64_t held() const noexcept;
 

@@ -74,7 +74,7 @@ client_config client_config::from_json(const json::object& o) {
 
   auto audience = opt_string(o, "audience");
   c.audience = audience && !audience->empty() ? std::move(*audience)
-                                              : "https://" + c.domain + "/api/v2/";
+                                              : auth0::default_audience(c.domain);
 
   if (auto ca = opt_string(o, "ca_file"); ca && !ca->empty()) {
     std::ifstream probe(*ca, std::ios::binary);

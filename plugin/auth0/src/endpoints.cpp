@@ -57,16 +57,33 @@ host_port split_domain(std::string_view d) {
 
 std::string canonical_domain(std::string_view domain) {
   const auto hp = split_domain(domain);
-  if (domain.front() == '[' || hp.host.back() != '.') return std::string(domain);
-  const auto dot = domain.find(':') == std::string_view::npos ? domain.size() - 1 : domain.find(':') - 1;
-  std::string out(domain);
-  out.erase(dot, 1);
+  const bool v6 = domain.front() == '[';
+  const auto colon = v6 ? domain.find(':', domain.find(']')) : domain.find(':');
+  std::string host(domain.substr(0, colon));
+  if (!v6 && host.back() == '.') host.pop_back();
+  // The default port names the same origin; Auth0's audiences and issuers never carry it.
+  std::string out = host;
+  if (colon != std::string_view::npos && hp.port != "443") out += ":" + hp.port;
   (void)split_domain(out);  // "." alone leaves no host
   return out;
 }
 
+std::string default_audience(std::string_view domain) { return "https://" + canonical_domain(domain) + "/api/v2/"; }
+
+namespace {
+// One path segment from an id. Percent-encoding makes any id one segment, except these:
+// an empty one addresses the collection (GET /api/v2/users/ lists users) and "." or ".."
+// are dot segments that servers and proxies resolve (RFC 3986 §5.2.4), even as %2E.
+// The actions refuse such ids first; this is the last line.
+std::string segment(std::string_view id, const char* what) {
+  if (id.empty() || id == "." || id == "..")
+    throw std::invalid_argument(std::string(what) + ": '" + std::string(id) + "' cannot be a path segment");
+  return pct_encode(id);
+}
+}  // namespace
+
 std::string user_target(std::string_view user_id) {
-  return "/api/v2/users/" + pct_encode(user_id);
+  return "/api/v2/users/" + segment(user_id, "user id");
 }
 
 std::string user_target(std::string_view user_id, const std::vector<std::string>& fields,
@@ -88,8 +105,8 @@ std::string identities_target(std::string_view primary_user_id) {
 
 std::string identity_target(std::string_view primary_user_id, std::string_view provider,
                             std::string_view secondary_user_id) {
-  return identities_target(primary_user_id) + "/" + pct_encode(provider) + "/" +
-         pct_encode(secondary_user_id);
+  return identities_target(primary_user_id) + "/" + segment(provider, "provider") + "/" +
+         segment(secondary_user_id, "secondary user id");
 }
 
 std::string connections_target(const std::vector<std::string>& strategies,

@@ -47,6 +47,7 @@ using auth0::make_error;
 namespace {
 
 constexpr const char* user_agent = "a0-link-account/0.1";
+constexpr std::string_view jwks_path = "/.well-known/jwks.json";
 
 [[noreturn]] void throw_cancelled(bool ambiguous = false) {
   throw api_exception(make_error(WFA_CANCELLED, "cancelled", false, ambiguous));
@@ -79,7 +80,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
                                 cfg.timeout, cfg.ca_file, 8 * 1024 * 1024, cfg.connect_timeout}),
         gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
-    if (cfg.audience.empty()) cfg.audience = "https://" + cfg.domain + "/api/v2/";
+    if (cfg.audience.empty()) cfg.audience = auth0::default_audience(cfg.domain);
   }
 
   net::strand<net::any_io_executor> strand;
@@ -128,6 +129,9 @@ struct client_core : std::enable_shared_from_this<client_core> {
   // merges groups that report the same x-ratelimit-limit (one global Management bucket).
   static http::rate_pacer::route route_of(const call& c) {
     if (c.kind == endpoint_kind::token) return {1, 0};
+    // The tenant's public JWKS is no Management API request: it must neither wait for
+    // the Read Users bucket nor have its own headers (if any) taken for that bucket's.
+    if (c.target == jwks_path) return {2, 0};
     if (c.target.starts_with("/api/v2/connections")) return {0, 3};
     if (c.verb == bhttp::verb::get) return {0, 0};
     if (c.verb == bhttp::verb::delete_) return {0, 2};
@@ -230,8 +234,21 @@ struct client_core : std::enable_shared_from_this<client_core> {
       std::string used_token;
       if (!is_token && c.authenticated) used_token = co_await bearer();
       const auto ticket = co_await admit(c);
+      // Whatever leaves this attempt early (an allocation failure building the request,
+      // say) still completes its ticket: the gate would otherwise count it in flight
+      // for ever, and pace every later request of its bucket against it.
+      struct ticket_guard {
+        http::rate_gate& gate;
+        std::uint64_t ticket;
+        bool reported = false;
+        ~ticket_guard() {
+          if (!reported) gate.on_failure(ticket, true);
+        }
+      } guard{gate, ticket};
       (is_token ? n_token_requests : n_requests).fetch_add(1);
-      auto r = co_await pool.exchange(build(c, used_token), c.idempotent);
+      auto req = build(c, used_token);
+      auto r = co_await pool.exchange(std::move(req), c.idempotent);
+      guard.reported = true;
       if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);
       else gate.on_failure(ticket, r.maybe_sent);
 
@@ -404,7 +421,7 @@ net::awaitable<json::array> management_client::unlink(std::string_view primary_u
 }
 
 net::awaitable<json::object> management_client::get_jwks() {
-  call c{bhttp::verb::get, "/.well-known/jwks.json", {}, {}, true, endpoint_kind::management, false};
+  call c{bhttp::verb::get, std::string(jwks_path), {}, {}, true, endpoint_kind::management, false};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_object()) throw unexpected("the JWKS is not a JSON object");
   co_return std::move(v.get_object());

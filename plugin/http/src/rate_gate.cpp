@@ -113,8 +113,6 @@ void rate_gate::shutdown() {
   st_->wake_heads();
 }
 
-const rate_pacer& rate_gate::pacer() const noexcept { return st_->pacer; }
-
 std::uint64_t rate_gate::held() const noexcept { return st_->held.load(); }
 
 }  // namespace http

@@ -328,6 +328,23 @@ TEST_CASE("emulator client: a real 50/16-style bucket: the client paces and retr
   CHECK(emu.counters().at("rate_limited").to_number<long>() == limited);
 }
 
+TEST_CASE("emulator client: the JWKS GET is not paced by an empty Read Users bucket") {
+  emulator emu;
+  env e;
+  management_client client(e.ex, config_for(emu));
+  // One request a second on the Management API: after one GET its answer says none is left.
+  emu.set_bucket("management", 1, 1, {{"path", "/api/v2/*"}});
+  e.run(client.get_user(k_primary));
+  const auto paced_before = client.statistics().paced;
+  const auto jwks = e.run(client.get_jwks());
+  CHECK(jwks.at("keys").as_array().size() >= 1);
+  // Counted with the Read Users GETs, it would have been held until the bucket refilled.
+  CHECK(client.statistics().paced == paced_before);
+  // The pacing itself is there: the next user GET is held (for about a second).
+  e.run(client.get_user(k_primary));
+  CHECK(client.statistics().paced == paced_before + 1);
+}
+
 TEST_CASE("emulator client: 40 concurrent calls against a 5 burst / 10 per second bucket: pacing keeps 429s rare") {
   emulator emu;
   env e;

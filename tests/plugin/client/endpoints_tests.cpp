@@ -28,6 +28,14 @@ TEST_CASE("user targets encode the id as one path segment") {
   CHECK(user_target("auth0|a", {"identities"}, false) ==
         "/api/v2/users/auth0%7Ca?fields=identities&include_fields=false");
   CHECK(user_target("auth0|a", {}, false) == "/api/v2/users/auth0%7Ca");
+  // Ids that percent-encoding cannot make one harmless segment are refused.
+  for (const char* id : {"", ".", ".."}) {
+    CAPTURE(id);
+    CHECK_THROWS_AS((void)user_target(id), std::invalid_argument);
+    CHECK_THROWS_AS((void)identity_target("auth0|p", "auth0", id), std::invalid_argument);
+    CHECK_THROWS_AS((void)identity_target("auth0|p", id, "x"), std::invalid_argument);
+  }
+  CHECK(user_target("...") == "/api/v2/users/...");
 }
 
 TEST_CASE("identity targets keep every pipe of a multi-pipe secondary id") {
@@ -61,6 +69,15 @@ TEST_CASE("canonical domain: the root label's trailing dot is dropped, nothing e
   CHECK(canonical_domain("tenant.eu.auth0.com") == "tenant.eu.auth0.com");
   CHECK(canonical_domain("127.0.0.1:8443") == "127.0.0.1:8443");
   CHECK(canonical_domain("[::1]:9000") == "[::1]:9000");
+  // An explicit default port is dropped (the audience and issuer never carry it), any
+  // other kept as a plain number.
+  CHECK(canonical_domain("tenant.eu.auth0.com:443") == "tenant.eu.auth0.com");
+  CHECK(canonical_domain("tenant.eu.auth0.com.:443") == "tenant.eu.auth0.com");
+  CHECK(canonical_domain("tenant.eu.auth0.com:0443") == "tenant.eu.auth0.com");
+  CHECK(canonical_domain("tenant.eu.auth0.com:08443") == "tenant.eu.auth0.com:8443");
+  CHECK(canonical_domain("[::1]:443") == "[::1]");
+  CHECK(default_audience("tenant.eu.auth0.com:443") == "https://tenant.eu.auth0.com/api/v2/");
+  CHECK(default_audience("127.0.0.1:8443") == "https://127.0.0.1:8443/api/v2/");
   CHECK_THROWS_AS((void)canonical_domain("."), std::invalid_argument);
   CHECK_THROWS_AS((void)canonical_domain(".:443"), std::invalid_argument);
   CHECK_THROWS_AS((void)canonical_domain("https://t.auth0.com."), std::invalid_argument);
