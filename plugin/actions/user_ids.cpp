@@ -30,6 +30,8 @@ secondary_id checked(std::string provider, std::string bare) {
 }
 }  // namespace
 
+std::span<const std::string_view> known_providers() noexcept { return k_providers; }
+
 bool is_known_provider(std::string_view name) noexcept {
   return std::binary_search(k_providers.begin(), k_providers.end(), name);
 }

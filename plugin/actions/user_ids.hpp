@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,8 @@ namespace a0::actions {
 
 /// The provider names the link endpoint accepts (UserIdentityProviderEnum).
 bool is_known_provider(std::string_view name) noexcept;
+/// All of them, sorted (the manifests' enums and patterns list the same; a test checks).
+std::span<const std::string_view> known_providers() noexcept;
 
 struct split_id {
   std::string provider;  ///< text before the first pipe

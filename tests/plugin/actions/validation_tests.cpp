@@ -6,6 +6,12 @@
 #include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
 using namespace a0::actions;
 namespace json = boost::json;
 
@@ -170,4 +176,54 @@ TEST_CASE("identities are shaped: string user ids, eight profile keys, IdP token
   CHECK(with[0].as_object().at("access_token_secret") == "ats");
   CHECK(has_identity(ids, "github", "12345"));
   CHECK_FALSE(has_identity(ids, "github", "1234"));
+}
+
+namespace {
+// Every provider list in a manifest: the enums of secondary_provider and the alternations
+// "(a|b|...)\\|" inside patterns.
+void provider_lists(const boost::json::value& v, std::vector<std::set<std::string>>& out) {
+  if (const auto* o = v.if_object()) {
+    for (const auto& kv : *o) {
+      if (kv.key() == "secondary_provider" && kv.value().is_object())
+        if (const auto* e = kv.value().get_object().if_contains("enum")) {
+          std::set<std::string> names;
+          for (const auto& n : e->as_array()) names.insert(std::string(n.as_string()));
+          out.push_back(std::move(names));
+        }
+      if (kv.key() == "pattern" && kv.value().is_string()) {
+        const std::string p(kv.value().get_string());
+        const auto at = p.find("(ad|");
+        if (at == std::string::npos) continue;
+        const auto end = p.find(')', at);
+        std::set<std::string> names;
+        std::stringstream alts(p.substr(at + 1, end - at - 1));
+        for (std::string n; std::getline(alts, n, '|');) names.insert(n);
+        out.push_back(std::move(names));
+      }
+      provider_lists(kv.value(), out);
+    }
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) provider_lists(e, out);
+  }
+}
+}  // namespace
+
+TEST_CASE("the manifests' provider enums and id patterns list exactly the providers the plugin accepts") {
+  const auto known = a0::actions::known_providers();
+  const std::set<std::string> plugin(known.begin(), known.end());
+  CHECK(plugin.size() == known.size());
+  int lists = 0;
+  for (const char* name : {"auth0.link-account.json", "auth0.unlink-account.json"}) {
+    INFO(name);
+    std::ifstream in(std::string(A0_MANIFEST_DIR) + "/" + name);
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<std::set<std::string>> found;
+    provider_lists(boost::json::parse(ss.str()), found);
+    CHECK(found.size() >= 3);  // the enum and the two patterns of each
+    for (const auto& f : found) CHECK(f == plugin);
+    lists += static_cast<int>(found.size());
+  }
+  CHECK(lists >= 6);
 }
