@@ -14,21 +14,46 @@ bool word_char(char c) {
 
 }  // namespace
 
-void redactor::add(std::string_view secret) {
+void secret_leaves(const boost::json::value& v, std::vector<std::string>& out) {
+  if (const auto* s = v.if_string()) {
+    out.emplace_back(*s);
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) secret_leaves(e, out);
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& kv : *o) secret_leaves(kv.value(), out);
+  } else if (v.is_number()) {
+    out.push_back(boost::json::serialize(v));
+  }
+}
+
+void redactor::insert(std::string_view secret) {
   if (secret.empty()) return;
-  auto insert = [this](std::string s) {
+  auto insert_one = [this](std::string s) {
     for (const auto& have : secrets_)
       if (have.text == s) return;
     bool whole_word = s.size() < short_secret;
     secrets_.push_back({std::move(s), whole_word});
   };
-  insert(std::string(secret));
+  insert_one(std::string(secret));
   // A secret inside serialised JSON appears escaped (quotes, backslashes, controls).
   std::string quoted = boost::json::serialize(boost::json::value(boost::json::string(secret)));
   std::string escaped = quoted.substr(1, quoted.size() - 2);
-  if (escaped != secret) insert(std::move(escaped));
+  if (escaped != secret) insert_one(std::move(escaped));
+}
+
+void redactor::longest_first() {
   std::stable_sort(secrets_.begin(), secrets_.end(),
                    [](const entry& a, const entry& b) { return a.text.size() > b.text.size(); });
+}
+
+void redactor::add(std::string_view secret) {
+  insert(secret);
+  longest_first();
+}
+
+void redactor::add(std::span<const std::string> secrets) {
+  for (const auto& s : secrets) insert(s);
+  longest_first();
 }
 
 std::string redactor::redact(std::string_view text) const {
@@ -41,8 +66,8 @@ std::string redactor::redact(std::string_view text) const {
         ++pos;
         continue;
       }
-      out.replace(pos, s.text.size(), "***");
-      pos += 3;
+      out.replace(pos, s.text.size(), secret_mask);
+      pos += secret_mask.size();
     }
   }
   return out;

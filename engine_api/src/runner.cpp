@@ -3,6 +3,7 @@
 // result to it. So the row state needs no locks; only stderr is shared (plugin log
 // lines arrive on plugin threads) and has its own mutex.
 #include <wfa/host/runner.hpp>
+#include <wfa/host/secret_outputs.hpp>
 
 #include "progress.hpp"
 
@@ -90,7 +91,13 @@ class runner {
  public:
   runner(const checked_flow& f, const run_options& o, std::ostream& out, std::ostream& err)
       : f_(f), opts_(o), out_(out), diag_(err, f.secrets, o.progress), work_(ioc_.get_executor()),
-        signals_(ioc_), ticker_(ioc_) {}
+        signals_(ioc_), ticker_(ioc_) {
+    // Per step: its outputs schema when it marks secrets (else nothing to mask).
+    for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
+      const auto* outs = f_.manifest(i).if_contains("outputs");
+      secret_schemas_.push_back(outs && has_secret_marks(*outs) ? outs : nullptr);
+    }
+  }
 
   run_summary run() {
     create_instances();
@@ -122,6 +129,7 @@ class runner {
     bool started = false, finished = false, in_flight = false;
     instance* inst = nullptr;
     wfa_op op = 0;
+    std::vector<std::string> secrets;  // x-secret outputs of its steps: redacted from its line
   };
 
   void create_instances() {
@@ -241,7 +249,12 @@ class runner {
         return finish_row(i, "failed");
       }
       json::object step{{"status", "ok"}};
-      if (opts_.step_outputs) step["outputs"] = outputs;
+      if (const json::value* secret = secret_schemas_[r.step]) {
+        auto shown = mask_secret_outputs(*secret, outputs, r.secrets);
+        if (opts_.step_outputs) step["outputs"] = std::move(shown);
+      } else if (opts_.step_outputs) {
+        step["outputs"] = outputs;
+      }
       r.results[s.id] = std::move(step);
       r.steps_out[s.id] = std::move(outputs);
       if (++r.step < f_.definition.steps.size()) return run_step(i);
@@ -275,7 +288,8 @@ class runner {
     }
     r.steps_out = {};
     r.finished = true;
-    print(std::move(line));
+    print(std::move(line), r.secrets);
+    r.secrets = {};
     count(status);
     if (r.started) --active_;
     if (!summary_.interrupted && next_row_ < rows_.size() && !fill_posted_) {
@@ -295,9 +309,15 @@ class runner {
     else ++summary_.cancelled;
   }
 
-  void print(json::object line) {
+  void print(json::object line, const std::vector<std::string>& row_secrets = {}) {
     json::value v(std::move(line));
-    f_.secrets.redact(v);
+    if (row_secrets.empty()) {
+      f_.secrets.redact(v);
+    } else {
+      redactor all = f_.secrets;  // one pass, longest secret first across both sets
+      all.add(row_secrets);
+      all.redact(v);
+    }
     out_ << json::serialize(v) << '\n';
     out_.flush();
   }
@@ -324,6 +344,7 @@ class runner {
   }
 
   const checked_flow& f_;
+  std::vector<const json::value*> secret_schemas_;  // by step; see the constructor
   const run_options& opts_;
   std::ostream& out_;
   diagnostics diag_;

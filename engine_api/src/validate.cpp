@@ -1,3 +1,4 @@
+#include <wfa/host/secret_outputs.hpp>
 #include <wfa/host/validate.hpp>
 
 #include "json_schema.hpp"
@@ -78,20 +79,6 @@ std::optional<std::vector<std::string>> output_type(const json::object& manifest
   auto t = detail::schema_types(s ? *s : json::value());
   if (t.empty()) return std::nullopt;
   return t;
-}
-
-// Registers every string and number inside a secret config value, one by one: an object
-// or array is never shown serialised the same way twice, but its strings are shown.
-void add_secret_leaves(redactor& secrets, const json::value& v) {
-  if (const auto* s = v.if_string()) {
-    secrets.add(std::string_view(*s));
-  } else if (const auto* a = v.if_array()) {
-    for (const auto& e : *a) add_secret_leaves(secrets, e);
-  } else if (const auto* o = v.if_object()) {
-    for (const auto& kv : *o) add_secret_leaves(secrets, kv.value());
-  } else if (v.is_number()) {
-    secrets.add(json::serialize(v));
-  }
 }
 
 class validator {
@@ -211,7 +198,11 @@ class validator {
           const json::value* xs = prop && prop->is_object() ? prop->get_object().if_contains("x-secret") : nullptr;
           secret = secret || (xs && xs->is_bool() && xs->get_bool());
         }
-        if (secret) add_secret_leaves(out.secrets, kv.value());
+        if (secret) {
+          std::vector<std::string> leaves;
+          secret_leaves(kv.value(), leaves);
+          out.secrets.add(leaves);
+        }
       }
       if (ok) {
         for (const auto* s : schemas) {
@@ -335,6 +326,11 @@ class validator {
       if (!m) continue;
       auto& cs = compiled_->steps[i];
       cs.manifest = m;
+      if (const auto* outs = m->if_contains("outputs"))
+        for (const auto& p : unreachable_secret_marks(*outs))
+          errors_.push_back(where + ": the manifest of " + s.action + " marks x-secret at outputs" + p +
+                            ", where flowrun does not look for it (it follows properties, additionalProperties, "
+                            "items and prefixItems): the value would be printed");
       try {
         cs.options = std::make_shared<object_checker>(m->contains("options") ? m->at("options") : json::value(json::object()));
         cs.inputs = std::make_shared<object_checker>(m->contains("inputs") ? m->at("inputs") : json::value(json::object()));

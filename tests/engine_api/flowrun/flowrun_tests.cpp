@@ -125,6 +125,38 @@ TEST_CASE("the row line carries each step's outputs, and --no-step-outputs leave
   CHECK(row.at("outputs") == json::object{{"v", 7}});
 }
 
+TEST_CASE("x-secret outputs: masked in the row line and the flow outputs, the real value chained to later steps") {
+  scratch s;
+  const std::string tok = "idp-tok-4f9a2c71";
+  auto flow = s.flow(R"({
+    "inputs": {"tok": {"type": "string"}},
+    "steps": [
+      {"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1, "secret": "${{ inputs.tok }}"}},
+      {"id": "b", "action": "test.echo", "connection": "local", "options": {"upper": true},
+       "inputs": {"value": {"got": "${{ steps.a.outputs.secret }}"}}}],
+    "outputs": {"tok": "${{ steps.a.outputs.secret }}", "said": "token ${{ steps.a.outputs.secret }}!",
+                "upper": "${{ steps.b.outputs.value.got }}"}})");
+  auto r = flowrun_run({"run", flow, "--input", "tok=" + tok});
+  INFO(dump(r));
+  REQUIRE(r.exit_code == 0);
+  const auto row = lines(r.out).at(0);
+  CHECK(row.at("steps").at("a").at("outputs").at("secret") == "***");
+  CHECK(row.at("steps").at("a").at("outputs").at("value") == 1);  // the rest is shown
+  CHECK(row.at("outputs").at("tok") == "***");
+  CHECK(row.at("outputs").at("said") == "token ***!");
+  // Step b was given the real value (upper-cased by the plugin: a new text, not the
+  // secret, so it is shown; a masked value would have arrived as "***").
+  CHECK(row.at("steps").at("b").at("outputs").at("value").at("got") == "IDP-TOK-4F9A2C71");
+  CHECK(row.at("outputs").at("upper") == "IDP-TOK-4F9A2C71");
+  CHECK(r.out.find(tok) == std::string::npos);
+  CHECK(r.err.find(tok) == std::string::npos);
+  // --no-step-outputs: the flow outputs are masked all the same.
+  auto plain = flowrun_run({"run", flow, "--no-step-outputs", "--input", "tok=" + tok});
+  REQUIRE(plain.exit_code == 0);
+  CHECK(lines(plain.out).at(0).at("outputs").at("tok") == "***");
+  CHECK(plain.out.find(tok) == std::string::npos);
+}
+
 TEST_CASE("1,000 rows at concurrency 64: every row exactly once, with its own values") {
   scratch s;
   auto flow = s.flow(R"({

@@ -32,10 +32,10 @@ const env = { ...process.env, AUTH0_DOMAIN: `127.0.0.1:${ready.port}`, AUTH0_CA_
   AUTH0_CLIENT_ID: seed.clients[0].client_id, AUTH0_CLIENT_SECRET: seed.clients[0].client_secret };
 delete env.AUTH0_TOKEN;
 
-function flow(name) {  // a copy that names the plugin just built
-  const f = JSON.parse(fs.readFileSync(path.join(flowsDir, `${name}.flow.json`), 'utf8'));
+function flow(name, edit = (f) => f, as = name) {  // a copy that names the plugin just built
+  const f = edit(JSON.parse(fs.readFileSync(path.join(flowsDir, `${name}.flow.json`), 'utf8')));
   for (const p of f.plugins) p.path = plugin;
-  const file = path.join(work, `${name}.flow.json`);
+  const file = path.join(work, `${as}.flow.json`);
   fs.writeFileSync(file, JSON.stringify(f, null, 2));
   return file;
 }
@@ -46,8 +46,8 @@ function flowrunCmd(args) {
   }
   return r;
 }
-function run(name) {
-  const r = flowrunCmd(['run', flow(name), '--input', `primary_user_id=${primary}`, '--input', `secondary_user_id=${secondary}`]);
+function run(name, file = flow(name)) {
+  const r = flowrunCmd(['run', file, '--input', `primary_user_id=${primary}`, '--input', `secondary_user_id=${secondary}`]);
   assert.equal(r.status, 0, `${name}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   const rows = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   assert.equal(rows.length, 1);
@@ -93,6 +93,19 @@ try {
   assert.equal(merged.outputs.profiles.length, 2);
   assert.deepEqual(Object.keys(merged.steps), ['primary', 'secondary', 'link', 'after']);
   assert.equal(merged.steps.link.outputs.metadata_patched, true);
+
+  // With include_idp_tokens the IdP tokens are real outputs (for later steps), which the
+  // manifests mark x-secret: flowrun prints them as *** (flowrunCmd checks that the seed's
+  // token appears nowhere in its output).
+  await reset();
+  const withTokens = run('link-with-merge', flow('link-with-merge', (f) => {
+    f.steps.find((s) => s.id === 'link').options.include_idp_tokens = true;
+    return f;
+  }, 'link-with-tokens'));
+  const google = withTokens.steps.link.outputs.profiles.find((p) => p.provider === 'google-oauth2');
+  assert.equal(google.access_token, '***', JSON.stringify(withTokens.steps.link.outputs));
+  assert.equal(withTokens.outputs.profiles.find((p) => p.provider === 'google-oauth2').access_token, '***');
+  assert.equal(google.user_id, primary.split('|')[1]);  // the rest of the profile is shown
 
   const unlinked = run('unlink');
   assert.ok(findAll(unlinked, 'profiles').some((p) => Array.isArray(p) && p.length === 1));

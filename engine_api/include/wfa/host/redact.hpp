@@ -4,11 +4,21 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace wfa::host {
+
+/// What every secret is shown as: the redactor's replacement, and the value that
+/// takes the place of a secret output (see secret_outputs.hpp).
+inline constexpr std::string_view secret_mask = "***";
+
+/// Appends the strings and numbers (as JSON text) inside `v`, one by one: how a secret
+/// object or array is registered. It is never shown serialised the same way twice,
+/// but its strings are. Booleans and null are not text worth hiding.
+void secret_leaves(const boost::json::value& v, std::vector<std::string>& out);
 
 /// A set of secret strings, each replaced with "***" (also in its JSON-escaped form, for
 /// secrets that need escaping). Immutable after the last add(), so concurrent redact()
@@ -25,6 +35,8 @@ class redactor {
 
   /// Registers a secret; empty strings are ignored.
   void add(std::string_view secret);
+  /// Registers several at once (one sort instead of one per secret).
+  void add(std::span<const std::string> secrets);
   bool empty() const noexcept { return secrets_.empty(); }
 
   /// The text with every secret replaced by "***".
@@ -37,6 +49,8 @@ class redactor {
     std::string text;
     bool whole_word;  ///< short: only where it is a word of its own
   };
+  void insert(std::string_view secret);  ///< unsorted: add() sorts once after
+  void longest_first();
   std::vector<entry> secrets_;  ///< longest first, so that overlaps redact fully
 };
 

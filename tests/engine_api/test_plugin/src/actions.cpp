@@ -137,17 +137,20 @@ outcome echo(const json::object& options, const json::object& inputs, const conn
     if (!u->is_bool()) bad("options.upper", "expected a boolean");
     upper = u->get_bool();
   }
-  only_keys(inputs, "inputs", {"value", "tag"});
+  only_keys(inputs, "inputs", {"value", "tag", "secret"});
   const json::value* value = inputs.if_contains("value");
   if (!value) bad("inputs.value", "required");
   const json::value* tag = inputs.if_contains("tag");
   if (tag && (!tag->is_string() || tag->get_string().empty())) bad("inputs.tag", "expected a non-empty string");
+  const json::value* secret = inputs.if_contains("secret");
+  if (secret && !secret->is_string()) bad("inputs.secret", "expected a string");
 
   json::object out;
   out["value"] = upper ? upper_strings(*value) : *value;
   out["prefix"] = config.prefix;
   out["n"] = n;
   if (tag) out["tag"] = *tag;
+  if (secret) out["secret"] = *secret;
   return outcome::ok(json::serialize(out));
 }
 
