@@ -56,15 +56,24 @@ void settle(asio::io_context& io) {
 
 rate_headers room(long long remaining) { return rate_headers{50, remaining, milliseconds{1000}}; }
 
+// A gate whose route has sent its first request (the probe that learns the bucket), not
+// answered yet: every other request waits.
+struct probed {
+  asio::io_context io;
+  rate_gate g{io.get_executor(), milliseconds{10000}};
+  admission probe;
+  probed() {
+    spawn(io, g, probe);
+    settle(io);
+    REQUIRE(probe.ticket);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("rate_gate: requests held behind the probe are admitted in the order they came") {
-  asio::io_context io;
-  rate_gate g(io.get_executor(), milliseconds{10000});
-  admission probe;
-  spawn(io, g, probe);
-  settle(io);
-  REQUIRE(probe.ticket);  // the first request learns the bucket
+  probed t;
+  auto& [io, g, probe] = t;
   std::vector<admission> held(5);
   std::vector<int> order;
   for (int i = 0; i < 5; ++i) spawn(io, g, held[i], &order, i);
@@ -78,12 +87,9 @@ TEST_CASE("rate_gate: requests held behind the probe are admitted in the order t
 }
 
 TEST_CASE("rate_gate: a cancelled waiter leaves the line, the one behind it still gets its turn") {
-  asio::io_context io;
-  rate_gate g(io.get_executor(), milliseconds{10000});
-  admission probe, first, second;
-  spawn(io, g, probe);
-  settle(io);
-  REQUIRE(probe.ticket);
+  probed t;
+  auto& [io, g, probe] = t;
+  admission first, second;
   asio::cancellation_signal cancel;
   spawn(io, g, first, nullptr, 0, &cancel);  // the head of the line
   spawn(io, g, second);
@@ -99,12 +105,9 @@ TEST_CASE("rate_gate: a cancelled waiter leaves the line, the one behind it stil
 }
 
 TEST_CASE("rate_gate: a drained bucket holds the next request until a later answer shows room") {
-  asio::io_context io;
-  rate_gate g(io.get_executor(), milliseconds{10000});
-  admission probe, a, b;
-  spawn(io, g, probe);
-  settle(io);
-  REQUIRE(probe.ticket);
+  probed t;
+  auto& [io, g, probe] = t;
+  admission a, b;
   g.on_response(*probe.ticket, room(1), false);
   spawn(io, g, a);
   settle(io);
@@ -118,11 +121,8 @@ TEST_CASE("rate_gate: a drained bucket holds the next request until a later answ
 }
 
 TEST_CASE("rate_gate: shutdown releases every waiter with ticket 0, and later admits return at once") {
-  asio::io_context io;
-  rate_gate g(io.get_executor(), milliseconds{10000});
-  admission probe;
-  spawn(io, g, probe);
-  settle(io);
+  probed t;
+  auto& [io, g, probe] = t;
   std::vector<admission> held(3);
   for (auto& h : held) spawn(io, g, h);
   settle(io);
@@ -136,12 +136,9 @@ TEST_CASE("rate_gate: shutdown releases every waiter with ticket 0, and later ad
 }
 
 TEST_CASE("rate_gate: a failed request completes its ticket, so the line behind it moves") {
-  asio::io_context io;
-  rate_gate g(io.get_executor(), milliseconds{10000});
-  admission probe, next;
-  spawn(io, g, probe);
-  settle(io);
-  REQUIRE(probe.ticket);
+  probed t;
+  auto& [io, g, probe] = t;
+  admission next;
   spawn(io, g, next);
   settle(io);
   CHECK_FALSE(next.ticket);
