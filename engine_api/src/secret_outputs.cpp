@@ -31,11 +31,15 @@ std::string escaped(std::string_view token) {  // RFC 6901
   return out;
 }
 
-// Every object holding an "x-secret": true, wherever it is.
+// Keywords whose values are data (instances), not schemas: an x-secret in them marks nothing.
+bool data_keyword(std::string_view k) { return k == "enum" || k == "const" || k == "default" || k == "examples"; }
+
+// Every schema holding an "x-secret": true, wherever it is.
 void all_marks(const json::value& v, const std::string& at, std::set<std::string>& out) {
   if (const auto* o = v.if_object()) {
     if (marked(*o)) out.insert(at);
-    for (const auto& kv : *o) all_marks(kv.value(), at + "/" + escaped(kv.key()), out);
+    for (const auto& kv : *o)
+      if (!data_keyword(kv.key())) all_marks(kv.value(), at + "/" + escaped(kv.key()), out);
   } else if (const auto* a = v.if_array()) {
     for (std::size_t i = 0; i < a->size(); ++i) all_marks((*a)[i], at + "/" + std::to_string(i), out);
   }

@@ -219,6 +219,9 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   // Runs one logical call until a 2xx response (returned) or a final error (thrown).
   net::awaitable<http::response> perform(call c) {
+    // This frame's ticket guard touches the gate on the way out, also when the frame is
+    // destroyed at teardown: the core must outlive it.
+    const auto self = shared_from_this();
     const bool is_token = c.kind == endpoint_kind::token;
     bool refreshed_after_401 = false;
     int attempt = 0;
@@ -240,13 +243,19 @@ struct client_core : std::enable_shared_from_this<client_core> {
       struct ticket_guard {
         http::rate_gate& gate;
         std::uint64_t ticket;
+        bool sending = false;  // from here on the server may have seen it
         bool reported = false;
         ~ticket_guard() {
-          if (!reported) gate.on_failure(ticket, true);
+          if (reported) return;
+          try {
+            gate.on_failure(ticket, sending);
+          } catch (...) {  // out of memory in the pacer's books: nothing better to do here
+          }
         }
       } guard{gate, ticket};
       (is_token ? n_token_requests : n_requests).fetch_add(1);
       auto req = build(c, used_token);
+      guard.sending = true;
       auto r = co_await pool.exchange(std::move(req), c.idempotent);
       guard.reported = true;
       if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);

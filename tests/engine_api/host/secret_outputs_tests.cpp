@@ -62,6 +62,9 @@ TEST_CASE("secret outputs: marks behind allOf, $ref or if/then are reported as u
   CHECK(unreachable_secret_marks(hidden) ==
         std::vector<std::string>{"/$defs/t", "/if/properties/d", "/properties/a/allOf/0"});
   CHECK_FALSE(has_secret_marks(json::parse(R"({"properties": {"x-secret": {"type": "string"}}, "x-secret": false})")));
+  // Data is not a schema: an example or default that holds the key marks nothing.
+  CHECK_FALSE(has_secret_marks(json::parse(
+      R"({"properties": {"a": {"examples": [{"x-secret": true}], "default": {"x-secret": true}}}})")));
 }
 
 TEST_CASE("validate refuses an action whose outputs mark a secret flowrun would not find") {

