@@ -1,5 +1,6 @@
 #include "actions/id_token_verifier.hpp"
 
+#include <auth0/endpoints.hpp>
 #include <auth0/management_client.hpp>
 #include <http/single_flight.hpp>
 #include <wfa/wfa.h>
@@ -12,11 +13,7 @@ namespace a0::actions {
 
 namespace asio = boost::asio;
 
-std::string issuer_for_domain(std::string_view domain) {
-  std::string d(domain);
-  if (d.size() > 4 && d.ends_with(":443")) d.resize(d.size() - 4);
-  return "https://" + d + "/";
-}
+std::string issuer_for_domain(std::string_view domain) { return "https://" + auth0::canonical_domain(domain) + "/"; }
 
 std::string id_token_audience(std::string_view client_id, std::string_view token) {
   if (!client_id.empty()) return std::string(client_id);

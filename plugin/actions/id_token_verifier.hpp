@@ -25,7 +25,8 @@
 namespace a0::actions {
 
 /// The issuer an Auth0 tenant puts into its tokens for the configured `domain`
-/// (host[:port]): https://DOMAIN/, an explicit :443 dropped.
+/// (host[:port]): https://DOMAIN/ with the domain in canonical form (auth0::canonical_domain:
+/// no :443, no trailing dot). Throws std::invalid_argument for a domain that is not valid.
 std::string issuer_for_domain(std::string_view domain);
 
 /// The `aud` a secondary_token must carry: Auth0 links only an ID token whose aud is the

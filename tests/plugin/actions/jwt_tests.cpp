@@ -366,6 +366,7 @@ TEST_CASE("id_token_verifier: issuer of the configured domain") {
   CHECK(a0::actions::issuer_for_domain("example.eu.auth0.com") == "https://example.eu.auth0.com/");
   CHECK(a0::actions::issuer_for_domain("example.eu.auth0.com:443") == "https://example.eu.auth0.com/");
   CHECK(a0::actions::issuer_for_domain("127.0.0.1:8443") == "https://127.0.0.1:8443/");
+  CHECK(a0::actions::issuer_for_domain("example.eu.auth0.com.") == "https://example.eu.auth0.com/");
 }
 
 TEST_CASE("id_token_verifier: fetches the JWKS once, shared by concurrent verifications, then cached") {

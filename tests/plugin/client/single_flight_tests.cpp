@@ -81,6 +81,19 @@ void settle(asio::io_context& io) {
   io.poll();
 }
 
+// One waiter joined, its run started and suspended on the fetch's gate.
+struct one_waiting {
+  asio::io_context io;
+  fake_fetch fetch{io};
+  single_flight<std::string> f;
+  outcome a;
+  one_waiting() {
+    spawn_waiter(io, f, fetch, a);
+    settle(io);
+    REQUIRE(fetch.gate);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("single_flight: waiters while a run is in flight share it and its value, a later join starts anew") {
@@ -143,12 +156,8 @@ TEST_CASE("single_flight: a cancelled waiter gets operation_aborted, the others 
 }
 
 TEST_CASE("single_flight: abandon wakes the waiters with its error, the next join does not reuse the run") {
-  asio::io_context io;
-  fake_fetch fetch(io);
-  single_flight<std::string> f;
-  outcome a;
-  spawn_waiter(io, f, fetch, a);
-  settle(io);
+  one_waiting t;
+  auto& [io, fetch, f, a] = t;
   auto abandoned_gate = fetch.gate;
   f.abandon(std::make_exception_ptr(std::runtime_error("shut down")));
   settle(io);
@@ -223,13 +232,8 @@ TEST_CASE("single_flight: a finished run outlives neither its waiters nor its io
 }
 
 TEST_CASE("single_flight: abandon cancels the run itself, so its I/O does not keep the context busy") {
-  asio::io_context io;
-  fake_fetch fetch(io);
-  single_flight<std::string> f;
-  outcome a;
-  spawn_waiter(io, f, fetch, a);
-  settle(io);
-  REQUIRE(fetch.gate);
+  one_waiting t;
+  auto& [io, fetch, f, a] = t;
   f.abandon(std::make_exception_ptr(std::runtime_error("shut down")));
   // Without the cancellation the run's gate waits for ever and run_for times out.
   io.restart();
