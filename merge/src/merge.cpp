@@ -1,4 +1,4 @@
-// merge(P, S) of merge-spec.md: primary wins; the only information taken from S is
+// merge(P, S) of docs/merge-semantics.md: primary wins; the only information taken from S is
 // keys that P lacks (and, under concat/union, elements appended to arrays both have).
 #include "detail.hpp"
 #include "merge/merge.hpp"
@@ -155,7 +155,7 @@ void append_elements(json::array& target, const json::array& from, array_policy 
   }
 }
 
-// merge-spec rule 4: an exclusion never indexes into an array. Which values are arrays
+// docs/merge-semantics.md rule 4: an exclusion never indexes into an array. Which values are arrays
 // is known only once both documents are, so this runs at merge time (before any write).
 void check_exclusions(std::string_view root, const json::object& primary,
                       const json::object& secondary, const std::vector<std::string>& excluded) {

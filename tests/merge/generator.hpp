@@ -1,4 +1,4 @@
-// Seeded random JSON documents for the merge property tests (merge-spec.md, "Invariants").
+// Seeded random JSON documents for the merge property tests (docs/merge-semantics.md, "Invariants").
 // Keys come from a small alphabet so that the primary and the secondary collide often, at
 // every depth; the alphabet holds the keys that break naive implementations ("",
 // "__proto__", "a/b", "~", "~1", unicode). Values mix nulls, bools, int64, uint64 above

@@ -1,4 +1,4 @@
-// Hand-written cases, one or more per rule of merge-spec.md.
+// Hand-written cases, one or more per rule of docs/merge-semantics.md.
 #include "merge/merge.hpp"
 
 #include <boost/json.hpp>

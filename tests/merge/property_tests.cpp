@@ -1,4 +1,4 @@
-// Property tests: the fourteen invariants of merge-spec.md, each over
+// Property tests: the fourteen invariants of docs/merge-semantics.md, each over
 // A0_PROPERTY_ITERATIONS (default 10000, what CI runs) random user pairs from the seeded
 // generator. The run's seed is A0_PROPERTY_SEED (default: std::random_device); case i+1
 // uses next_seed(seed of case i). Every test case prints its run seed and the command that
@@ -272,7 +272,7 @@ bool excluded(std::string_view root, const path& rel, const std::vector<path>& e
   return false;
 }
 
-/// merge-spec's clean(): deep copy through objects, dropping null and excluded members;
+/// docs/merge-semantics.md's clean(): deep copy through objects, dropping null and excluded members;
 /// arrays verbatim. `abs` is v's path from the user root.
 json::value clean_ref(const json::value& v, path& abs, const std::vector<path>& exclusions) {
   if (!v.is_object()) return v;
@@ -352,7 +352,7 @@ const json::object& meta(const json::object& user, std::string_view root) {
   return v->get_object();
 }
 
-/// True when the pointer passes through an array in either document (merge-spec rule 4:
+/// True when the pointer passes through an array in either document (docs/merge-semantics.md rule 4:
 /// a validation error), i.e. a proper prefix below the root resolves to an array.
 bool indexes_into_array(const path& abs, const json::object& pu, const json::object& su) {
   for (const json::object* user : {&pu, &su}) {

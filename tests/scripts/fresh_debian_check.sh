@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The "fresh Debian 12 machine" check of the README's two commands, in a minimal
-# debootstrap chroot: clone this checkout into it (with ../shared beside), run
+# debootstrap chroot: clone this checkout into it (nothing beside it), run
 # scripts/bootstrap twice (the second run must install nothing), build the release
 # preset, run scripts/demo and the merge tests. Needs root and network access to the
 # Debian mirror and npm. Not part of scripts/test (8.5 min on 2 cores with a fast mirror).
@@ -29,9 +29,8 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$C/usr/local/share/ca-certificates/"
 fi
 
-rm -rf "$C/root/src" "$C/root/shared"
+rm -rf "$C/root/src"
 git clone -q "$root" "$C/root/src"
-[ -d "$root/../shared" ] && cp -r "$root/../shared" "$C/root/shared"
 
 in_chroot() {
   chroot "$C" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \

@@ -1,4 +1,4 @@
-// merge: the metadata merge of the Link Account action (see ../shared/merge-spec.md
+// merge: the metadata merge of the Link Account action (see docs/merge-semantics.md
 // and the README). Pure functions over Boost.JSON values: no I/O, no global state,
 // inputs never mutated, output deterministic.
 #pragma once

@@ -1,4 +1,4 @@
-// Conformance: the recorded exchanges with a real Auth0 tenant (../shared/fixtures/recorded,
+// Conformance: the recorded exchanges with a real Auth0 tenant (tests/fixtures/recorded,
 // go-auth0 v1.45.0 cassettes) replayed in order against the emulator. Ids created on the
 // way are mapped recorded -> emulated; timestamps are normalised; statuses and bodies must match.
 #include "helpers.hpp"

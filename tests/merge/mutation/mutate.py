@@ -1,5 +1,5 @@
 # Mutation check of the merge tests (property and hand-written): makes one copy of merge/ per mutation under
-# OUT/<name>, each with one rule of merge-spec.md deliberately broken ("base" is the
+# OUT/<name>, each with one rule of docs/merge-semantics.md deliberately broken ("base" is the
 # unchanged copy). The repository itself is never modified.
 # Usage: mutate.py OUT [name...]
 import os, shutil, sys

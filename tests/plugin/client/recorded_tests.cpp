@@ -1,4 +1,4 @@
-// Golden cases: the recorded go-auth0 exchanges with a real tenant (../shared/fixtures/
+// Golden cases: the recorded go-auth0 exchanges with a real tenant (tests/fixtures/
 // recorded). The scripted server answers with the recorded responses; the client must send
 // the same method, path (ids encoded like the real SDK) and body, and return the recorded
 // payloads unchanged.
