@@ -1,4 +1,5 @@
 #include <wfa/host/flow.hpp>
+#include <wfa/host/plugin_search.hpp>
 
 #include <boost/json.hpp>
 
@@ -74,16 +75,14 @@ std::filesystem::path plugin_base(const std::filesystem::path& file) {
 // What dlopen gets. A path with a '/' is relative to the flow file's directory (or
 // absolute), so a flow and its plugin move together; it is made absolute, so that it
 // keeps its '/' (dlopen searches the library path for a name without one). A bare
-// file name is looked for beside the flow file first, then left to the dynamic
-// loader's search (LD_LIBRARY_PATH, the cache, the default directories).
+// file name is looked for beside the flow file, then in the installed plugin folder,
+// then left to the dynamic loader's search (wfa/host/plugin_search.hpp).
 std::string plugin_location(const std::string& path, const std::filesystem::path& base) {
   if (path.find('/') != std::string::npos) {
     std::filesystem::path pp(path);
     return (pp.is_absolute() ? pp : base / pp).lexically_normal().string();
   }
-  std::error_code ec;
-  std::filesystem::path beside = base / path;
-  if (std::filesystem::is_regular_file(beside, ec)) return beside.string();
+  if (auto found = find_plugin_file(path, base)) return found->string();
   return path;
 }
 

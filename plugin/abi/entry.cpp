@@ -4,6 +4,7 @@
 #include "abi/manifests.hpp"
 
 #include <auth0/management_client.hpp>
+#include <a0/version.h>
 #include <wfa/wfa.h>
 
 #include <boost/asio/post.hpp>
@@ -68,7 +69,7 @@ void destroy(wfa_instance* instance) noexcept {
 
 // WFA-5: 0 means "not started": no callback, nothing kept. That is the answer to a NULL
 // instance (no plugin thread to call back on, and a detached thread could outlive the
-// library, abi-anchors.md §6), a NULL call, a NULL done (nobody to tell), and bad_alloc
+// library, docs/abi.md §6), a NULL call, a NULL done (nobody to tell), and bad_alloc
 // before the op was registered.
 wfa_op refuse_call() noexcept { return 0; }
 
@@ -104,7 +105,7 @@ const wfa_plugin k_plugin = {
     WFA_ABI_MAJOR,
     WFA_ABI_MINOR,
     "auth0-actions",
-    "0.1.0",
+    A0_VERSION,  // project(VERSION) in CMakeLists.txt
     a0::abi::k_action_count,
     a0::abi::k_actions,
     &create,

@@ -217,7 +217,7 @@ typedef struct wfa_plugin {
   uint32_t abi_major; /* the ABI the plugin was built against */
   uint32_t abi_minor;
   const char* name;    /* e.g. "auth0-actions"            */
-  const char* version; /* semver of the plugin, e.g. "0.1.0" */
+  const char* version; /* semver of the plugin, e.g. "1.2.3" */
   uint32_t action_count;
   const wfa_action* actions;
 

@@ -11,6 +11,7 @@
 #include "http/single_flight.hpp"
 #include "http/tls_pool.hpp"
 
+#include <a0/version.h>
 #include <wfa/wfa.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -46,7 +47,8 @@ using auth0::make_error;
 
 namespace {
 
-constexpr const char* user_agent = "a0-link-account/0.1";
+// The project version (project(VERSION) in CMakeLists.txt, through a0/version.h).
+constexpr const char* user_agent = "a0-link-account/" A0_VERSION;
 constexpr std::string_view jwks_path = "/.well-known/jwks.json";
 
 [[noreturn]] void throw_cancelled(bool ambiguous = false) {

@@ -1,6 +1,8 @@
 /* How an engine loads a wfa plugin, in C99: dlopen, negotiate, list the actions, create
    an instance, execute test.echo, wait for its completion on a condition variable, and
-   destroy. Usage: host_example PLUGIN.so (exit 0 when the echo came back). */
+   destroy. Usage: host_example PLUGIN.so (exit 0 when the echo came back);
+   host_example --list PLUGIN.so stops after listing (tests/install builds this file
+   against an installed wfa and lists the installed plugin's actions). */
 #include <wfa/wfa.h>
 
 #include <dlfcn.h>
@@ -51,9 +53,10 @@ int main(int argc, char** argv) {
   void* lib;
   void* sym;
   uint32_t i;
+  const int list_only = argc == 3 && strcmp(argv[1], "--list") == 0;
 
-  if (argc != 2) return 2;
-  lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (argc != 2 && !list_only) return 2;
+  lib = dlopen(argv[argc - 1], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!lib || !(sym = dlsym(lib, WFA_ENTRY_SYMBOL))) {
     fprintf(stderr, "not a wfa plugin: %s\n", dlerror());
     return 1;
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
          (unsigned)plugin->abi_minor);
   for (i = 0; i < plugin->action_count; ++i)
     printf("  %s: %s\n", plugin->actions[i].id, plugin->actions[i].title);
+  if (list_only) return 0;
 
   inst = plugin->create(&host, str("{\"prefix\":\"c99-\"}"), &err);
   if (!inst) {

@@ -92,7 +92,7 @@ for (const action of [L, 'auth0.unlink-account']) {
   expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'auth0|.x' }, true);
 }
 
-// The dynamic field is marked as design.md and abi-anchors.md §0.7 ask.
+// The dynamic field is marked as docs/abi.md §0.7 asks.
 const link = JSON.parse(fs.readFileSync(path.join(manifestDir, `${L}.json`), 'utf8'));
 assert.deepEqual(link.inputs.properties.secondary_connection_id['x-dynamic-options'],
   { depends_on: ['/connection/domain'], paged: true });

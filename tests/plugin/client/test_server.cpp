@@ -73,7 +73,7 @@ struct test_server::state {
       if (rec) co_return;
       seen_request seen{std::string(req.method_string()), std::string(req.target()), req.body(),
                         std::string(req[bhttp::field::authorization]), id, server_name,
-                        std::chrono::system_clock::now()};
+                        std::chrono::system_clock::now(), std::string(req[bhttp::field::user_agent])};
       {
         std::lock_guard lk(mu);
         log.push_back(seen);

@@ -20,6 +20,7 @@ struct seen_request {
   std::uint64_t connection = 0;  ///< server-side connection number (1-based)
   std::string sni;               ///< the TLS server_name the client sent ("" = none)
   std::chrono::system_clock::time_point at;
+  std::string user_agent;
 };
 
 struct reply {

@@ -5,6 +5,7 @@
 #include "run_helpers.hpp"
 #include "test_server.hpp"
 
+#include <a0/version.h>
 #include <wfa/wfa.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -94,6 +95,9 @@ TEST_CASE("GET user: percent-encoded multi-pipe id, bearer from client credentia
   CHECK(log[1].method == "GET");
   CHECK(log[1].target == "/api/v2/users/samlp%7CConn%7Cx?fields=user_id,email&include_fields=true");
   CHECK(log[1].authorization == "Bearer tok-1");
+  // The one project version (project(VERSION) in CMakeLists.txt) reaches the User-Agent.
+  CHECK(log[0].user_agent == "a0-link-account/" A0_VERSION);
+  CHECK(log[1].user_agent == "a0-link-account/" A0_VERSION);
   const auto st = client.statistics();
   CHECK(st.requests == 1);
   CHECK(st.token_requests == 1);

@@ -34,8 +34,9 @@ struct flow_plugin {
   std::string path;      ///< as written
   /// What dlopen gets. A `path` with a '/' is relative to the flow file's directory
   /// (absolute stays absolute) and becomes an absolute path. A bare file name becomes
-  /// the absolute path of that file beside the flow file when one is there (checked
-  /// when the flow is parsed), else stays bare for the dynamic loader's search.
+  /// the absolute path of that file beside the flow file or in the installed plugin
+  /// folder when one is there (checked when the flow is parsed; plugin_search.hpp),
+  /// else stays bare for the dynamic loader's search.
   std::string location;
 };
 

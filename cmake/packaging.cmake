@@ -1,0 +1,44 @@
+# Debian packages: `cpack -G DEB` in a build folder (after the build) writes
+#   libauth0-actions_<v>_<arch>.deb  the plugin, its manifests and the example flows
+#   flowrun_<v>_<arch>.deb           the reference runner
+#   wfa-dev_<v>_<arch>.deb           wfa.h, the host library, CMake package, wfa.pc
+# <v> is the project version (project(VERSION)). Run-time dependencies are computed by
+# dpkg-shlibdeps from what each binary really links (libssl3, libboost-json1.81.0,
+# libstdc++6, libc6, ...); wfa-dev adds the -dev packages its CMake package needs.
+# The packages install under /usr: /usr/bin/flowrun finds /usr/lib/wfa/plugins itself.
+set(CPACK_PACKAGE_NAME "auth0-link-account")
+set(CPACK_PACKAGE_VENDOR "auth0-link-account")
+set(CPACK_PACKAGE_CONTACT "auth0-link-account maintainers <maintainers@auth0-link-account.invalid>")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_GENERATOR "DEB")
+set(CPACK_COMPONENTS_ALL plugin flowrun dev)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION "misc")
+set(CPACK_DEBIAN_COMPRESSION_TYPE "gzip")  # fast to build and to test
+
+set(CPACK_DEBIAN_PLUGIN_PACKAGE_NAME "libauth0-actions")
+set(CPACK_DEBIAN_PLUGIN_PACKAGE_SECTION "libs")
+set(CPACK_COMPONENT_PLUGIN_DESCRIPTION
+  "Auth0 account linking actions for workflow engines (wfa plugin)\n"
+  "libauth0_actions.so, loaded by a workflow runner through the wfa C ABI, with the\n"
+  "JSON Schema manifests of its four actions and example flows under /usr/share/wfa.")
+set(CPACK_DEBIAN_FLOWRUN_PACKAGE_NAME "flowrun")
+set(CPACK_DEBIAN_FLOWRUN_PACKAGE_RECOMMENDS "libauth0-actions (= ${PROJECT_VERSION})")
+set(CPACK_COMPONENT_FLOWRUN_DESCRIPTION
+  "Reference runner for wfa workflow-action plugins\n"
+  "flowrun validates and runs flow files over many input rows, loading plugins by\n"
+  "name from /usr/lib/wfa/plugins.")
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME "wfa-dev")
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION "libdevel")
+# wfa::host (static) needs Boost.JSON's headers and library at the consumer's link time.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libboost1.81-dev, libboost-json1.81-dev")
+set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "libauth0-actions (= ${PROJECT_VERSION}), pkg-config")
+set(CPACK_COMPONENT_DEV_DESCRIPTION
+  "wfa C ABI header, C++ host library, CMake package and pkg-config file\n"
+  "wfa/wfa.h (the plugin ABI, C99), wfa/host.hpp and libwfa_host.a, find_package(wfa)\n"
+  "with wfa::api and wfa::host, and wfa.pc.")
+include(CPack)
