@@ -54,7 +54,7 @@ library library::open(const std::string& path_or_name) {
   if (is_path && !std::filesystem::exists(path_or_name, ec))
     throw load_error(load_error::kind::not_found, path_or_name + ": plugin not found (no such file)");
 
-  // RTLD_LOCAL: the plugin's symbols never interpose another plugin's (abi-anchors §6).
+  // RTLD_LOCAL: the plugin's symbols never interpose another plugin's (docs/abi.md §6).
   // RTLD_NODELETE: unloading is a no-op, so late TLS destructors stay mapped (WFA-9).
   void* h = dlopen(path_or_name.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!h) {

@@ -28,7 +28,7 @@ struct outcome {
     outcome o;
     o.code = code;
     o.message = std::move(message);
-    // The codes a caller may retry unchanged (design.md, the ABI's retryable flag).
+    // The codes a caller may retry unchanged (wfa.h, the ABI's retryable flag).
     o.retryable = code == WFA_RATE_LIMITED || code == WFA_UNAVAILABLE || code == WFA_TIMEOUT;
     return o;
   }
