@@ -371,6 +371,7 @@ void tenant::apply_seed(const json::object& seed) {
   clients_ = std::move(clients);
   connections_ = std::move(conns);
   users_ = std::move(users);
+  jobs_.clear();  // export jobs belong to the state a seed replaces
 }
 
 json::object tenant::dump() const {
@@ -452,6 +453,7 @@ response tenant::handle(const request& req) {
   if (!who) return err;
   if (segs[2] == "users") return users_route(req, segs, *who);
   if (segs[2] == "connections") return connections_route(req, segs, *who);
+  if (segs[2] == "jobs") return jobs_route(req, segs, who->scopes);
   return mgmt_error(404, "Not Found");
 }
 
