@@ -82,6 +82,7 @@ class tenant {
   response connections_route(const request& req, const std::vector<std::string>& segs,
                              const token_claims& who);
   response get_user(const std::string& id, const request& req);
+  response users_by_email(const request& req);
   response patch_user(const std::string& id, const request& req);
   response create_user(const request& req);
   response delete_user(const std::string& id);

@@ -164,3 +164,25 @@ TEST_CASE("exports: unknown and failed jobs, and bad bodies") {
   CHECK(h.call("POST", "/api/v2/jobs/users-exports", R"({"fields":[{"export_as":"x"}]})").status == 400);
   CHECK(h.call("POST", "/api/v2/jobs/users-exports", "not json").status == 400);
 }
+
+TEST_CASE("users-by-email: an exact, case-sensitive match, with fields") {
+  harness h;
+  auto r = h.get("/api/v2/users-by-email?email=one%40example.com");
+  REQUIRE(r.status == 200);
+  auto found = r.json().as_array();
+  REQUIRE(found.size() == 2);  // the test seed's primary1 and secondary1 share it
+  for (const auto& u : found) {
+    CHECK(u.at("email") == "one@example.com");
+    CHECK(u.as_object().contains("user_metadata"));
+  }
+  CHECK((found[0].at("user_id") == "auth0|primary1" || found[1].at("user_id") == "auth0|primary1"));
+  // Auth0 matches the email case-sensitively: another case finds nobody.
+  r = h.get("/api/v2/users-by-email?email=ONE%40example.com");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().as_array().empty());
+  r = h.get("/api/v2/users-by-email?email=one%40example.com&fields=user_id,email&include_fields=true");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().as_array()[0].as_object().size() == 2);
+  CHECK(h.get("/api/v2/users-by-email").status == 400);
+  CHECK(h.get("/api/v2/users-by-email?email=one%40example.com&fields=no_such_field").status == 400);
+}
