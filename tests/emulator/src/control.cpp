@@ -385,6 +385,11 @@ response handle_control(emulator_state& st, const request& req) {
       st.reset();
       return ok();
     }
+    if (what == "exports" && m == "PUT") {
+      if (!body.is_object()) return mgmt_error(400, "control API: expected {duration_ms?, url_ttl_s?, fail_next?}");
+      st.api.set_export_behaviour(body.get_object());
+      return ok();
+    }
     if (what == "state" && m == "GET") {
       auto d = st.api.dump();
       d["rate_limits"] = st.limits.list();

@@ -145,6 +145,8 @@ int main(int argc, char** argv) try {
   const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port),
                                      std::chrono::seconds(opt.idle));
   state.api.set_listen_port(port);  // its own API audiences are https://{127.0.0.1,localhost}:PORT/api/v2/
+  const auto storage_port = emu::start_storage_server(ioc, tls, state);
+  state.api.set_storage_port(storage_port);  // where completed users exports are downloaded
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { ioc.stop(); });
@@ -165,7 +167,8 @@ int main(int argc, char** argv) try {
 
   const json::object ready{{"port", port},
                            {"ca_file", ca_file},
-                           {"base_url", "https://127.0.0.1:" + std::to_string(port)}};
+                           {"base_url", "https://127.0.0.1:" + std::to_string(port)},
+                           {"storage_url", "https://127.0.0.1:" + std::to_string(storage_port)}};
   std::cout << json::serialize(ready) << std::endl;
   ioc.run();
   if (!owned_dir.empty()) {

@@ -52,7 +52,7 @@ http::response<http::string_body> to_beast(const response& r, unsigned version, 
 }
 
 asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulator_state& st,
-                              std::chrono::seconds idle) {
+                              std::chrono::seconds idle, bool storage) {
   ++st.count.connections;
   sock.set_option(tcp::no_delay(true));
   tls_stream stream(beast::tcp_stream(std::move(sock)), tls);
@@ -80,7 +80,9 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
     const unsigned version = hreq.version();
 
     response res;
-    if (is_control(req.target)) {
+    if (storage) {
+      res = st.api.storage(req);
+    } else if (is_control(req.target)) {
       ++st.count.control_requests;
       res = handle_control(st, req);
     } else {
@@ -116,21 +118,19 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, asio::ssl::context& tls,
-                                  emulator_state& st, std::chrono::seconds idle) {
+                                  emulator_state& st, std::chrono::seconds idle, bool storage) {
   for (;;) {
     auto [ec, sock] = co_await acc->async_accept(use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    asio::co_spawn(acc->get_executor(), session(std::move(sock), tls, st, idle), asio::detached);
+    asio::co_spawn(acc->get_executor(), session(std::move(sock), tls, st, idle, storage), asio::detached);
   }
 }
 
-}  // namespace
-
-std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state,
-                           std::uint16_t port, std::chrono::seconds idle_timeout) {
+std::uint16_t listen(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state, std::uint16_t port,
+                     std::chrono::seconds idle_timeout, bool storage) {
   auto acc = std::make_shared<tcp::acceptor>(ioc);
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
   acc->open(ep.protocol());
@@ -138,8 +138,19 @@ std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emula
   acc->bind(ep);
   acc->listen(asio::socket_base::max_listen_connections);
   const auto bound = acc->local_endpoint().port();
-  asio::co_spawn(ioc, accept_loop(acc, tls, state, idle_timeout), asio::detached);
+  asio::co_spawn(ioc, accept_loop(acc, tls, state, idle_timeout, storage), asio::detached);
   return bound;
+}
+
+}  // namespace
+
+std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state,
+                           std::uint16_t port, std::chrono::seconds idle_timeout) {
+  return listen(ioc, tls, state, port, idle_timeout, false);
+}
+
+std::uint16_t start_storage_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state) {
+  return listen(ioc, tls, state, 0, std::chrono::seconds(30), true);
 }
 
 }  // namespace emu

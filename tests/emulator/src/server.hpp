@@ -20,4 +20,9 @@ std::uint16_t start_server(boost::asio::io_context& ioc, boost::asio::ssl::conte
                            emulator_state& state, std::uint16_t port,
                            std::chrono::seconds idle_timeout = std::chrono::seconds(120));
 
+/// The storage host of completed exports (tenant::storage), on its own port: another
+/// origin than the tenant, as a pre-signed URL is. No faults, latency or rate limits.
+std::uint16_t start_storage_server(boost::asio::io_context& ioc, boost::asio::ssl::context& tls,
+                                   emulator_state& state);
+
 }  // namespace emu

@@ -371,6 +371,7 @@ void tenant::apply_seed(const json::object& seed) {
   clients_ = std::move(clients);
   connections_ = std::move(conns);
   users_ = std::move(users);
+  jobs_.clear();  // export jobs belong to the state a seed replaces
 }
 
 json::object tenant::dump() const {
@@ -452,6 +453,11 @@ response tenant::handle(const request& req) {
   if (!who) return err;
   if (segs[2] == "users") return users_route(req, segs, *who);
   if (segs[2] == "connections") return connections_route(req, segs, *who);
+  if (segs[2] == "jobs") return jobs_route(req, segs, who->scopes);
+  if (segs.size() == 3 && segs[2] == "users-by-email" && req.method == "GET") {
+    if (!has_scope(who->scopes, {"read:users"})) return insufficient_scope({"read:users"});
+    return without_idp_tokens(users_by_email(req), who->scopes);
+  }
   return mgmt_error(404, "Not Found");
 }
 
@@ -646,6 +652,24 @@ response tenant::get_user(const std::string& id, const request& req) {
   if (auto e = parse_fields(parse_query(query), known, fields, include)) return *e;
   if (it == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
   return json_response(200, select_fields(it->second, fields, include));
+}
+
+// GET /api/v2/users-by-email?email=: every user whose email is exactly that text. Auth0
+// documents the match as case-sensitive, so "Jane@x" does not find "jane@x".
+response tenant::users_by_email(const request& req) {
+  std::string query;
+  path_segments(req.target, &query);
+  const auto q = parse_query(query);
+  std::vector<std::string> fields;
+  bool include = true;
+  const auto known = [](const std::string& f) { return k_user_fields.contains(f); };
+  if (auto e = parse_fields(q, known, fields, include)) return *e;
+  const auto e = std::find_if(q.begin(), q.end(), [](const auto& kv) { return kv.first == "email"; });
+  if (e == q.end()) return query_error("'Missing required property: email'.");
+  json::array out;
+  for (const auto& [id, user] : users_)
+    if (str_at(user, "email") == e->second) out.push_back(select_fields(user, fields, include));
+  return json_response(200, out);
 }
 
 response tenant::patch_user(const std::string& id, const request& req) {

@@ -50,6 +50,14 @@ class tenant {
   /// key (tenant_id_tokens.cpp; body fields in the README).
   response mint_id_token(const boost::json::value& body, const request& req);
 
+  // Users export jobs (tenant_exports.cpp).
+  /// The port of the storage host that serves completed exports (pre-signed URLs).
+  void set_storage_port(unsigned port) { storage_port_ = port; }
+  /// A request to the storage host.
+  response storage(const request& req);
+  /// Control API: {duration_ms, url_ttl_s, fail_next}; throws std::invalid_argument.
+  void set_export_behaviour(const boost::json::object& cfg);
+
  private:
   struct client {
     std::string id, secret;
@@ -74,6 +82,7 @@ class tenant {
   response connections_route(const request& req, const std::vector<std::string>& segs,
                              const token_claims& who);
   response get_user(const std::string& id, const request& req);
+  response users_by_email(const request& req);
   response patch_user(const std::string& id, const request& req);
   response create_user(const request& req);
   response delete_user(const std::string& id);
@@ -94,6 +103,30 @@ class tenant {
   unsigned port_ = 0;
   std::string key_;  ///< HMAC key of issued tokens (per process)
   id_token_keys id_keys_;  ///< RS256 key of users' ID tokens (per process)
+
+  // tenant_exports.cpp
+  struct export_job {
+    std::string id, format, connection_id, connection, created_at;
+    std::vector<std::pair<std::string, std::string>> fields;  ///< name, export_as
+    long long limit = 0;                                      ///< 0: none
+    std::chrono::steady_clock::time_point started;
+    bool fail = false;
+    std::string file;  ///< gzipped NDJSON, once completed
+    long long expires = 0;
+    std::string signature;
+  };
+  struct export_settings {
+    long long duration_ms = 300;  ///< pending for a quarter of it, then processing
+    long long url_ttl_s = 600;
+    bool fail_next = false;
+  };
+  std::map<std::string, export_job> jobs_;
+  export_settings exports_;
+  unsigned storage_port_ = 0;
+  response jobs_route(const request& req, const std::vector<std::string>& segs, const std::vector<std::string>& scopes);
+  response create_export(const request& req);
+  response get_job(const std::string& id);
+  boost::json::object job_json(const export_job& job, std::string_view status) const;
 
   // tenant_id_tokens.cpp
   response jwks() const;
