@@ -4,6 +4,7 @@
 #   bin/flowrun                                                        component flowrun
 #   lib/wfa/plugins/libauth0_actions.so                                component plugin
 #   share/wfa/manifests/actions/*.json, share/wfa/flows/*.flow.json    component plugin
+#   bin/linkplan                                                       component linkplan
 # Components map to the Debian packages (cmake/packaging.cmake).
 include(CMakePackageConfigHelpers)
 # Installing never builds: `cmake --install` does not, and neither do `make install` and
@@ -59,4 +60,9 @@ if(TARGET auth0_actions)
           COMPONENT plugin FILES_MATCHING PATTERN "*.json")
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/manifests/flows/ DESTINATION ${WFA_INSTALL_DATADIR}/flows
           COMPONENT plugin FILES_MATCHING PATTERN "*.json" PATTERN "*.md")
+endif()
+
+if(TARGET linkplan)
+  # The tenant-dedup planner (plugin/linkplan/README.md).
+  install(TARGETS linkplan RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT linkplan)
 endif()

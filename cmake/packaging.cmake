@@ -2,6 +2,7 @@
 #   libauth0-actions_<v>_<arch>.deb  the plugin, its manifests and the example flows
 #   flowrun_<v>_<arch>.deb           the reference runner
 #   wfa-dev_<v>_<arch>.deb           wfa.h, the host library, CMake package, wfa.pc
+#   auth0-linkplan_<v>_<arch>.deb    linkplan, the tenant-dedup planner
 # <v> is the project version (project(VERSION)). Run-time dependencies are computed by
 # dpkg-shlibdeps from what each binary really links (libssl3, libboost-json1.81.0,
 # libstdc++6, libc6, ...); wfa-dev adds the -dev packages its CMake package needs.
@@ -13,7 +14,7 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_GENERATOR "DEB")
-set(CPACK_COMPONENTS_ALL plugin flowrun dev)
+set(CPACK_COMPONENTS_ALL plugin flowrun dev linkplan)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -41,4 +42,10 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION
   "wfa C ABI header, C++ host library, CMake package and pkg-config file\n"
   "wfa/wfa.h (the plugin ABI, C99), wfa/host.hpp and libwfa_host.a, find_package(wfa)\n"
   "with wfa::api and wfa::host, and wfa.pc.")
+set(CPACK_DEBIAN_LINKPLAN_PACKAGE_NAME "auth0-linkplan")
+set(CPACK_DEBIAN_LINKPLAN_PACKAGE_RECOMMENDS "flowrun (= ${PROJECT_VERSION}), libauth0-actions (= ${PROJECT_VERSION})")
+set(CPACK_COMPONENT_LINKPLAN_DESCRIPTION
+  "Plans the account links of an Auth0 tenant dedup\n"
+  "linkplan reads an Auth0 users export (gzipped NDJSON) and writes who links into whom\n"
+  "as the inputs of the link flow, with every refused account and its reason.")
 include(CPack)

@@ -20,8 +20,9 @@ deb() { local f="$work/out/$1_${version}_${arch}.deb"; [ -f "$f" ] || fail "miss
 plugin=$(deb libauth0-actions)
 flowrun=$(deb flowrun)
 dev=$(deb wfa-dev)
+linkplan=$(deb auth0-linkplan)
 
-for f in "$plugin" "$flowrun" "$dev"; do
+for f in "$plugin" "$flowrun" "$dev" "$linkplan"; do
   [ "$(dpkg-deb -f "$f" Version)" = "$version" ] || fail "$(basename "$f"): Version $(dpkg-deb -f "$f" Version)"
 done
 # Run-time dependencies as dpkg-shlibdeps found them in the binaries.
@@ -32,6 +33,7 @@ depends_has "$plugin" libc6
 depends_has "$plugin" libstdc++6
 depends_has "$flowrun" libc6
 depends_has "$dev" libboost-json1.81-dev
+depends_has "$linkplan" zlib1g
 # Boost libraries: a dependency exactly when the binary links one dynamically.
 for pair in "$plugin:usr/lib/wfa/plugins/libauth0_actions.so" "$flowrun:usr/bin/flowrun"; do
   pkg=${pair%%:*} file=${pair#*:}
@@ -49,13 +51,14 @@ expect "$plugin" /usr/lib/wfa/plugins/libauth0_actions.so
 expect "$plugin" /usr/share/wfa/manifests/actions/auth0.link-account.json
 expect "$plugin" /usr/share/wfa/flows/link-with-merge.flow.json
 expect "$flowrun" /usr/bin/flowrun
+expect "$linkplan" /usr/bin/linkplan
 expect "$dev" /usr/include/wfa/wfa.h
 expect "$dev" /usr/include/wfa/host.hpp
 expect "$dev" /usr/lib/libwfa_host.a
 expect "$dev" /usr/lib/cmake/wfa/wfaConfig.cmake
 expect "$dev" /usr/lib/cmake/wfa/wfaConfigVersion.cmake
 expect "$dev" /usr/lib/pkgconfig/wfa.pc
-for f in "$plugin" "$flowrun" "$dev"; do
+for f in "$plugin" "$flowrun" "$dev" "$linkplan"; do
   if contents "$f" | grep -q '^/usr/local'; then fail "$(basename "$f") installs under /usr/local"; fi
 done
 if contents "$flowrun" | grep -q '\.so$'; then fail "flowrun carries a library"; fi
@@ -63,16 +66,17 @@ if contents "$plugin" | grep -q '/bin/'; then fail "libauth0-actions carries a p
 
 # Unpacked together, as installed: flowrun finds the plugin from the flow's bare name.
 root="$work/root"
-for f in "$plugin" "$flowrun" "$dev"; do dpkg-deb -x "$f" "$root"; done
+for f in "$plugin" "$flowrun" "$dev" "$linkplan"; do dpkg-deb -x "$f" "$root"; done
 cd /
 for f in "$root"/usr/share/wfa/flows/*.flow.json; do
   "$root/usr/bin/flowrun" validate "$f" || fail "unpacked flowrun could not validate $f"
 done
+"$root/usr/bin/linkplan" --help 2>&1 | grep -q "usage: linkplan" || fail "unpacked linkplan does not run"
 described=$("$root/usr/bin/flowrun" describe "$root/usr/lib/wfa/plugins/libauth0_actions.so")
 [[ $described == "auth0-actions $version "* ]] || fail "unpacked plugin does not report version $version: ${described%%$'\n'*}"
 PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig" pkg-config --cflags wfa | grep -q -- "-I$root/usr/lib/pkgconfig/../../include" ||
   fail "wfa.pc is not relocatable: $(PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig" pkg-config --cflags wfa)"
-for f in "$plugin" "$flowrun" "$dev"; do
+for f in "$plugin" "$flowrun" "$dev" "$linkplan"; do
   echo "$(basename "$f"): Depends: $(dpkg-deb -f "$f" Depends)"
 done
 echo "ok: packages built, checked and run unpacked"
