@@ -21,6 +21,15 @@ if(A0_WERROR)
   target_compile_options(a0_options INTERFACE -Werror)
 endif()
 
+if(A0_BUILD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "A0_BUILD_FUZZ needs clang (libFuzzer): use the fuzz preset")
+  endif()
+  # Coverage feedback for libFuzzer in every object; only the fuzz executables link
+  # libFuzzer itself (-fsanitize=fuzzer, tests/fuzz/CMakeLists.txt).
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(A0_SANITIZE)
   list(JOIN A0_SANITIZE "," _a0_san)
   # Applied globally so that every object (tests, plugin .so, tools) is instrumented.
@@ -36,5 +45,11 @@ if(A0_SANITIZE)
   endif()
   if("undefined" IN_LIST A0_SANITIZE)
     add_compile_options(-fno-sanitize-recover=undefined)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+      # clang 14's -fsanitize=function (part of "undefined" there, not in GCC) puts
+      # prologue data into coroutine frames' split functions that the assembler cannot
+      # encode ("Cannot represent a difference across sections" on every Asio coroutine).
+      add_compile_options(-fno-sanitize=function)
+    endif()
   endif()
 endif()

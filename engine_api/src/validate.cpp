@@ -380,8 +380,29 @@ std::vector<std::string> checked_flow::check_row(const json::object& row) const 
   return errors;
 }
 
+namespace {
+
+/// Errors found before the schema checks (plugins) come first; any of them fails the flow.
+validation_result with_plugin_errors(validation_result r, std::vector<std::string> errors) {
+  if (!errors.empty()) {
+    r.checked.reset();
+    errors.insert(errors.end(), r.errors.begin(), r.errors.end());
+    r.errors = std::move(errors);
+  }
+  return r;
+}
+
+}  // namespace
+
 validation_result validate(const flow& f, const manifest_set& manifests, const env_lookup& env) {
-  return validator(f, manifests, env).run({});
+  // A declared plugin the set has no manifests for is what a plugin that does not load is
+  // to the other overload: an error. Without it its steps would pass unchecked, with no
+  // schema for check_step (found by tests/fuzz/fuzz_flow: a null dereference).
+  std::vector<std::string> errors;
+  for (const auto& p : f.plugins) {
+    if (!manifests.count(p.id)) errors.push_back("plugin " + p.id + ": no manifests were given for it");
+  }
+  return with_plugin_errors(validator(f, manifests, env).run({}), std::move(errors));
 }
 
 validation_result validate(const flow& f, const env_lookup& env) {
@@ -406,13 +427,7 @@ validation_result validate(const flow& f, const env_lookup& env) {
       errors.push_back("plugin " + p.id + ": " + e.what());
     }
   }
-  validation_result r = validator(f, manifests, env).run(std::move(libraries));
-  if (!errors.empty()) {
-    r.checked.reset();
-    errors.insert(errors.end(), r.errors.begin(), r.errors.end());
-    r.errors = std::move(errors);
-  }
-  return r;
+  return with_plugin_errors(validator(f, manifests, env).run(std::move(libraries)), std::move(errors));
 }
 
 json::value parse_input_value(const flow& f, const std::string& name, const std::string& text) {

@@ -105,6 +105,15 @@ TEST_CASE("unknown plugin, connection and action") {
   CHECK(has(e, "step s1: action: unknown action 'p.ehco' in plugin 'p' (it has: p.echo)"));
 }
 
+TEST_CASE("validate(flow, manifests): a declared plugin the set has no manifests for is an error") {
+  // Found by tests/fuzz/fuzz_flow: such a flow validated, and check_step of its steps
+  // dereferenced a null schema checker.
+  const flow f = make_flow(R"({"plugins":[{"id":"q","path":"libq.so"}],"connections":{"c":{"plugin":"q","config":{}}}})");
+  const auto r = validate(f, manifests(), env_of(no_env));
+  CHECK_FALSE(r.checked.has_value());
+  CHECK(has(r.errors, "plugin q: no manifests were given for it"));
+}
+
 TEST_CASE("references: unknown input, unknown step, own step, later step") {
   auto e = errors(one_step(R"({"mode":"a"})", R"({"text":"${{ inputs.nmae }}"})"));
   CHECK(has(e, "step s1: inputs.text: unknown input 'nmae' in ${{ inputs.nmae }}"));

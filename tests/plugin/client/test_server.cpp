@@ -9,6 +9,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -84,6 +85,14 @@ struct test_server::state {
         co_await t.async_wait(net::as_tuple(net::use_awaitable));
       }
       if (r.drop) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(*s).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(*s).close();
+        co_return;
+      }
+      if (!r.raw.empty()) {
+        // Whether the write went through does not matter: the connection ends either way.
+        (void)co_await net::async_write(*s, net::buffer(r.raw), net::as_tuple(net::use_awaitable));
         beast::error_code ignored;
         beast::get_lowest_layer(*s).socket().shutdown(tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(*s).close();

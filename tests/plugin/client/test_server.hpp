@@ -39,6 +39,10 @@ struct reply {
   std::chrono::milliseconds delay{0};
   bool drop = false;   ///< close the connection instead of answering (after reading)
   bool close = false;  ///< answer with Connection: close
+  /// When non-empty: these bytes are the whole answer, sent as they are (no serialising,
+  /// no checks: malformed HTTP too), then the connection is closed (the fuzz target
+  /// tests/fuzz/fuzz_client.cpp plays a hostile server with it).
+  std::string raw;
 };
 
 using handler = std::function<reply(const seen_request&)>;

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# smoke.sh FUZZER SEEDS WORK SECONDS: runs a libFuzzer target for SECONDS over its
+# committed seeds (read only) and a fresh work corpus in WORK, where crashes land too
+# (WORK/crash-*, printed with the reproducer command). Fails on any finding.
+set -euo pipefail
+fuzzer=$1 seeds=$2 work=$3 seconds=$4
+rm -rf "$work"
+mkdir -p "$work/corpus"
+# New inputs go to the first corpus folder: the work copy, never the seeds.
+exec "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$work/" "$work/corpus" "$seeds"
