@@ -1,4 +1,4 @@
-// The per-case checks of the merge invariants (merge-spec.md), defined in
+// The per-case checks of the merge invariants (docs/merge-semantics.md), defined in
 // property_tests.cpp, for drivers other than its seeded generator: the libFuzzer target
 // tests/fuzz/fuzz_merge.cpp links property_tests.cpp (built with DOCTEST_CONFIG_DISABLE,
 // so its test cases drop out) and runs every check on the users the fuzzer makes.
