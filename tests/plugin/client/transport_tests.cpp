@@ -326,6 +326,25 @@ TEST_CASE("a server reflecting the request never makes an error show the bearer 
   }
 }
 
+TEST_CASE("an answer over the 8 MB body limit is never resent; after a 2xx to a PATCH it is applied-unread") {
+  const std::string big = R"({"user_id":"auth0|u","blob":")" + std::string(max_response_bytes, 'x') + R"("})";
+  test_server srv([&](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, big}; });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto get = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(get.code == WFA_UNAVAILABLE);
+  CHECK(get.message == "200 answer to GET /api/v2/users/auth0%7Cu is larger than the client reads (8 MB body limit)");
+  CHECK_FALSE(get.retryable);
+  CHECK_FALSE(get.ambiguous);
+  CHECK(srv.count("GET", "/api/v2/users/") == 1);  // formerly retried as a connection failure
+  const auto patch = expect_error([&] { e.run(client.patch_user("auth0|u", json::object{{"user_metadata", json::object{{"a", 1}}}})); });
+  CHECK(patch.ambiguous);
+  CHECK_FALSE(patch.retryable);
+  CHECK(patch.error_code == "response_too_large");
+  CHECK(patch.message.ends_with("; the request was applied"));
+  CHECK(srv.count("PATCH", "/api/v2/users/") == 1);
+}
+
 TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the secret") {
   SUBCASE("invalid_client") {
     test_server srv([](const seen_request&) {
