@@ -39,6 +39,14 @@ const char* level_name(int32_t level) {
   }
 }
 
+// WFA-11: the plugin's outputs and details are parsed with the depth limit it keeps to
+// (Boost.JSON's default, 32, turned a successful deep write into a failed row).
+json::parse_options wfa_json_options() {
+  json::parse_options o;
+  o.max_depth = WFA_JSON_MAX_DEPTH;
+  return o;
+}
+
 json::object error_json(int32_t code, const std::string& message, int32_t http_status, bool retryable,
                         const std::string& details = {}) {
   json::object e;
@@ -48,7 +56,7 @@ json::object error_json(int32_t code, const std::string& message, int32_t http_s
   e["retryable"] = retryable;
   if (!details.empty()) {
     boost::system::error_code ec;
-    json::value d = json::parse(details, ec);
+    json::value d = json::parse(details, ec, {}, wfa_json_options());
     if (!ec) e["details"] = std::move(d);
   }
   return e;
@@ -241,7 +249,7 @@ class runner {
     const flow_step& s = f_.definition.steps[r.step];
     if (res.code == WFA_OK) {
       boost::system::error_code ec;
-      json::value outputs = json::parse(res.outputs_json, ec);
+      json::value outputs = json::parse(res.outputs_json, ec, {}, wfa_json_options());
       if (ec || !outputs.is_object()) {
         r.results[s.id] = json::object{
             {"status", "failed"},

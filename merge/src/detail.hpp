@@ -16,9 +16,9 @@ namespace merge::detail {
 /// Deep copy without recursion (boost::json::value's copy constructor recurses).
 boost::json::value deep_copy(const boost::json::value& v);
 
-/// A hash consistent with json_equal (equal values hash equal). Looks at most a few
-/// levels deep: it only has to spread candidates, json_equal decides.
-std::size_t shallow_hash(const boost::json::value& v) noexcept;
+/// A hash of the whole value consistent with json_equal (equal values hash equal: key
+/// order ignored, numbers by value), linear in the value's size; json_equal decides.
+std::size_t deep_hash(const boost::json::value& v);
 
 /// Deep copy of an object, without recursion.
 boost::json::object deep_copy_object(const boost::json::object& o);

@@ -119,7 +119,7 @@ std::size_t mix(std::size_t h, std::size_t v) noexcept {
   return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
-std::size_t hash_at(const json::value& v, int depth) noexcept {
+std::size_t scalar_hash(const json::value& v) noexcept {
   switch (v.kind()) {
     case json::kind::null:
       return 0x6e756c6cU;
@@ -136,33 +136,59 @@ std::size_t hash_at(const json::value& v, int depth) noexcept {
       }
       return mix(3U, std::hash<double>{}(v.get_double()));
     }
-    case json::kind::array: {
-      const auto& a = v.get_array();
-      std::size_t h = mix(4U, a.size());
-      if (depth > 0) {
-        const std::size_t n = a.size() < 4 ? a.size() : 4;
-        for (std::size_t i = 0; i < n; ++i) h = mix(h, hash_at(a[i], depth - 1));
-      }
-      return h;
-    }
-    case json::kind::object: {
-      const auto& o = v.get_object();
-      std::size_t h = mix(5U, o.size());
-      std::size_t members = 0;  // order-independent: a commutative sum
-      for (const auto& kv : o) {
-        std::size_t m = std::hash<std::string_view>{}(kv.key());
-        if (depth > 0) m = mix(m, hash_at(kv.value(), depth - 1));
-        members += m;
-      }
-      return mix(h, members);
-    }
+    default:
+      return 0;  // containers: see deep_hash
   }
-  return 0;
 }
 
 }  // namespace
 
-std::size_t shallow_hash(const json::value& v) noexcept { return hash_at(v, 3); }
+// Every level counts (a hash that stopped a few levels down put every element of
+// [{"a":{"b":{"c":{"d":i}}}} ...] into one bucket, and union went quadratic). Iterative
+// like every other walk: the depth is bounded by memory only.
+std::size_t deep_hash(const json::value& v) {
+  struct frame {
+    const json::value* v;
+    std::size_t next;
+    std::size_t acc;      // arrays: ordered mix; objects: the commutative member sum
+    std::size_t key_hash; // objects: the key whose value is being hashed
+  };
+  if (!v.is_structured()) return scalar_hash(v);
+  std::vector<frame> stack;
+  std::size_t result = 0;
+  auto open = [&](const json::value& c) {
+    stack.push_back({&c, 0, c.is_array() ? mix(4U, c.get_array().size()) : 0, 0});
+  };
+  // Folds a finished child's hash into the frame on top.
+  auto fold = [&](std::size_t h) {
+    frame& f = stack.back();
+    if (f.v->is_array()) f.acc = mix(f.acc, h);
+    else f.acc += mix(f.key_hash, h);  // order-independent: a commutative sum
+  };
+  open(v);
+  while (!stack.empty()) {
+    frame& f = stack.back();
+    const std::size_t size = f.v->is_array() ? f.v->get_array().size() : f.v->get_object().size();
+    if (f.next == size) {
+      const std::size_t h = f.v->is_array() ? f.acc : mix(mix(5U, size), f.acc);
+      stack.pop_back();
+      if (stack.empty()) result = h;
+      else fold(h);
+      continue;
+    }
+    const json::value* child = nullptr;
+    if (f.v->is_array()) {
+      child = &f.v->get_array()[f.next++];
+    } else {
+      const auto& kv = f.v->get_object().begin()[f.next++];
+      f.key_hash = std::hash<std::string_view>{}(kv.key());
+      child = &kv.value();
+    }
+    if (child->is_structured()) open(*child);  // invalidates f
+    else fold(scalar_hash(*child));
+  }
+  return result;
+}
 
 }  // namespace detail
 }  // namespace merge

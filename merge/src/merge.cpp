@@ -142,9 +142,9 @@ void append_elements(json::array& target, const json::array& from, array_policy 
   // union: hash buckets keep this linear-ish on large arrays; json_equal decides.
   std::unordered_multimap<std::size_t, std::size_t> seen;
   seen.reserve(target.size() + from.size());
-  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::shallow_hash(target[i]), i);
+  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);
   for (const auto& item : from) {
-    const std::size_t h = detail::shallow_hash(item);
+    const std::size_t h = detail::deep_hash(item);
     const auto [lo, hi] = seen.equal_range(h);
     bool present = false;
     for (auto it = lo; it != hi && !present; ++it) present = json_equal(target[it->second], item);

@@ -31,7 +31,12 @@ std::string_view view(wfa_str s) noexcept {
 json::object parse_object(wfa_str text, std::string_view what) {
   if (view(text).empty()) return {};
   boost::system::error_code ec;
-  auto v = json::parse(view(text), ec);
+  json::parse_options depth;  // WFA-11: the host's limit, not Boost.JSON's default 32
+  depth.max_depth = WFA_JSON_MAX_DEPTH;
+  auto v = json::parse(view(text), ec, {}, depth);
+  if (ec == json::error::too_deep)
+    throw std::invalid_argument(std::string(what) + ": nests deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
+                                " levels (WFA_JSON_MAX_DEPTH)");
   if (ec || !v.is_object())
     throw std::invalid_argument(std::string(what) + ": must be a JSON object");
   return std::move(v.get_object());

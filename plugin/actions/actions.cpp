@@ -35,14 +35,27 @@ json::array to_json_array(const std::vector<std::string>& v) {
   return a;
 }
 
+// WFA-11: outputs deeper than the host parses would turn a done write into a failed
+// row. The users read are held to max_user_depth, so only an answer that grew between
+// read and write lands here: the outcome is reported in the details, not lost.
+json::object fit_depth(json::object outputs, const json::object& outcome) {
+  if (json_depth(outputs) <= WFA_JSON_MAX_DEPTH) return outputs;
+  a0::api_error e;
+  e.code = WFA_INTERNAL;
+  e.message = "done, but the outputs would nest deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
+              " levels (WFA_JSON_MAX_DEPTH); the details say what was written";
+  throw action_error(std::move(e), outcome);
+}
+
 json::object link_outputs(const json::array& identities, const link_request& r, bool patched,
                           const std::vector<std::string>& merged_keys, json::object patch) {
-  return json::object{{"profiles", shape_identities(identities, r.include_idp_tokens)},
-                      {"primary_user_id", r.primary_user_id},
-                      {"metadata_patched", patched},
-                      {"merged_keys", to_json_array(merged_keys)},
-                      {"dry_run", r.dry_run},
-                      {"patch", std::move(patch)}};
+  json::object out{{"profiles", shape_identities(identities, r.include_idp_tokens)},
+                   {"primary_user_id", r.primary_user_id},
+                   {"metadata_patched", patched},
+                   {"merged_keys", to_json_array(merged_keys)},
+                   {"dry_run", r.dry_run},
+                   {"patch", std::move(patch)}};
+  return fit_depth(std::move(out), json::object{{"metadata_patched", patched}, {"linked", !r.dry_run}});
 }
 
 const json::array& identities_of(const json::object& user) {
@@ -109,6 +122,52 @@ void confirm_patch(const json::object& updated, const json::object& patch) {
       }
     }
   }
+}
+
+// Issue 12 item 8: a PATCH that would make the primary larger than the client reads
+// back is refused before it is sent (the user could never be read again, the PATCH
+// answer included). The size is the user as it was read with the patched top-level
+// keys replaced, plus room for the identity the link adds. Auth0's own metadata limits
+// are soft (plugin/actions/README.md) and not enforced here.
+constexpr std::size_t k_link_margin = 64 * 1024;
+
+void check_patched_size(const json::object& primary, const json::object& patch) {
+  std::size_t size = json::serialize(primary).size();
+  for (const auto& part : patch) {
+    const auto* cur = primary.if_contains(part.key());
+    for (const auto& kv : part.value().get_object()) {
+      const json::value* old = cur && cur->is_object() ? cur->get_object().if_contains(kv.key()) : nullptr;
+      const std::size_t key = kv.key().size() + 4;  // "key": and a comma
+      if (old) size -= std::min(size, json::serialize(*old).size() + key);
+      size += json::serialize(kv.value()).size() + key;
+    }
+  }
+  if (size + k_link_margin <= a0::max_response_bytes) return;
+  a0::api_error e;
+  e.code = WFA_CONFLICT;
+  e.message = "the merged primary would be about " + std::to_string(size / 1024) +
+              " KB, more than the client can read back (" + std::to_string(a0::max_response_bytes / 1024 - k_link_margin / 1024) +
+              " KB with room for the link); nothing written";
+  throw action_error(std::move(e), json::object{{"metadata_patched", false}, {"linked", false}});
+}
+
+// After a PATCH answered 2xx but unreadable: re-read only the metadata it changed (the
+// `fields` the patch names) to confirm it. When that fails too, the metadata state is
+// unknown; not retryable when the user cannot be read (it never will be, as it is).
+asio::awaitable<json::object> reread_patched(context& ctx, const std::string& user_id, const json::object& patch,
+                                             a0::api_error unread) {
+  std::vector<std::string> fields;
+  for (const auto& part : patch) fields.emplace_back(part.key());
+  std::optional<a0::api_error> reread_error;
+  try {
+    co_return co_await ctx.client.get_user(user_id, fields);
+  } catch (const a0::api_exception& e) {
+    reread_error = e.error();
+  }
+  unread.retryable = reread_error->retryable;
+  unread.message += "; re-reading its metadata failed too (" + reread_error->message +
+                    "): metadata state unknown, not linked";
+  throw action_error(std::move(unread), json::object{{"metadata_patched", nullptr}, {"linked", false}});
 }
 
 struct both_users {
@@ -204,14 +263,20 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
       patch = std::move(merged.patch);
       merged_keys = std::move(merged.merged_keys);
     }
+    if (!patch.empty()) check_patched_size(users.primary, patch);
     if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
     if (!patch.empty()) {
       json::object updated;
+      std::optional<a0::api_error> unread;
       try {
         updated = co_await ctx.client.patch_user(r.primary_user_id, patch);
       } catch (const a0::api_exception& e) {
-        patch_failed(e);
+        // The PATCH is idempotent: ambiguous here means a 2xx whose answer could not be
+        // read (over the body or depth limit). It was applied; never resent.
+        if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) patch_failed(e);
+        unread = e.error();
       }
+      if (unread) updated = co_await reread_patched(ctx, r.primary_user_id, patch, *unread);
       confirm_patch(updated, patch);
       patched = true;
       ctx.log(WFA_LOG_INFO, "link: metadata of " + r.primary_user_id + " patched (" +
@@ -247,10 +312,13 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
         co_return link_outputs(identities_of(primary), r, patched, merged_keys, patch);
       }
       link_state_known = true;  // the primary does not list it: not linked
+      failure->retryable = true;
     } catch (const a0::api_exception& e) {
       ctx.log(WFA_LOG_WARN, std::string("link: re-reading the primary failed: ") + e.what());
+      // A primary that cannot be read (gone, or over the client's limits) will not be
+      // readable on a re-run either: not retryable.
+      failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;
     }
-    failure->retryable = true;
   }
   // Say only what we know: a link request cut off (cancelled, or ambiguous and not
   // re-read) may have been applied; re-running the step converges either way.
@@ -287,6 +355,7 @@ asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
     still_linked = true;
   } catch (const a0::api_exception& e) {
     ctx.log(WFA_LOG_WARN, std::string("unlink: re-reading the primary failed: ") + e.what());
+    failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;  // as for the link
   }
   failure->message = (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
                      failure->message;
@@ -301,8 +370,19 @@ asio::awaitable<json::object> get_user(context& ctx, get_user_request r) {
 asio::awaitable<json::object> update_metadata(context& ctx, update_metadata_request r) {
   json::object body;
   body["user_metadata"] = std::move(r.user_metadata);
-  auto user = co_await ctx.client.patch_user(r.user_id, std::move(body));
-  co_return user_outputs(std::move(user), r.include_idp_tokens);
+  json::object user;
+  std::optional<a0::api_error> unread;
+  try {
+    user = co_await ctx.client.patch_user(r.user_id, std::move(body));
+  } catch (const a0::api_exception& e) {
+    if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) throw;
+    unread = e.error();  // a 2xx whose answer is over the client's limits: applied
+  }
+  if (unread) {
+    unread->message = "metadata patched, but the user it returned cannot be read: " + unread->message;
+    throw action_error(*unread, json::object{{"metadata_patched", true}});
+  }
+  co_return fit_depth(user_outputs(std::move(user), r.include_idp_tokens), json::object{{"metadata_patched", true}});
 }
 
 asio::awaitable<json::object> list_database_connections(context& ctx, std::optional<std::string> from) {

@@ -1,4 +1,7 @@
 #include "actions/requests.hpp"
+#include "actions/shaping.hpp"
+
+#include <auth0/management_client.hpp>
 
 #include <algorithm>
 #include <initializer_list>
@@ -174,6 +177,10 @@ update_metadata_request parse_update_metadata(const json::object& options, const
   // {} would wipe all metadata on Auth0 instead of changing nothing.
   if (m->get_object().empty()) fail("user_metadata", "must not be empty ({} wipes all metadata)");
   check_metadata_keys(*m, "/user_metadata");
+  // One level below the user: a deeper one could not be read back (WFA-11).
+  if (json_depth(*m) + 1 > a0::max_user_depth)
+    fail("user_metadata", "nests deeper than " + std::to_string(a0::max_user_depth - 1) +
+                              " levels; the user could not be read back (WFA_JSON_MAX_DEPTH)");
   r.user_metadata = m->get_object();
   return r;
 }

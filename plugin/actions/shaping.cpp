@@ -2,7 +2,10 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
+#include <utility>
+#include <vector>
 
 namespace a0::actions {
 
@@ -79,6 +82,25 @@ bool has_identity(const json::array& identities, std::string_view provider,
       return true;
   }
   return false;
+}
+
+std::size_t json_depth(const json::value& v) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const json::value*, std::size_t>> todo{{&v, 1}};
+  while (!todo.empty()) {
+    const auto [x, d] = todo.back();
+    todo.pop_back();
+    if (x->is_array()) {
+      deepest = std::max(deepest, d);
+      for (const auto& item : x->get_array())
+        if (item.is_structured()) todo.emplace_back(&item, d + 1);
+    } else if (x->is_object()) {
+      deepest = std::max(deepest, d);
+      for (const auto& kv : x->get_object())
+        if (kv.value().is_structured()) todo.emplace_back(&kv.value(), d + 1);
+    }
+  }
+  return deepest;
 }
 
 }  // namespace a0::actions

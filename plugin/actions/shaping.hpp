@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstddef>
 #include <string_view>
 
 namespace a0::actions {
@@ -17,6 +18,10 @@ boost::json::array shape_identities(const boost::json::array& identities, bool i
 /// A user object as returned by the API with its identities shaped as above (so IdP
 /// tokens only when include_idp_tokens); other fields unchanged.
 boost::json::object shape_user(boost::json::object user, bool include_idp_tokens);
+
+/// Nesting depth of arrays and objects as Boost.JSON's max_depth counts it (a scalar is
+/// 0, {} is 1). Iterative: the value may be deeper than the stack allows recursion.
+std::size_t json_depth(const boost::json::value& v);
 
 /// A JSON scalar id as text: "abc" -> abc, 12345 -> 12345 (GitHub/Twitter ids are numbers).
 std::string id_text(const boost::json::value& v);

@@ -18,6 +18,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,15 @@ namespace a0 {
 inline namespace v1 {
 
 /// A failed call, classified with the ABI's codes (wfa.h WFA_*).
+/// The largest response body the client reads (a user, an identities list): a user that
+/// would be larger after a PATCH could never be read back (see the PATCH size check).
+inline constexpr std::size_t max_response_bytes = 8 * 1024 * 1024;
+
+/// WFA-11: the deepest user the client reads. The actions' outputs wrap a user's fields
+/// at most 3 levels deeper (outputs.profiles[i].profileData), and must stay within the
+/// host's WFA_JSON_MAX_DEPTH: a deeper user is refused when it is read, before any write.
+inline constexpr std::size_t max_user_depth = 64 - 3;  // WFA_JSON_MAX_DEPTH - 3 (checked in the .cpp)
+
 struct api_error {
   int32_t code = 0;        ///< WFA_* code
   int http_status = 0;     ///< upstream status, 0 when none (transport failure)

@@ -50,6 +50,8 @@ enum class failure {
   cancelled,  ///< the awaiting coroutine was cancelled
   io,         ///< reset/EOF/protocol error while exchanging
   closed,     ///< the pool was shut down
+  refused,    ///< not sent: the target or a header value holds CR, LF, NUL or another control
+  too_large,  ///< a response came whose body exceeds pool_options::body_limit (status says which)
 };
 
 struct exchange_result {
@@ -58,6 +60,9 @@ struct exchange_result {
   boost::system::error_code ec;
   /// Request bytes may have reached the server (a non-idempotent request is ambiguous).
   bool maybe_sent = false;
+  /// failure::too_large: the status line of the response that was too large to read (a 2xx
+  /// to a write means the write was applied).
+  unsigned status = 0;
 };
 
 class tls_pool {

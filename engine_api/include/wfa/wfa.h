@@ -74,6 +74,12 @@
  *  WFA-10 The host validates options and inputs against the action's manifest before
  *         execute(); the plugin validates again and answers WFA_INVALID_INPUT without
  *         sending any request when they are wrong.
+ *  WFA-11 JSON depth. No JSON document crossing the boundary (config, options, inputs,
+ *         outputs, details) nests arrays and objects deeper than WFA_JSON_MAX_DEPTH (a
+ *         top-level object is depth 1). Both sides parse them with exactly this limit. A
+ *         plugin refuses, before any side effect, data it could not report back within
+ *         it; it never emits deeper outputs (a write that succeeded is then reported as
+ *         an error whose details say what was written, never lost to the host's parse).
  */
 #ifndef WFA_WFA_H
 #define WFA_WFA_H
@@ -126,6 +132,10 @@ typedef struct wfa_str {
 #define WFA_LOG_INFO 2
 #define WFA_LOG_WARN 3
 #define WFA_LOG_ERROR 4
+
+/* WFA-11: the deepest nesting of arrays and objects in any JSON document passed either
+   way. Not part of any struct layout: changing it changes no ABI, only what is accepted. */
+#define WFA_JSON_MAX_DEPTH 64
 
 /* Size of wfa_error.message, including the terminating NUL. */
 #define WFA_ERROR_MESSAGE_SIZE 1024

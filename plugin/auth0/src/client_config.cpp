@@ -2,6 +2,7 @@
 // the field and never echo a value of client_secret or token.
 #include "auth0/endpoints.hpp"
 #include "auth0/management_client.hpp"
+#include "http/header_values.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -69,6 +70,11 @@ client_config client_config::from_json(const json::object& o) {
     c.client_id = std::move(*id);
     c.client_secret = std::move(*secret);
   } else {
+    // It goes into the Authorization header: CR/LF there would inject headers or smuggle
+    // a request. Never echoed.
+    if (!http::is_token68(*token))
+      fail("token", "must be a bearer token of RFC 6750 token68 characters (A-Z a-z 0-9 - . _ ~ + / then "
+                    "optional trailing =); it holds a space, CR, LF or another character a bearer cannot");
     c.token = std::move(*token);
   }
 

@@ -5,9 +5,11 @@
 
 #include "auth0/endpoints.hpp"
 #include "auth0/errors.hpp"
+#include "http/header_values.hpp"
 #include "http/percent_encoding.hpp"
 #include "http/rate_gate.hpp"
 #include "http/retry_policy.hpp"
+#include "http/secret_mask.hpp"
 #include "http/single_flight.hpp"
 #include "http/tls_pool.hpp"
 
@@ -45,6 +47,8 @@ using clock_type = std::chrono::steady_clock;
 using auth0::endpoint_kind;
 using auth0::make_error;
 
+static_assert(max_user_depth == WFA_JSON_MAX_DEPTH - 3, "max_user_depth follows WFA_JSON_MAX_DEPTH");
+
 namespace {
 
 // The project version (project(VERSION) in CMakeLists.txt, through a0/version.h).
@@ -79,7 +83,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
         hp(auth0::split_domain(cfg.domain)),
         pool(strand, http::origin{hp.host, hp.port, {}},
              http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
-                                cfg.timeout, cfg.ca_file, 8 * 1024 * 1024, cfg.connect_timeout}),
+                                cfg.timeout, cfg.ca_file, max_response_bytes, cfg.connect_timeout}),
         gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = auth0::default_audience(cfg.domain);
@@ -148,6 +152,11 @@ struct client_core : std::enable_shared_from_this<client_core> {
   }
 
   http::request build(const call& c, const std::string& bearer) const {
+    // A bearer with CR/LF would add headers or smuggle a request (tls_pool refuses any
+    // such request too; this says why). The value is never echoed.
+    if (!bearer.empty() && !http::is_token68(bearer))
+      throw api_exception(make_error(WFA_INTERNAL, "refused to send a bearer token that is not RFC 6750 token68 "
+                                                   "characters (CR, LF or other bytes a header must not hold)"));
     http::request req{c.verb, c.target, 11};
     req.set(bhttp::field::host, cfg.domain);
     req.set(bhttp::field::user_agent, user_agent);
@@ -202,6 +211,11 @@ struct client_core : std::enable_shared_from_this<client_core> {
     const json::value* at = o ? o->if_contains("access_token") : nullptr;
     if (!at || !at->is_string() || at->get_string().empty())
       throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered without an access_token"));
+    // Checked before it is cached: a token with CR/LF would inject headers, or smuggle a
+    // second request onto a pooled connection, in every later call.
+    if (!http::is_token68(at->get_string()))
+      throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered an access_token that is not an "
+                                                   "RFC 6750 bearer token (token68 characters); refused"));
     std::int64_t lifetime_s = 86400;
     if (const auto* ei = o->if_contains("expires_in")) {
       if (ei->is_int64()) lifetime_s = ei->get_int64();
@@ -267,6 +281,10 @@ struct client_core : std::enable_shared_from_this<client_core> {
         if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
         if (r.kind == http::failure::closed)
           throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+        if (r.kind == http::failure::refused)
+          throw api_exception(make_error(WFA_INTERNAL, "refused to send a request whose target or a header holds "
+                                                       "CR, LF, NUL or another control character"));
+        if (r.kind == http::failure::too_large) throw api_exception(too_large(c, r.status));
         const bool timed_out = r.kind == http::failure::timeout || r.kind == http::failure::connect_timeout;
         const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
         std::string what = describe(r);
@@ -294,7 +312,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
       }
       if (http::is_retryable_status(status)) {
         if (!c.idempotent && status != 429) {
-          auto e = auth0::error_from_status(status, res.body(), c.kind);
+          auto e = from_status(status, res.body(), c, used_token);
           e.ambiguous = true;  // the server may have applied it before failing
           throw api_exception(std::move(e));
         }
@@ -306,8 +324,48 @@ struct client_core : std::enable_shared_from_this<client_core> {
           continue;
         }
       }
-      throw api_exception(auth0::error_from_status(status, res.body(), c.kind));
+      throw api_exception(from_status(status, res.body(), c, used_token));
     }
+  }
+
+  // Every error built from a server's text: the secrets this client holds are masked in
+  // all the forms they were sent in (a server may reflect the request into its message).
+  // The body is masked before it is parsed and clipped, the message again after (JSON
+  // escapes undone).
+  api_error from_status(int status, std::string body, const call& c, const std::string& used_token) const {
+    std::vector<std::string> forms;
+    http::add_secret_forms(forms, used_token);
+    http::add_secret_forms(forms, token);
+    http::add_secret_forms(forms, cfg.token);
+    http::add_secret_forms(forms, cfg.client_secret);
+    if (!cfg.client_secret.empty()) {
+      const std::string basic = http::base64(cfg.client_id + ":" + cfg.client_secret);
+      forms.push_back(basic);
+      forms.push_back(basic.substr(0, basic.find('=')));
+      const std::string form_basic = http::base64(http::form_encode(cfg.client_id) + ":" + http::form_encode(cfg.client_secret));
+      forms.push_back(form_basic);
+    }
+    auto e = auth0::error_from_status(status, http::mask_secrets(std::move(body), forms), c.kind);
+    e.message = http::mask_secrets(std::move(e.message), forms);
+    e.error_code = http::mask_secrets(std::move(e.error_code), forms);
+    return e;
+  }
+
+  // An answer whose body is over max_response_bytes: the server processed the request,
+  // so it is never resent. After a 2xx to a write the write was applied, but what it
+  // wrote cannot be read from the answer: ambiguous, the caller re-reads what it needs.
+  // Not retryable: the same call gets the same answer.
+  static api_error too_large(const call& c, unsigned status) {
+    const bool ok = status >= 200 && status <= 299;
+    api_error e = ok ? make_error(WFA_UNAVAILABLE, "") : auth0::error_from_status(static_cast<int>(status), "", c.kind);
+    e.http_status = static_cast<int>(status);
+    e.retryable = false;
+    e.ambiguous = ok && c.verb != bhttp::verb::get;
+    e.error_code = "response_too_large";
+    e.message = std::to_string(status) + " answer to " + verb_name(c.verb) + " " + path_only(c.target) +
+                " is larger than the client reads (" + std::to_string(max_response_bytes / (1024 * 1024)) +
+                " MB body limit)" + (e.ambiguous ? "; the request was applied" : "");
+    return e;
   }
 
   std::string describe(const http::exchange_result& r) const {
@@ -333,9 +391,26 @@ struct client_core : std::enable_shared_from_this<client_core> {
     const bool ambiguous_if_cancelled = !c.idempotent;
     try {
       if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+      const bool write = c.verb != bhttp::verb::get;
+      const auto target = path_only(c.target);
       auto res = co_await perform(std::move(c));
       json::error_code ec;
-      auto v = json::parse(res.body(), ec);
+      // Reads are held to max_user_depth (WFA-11: what the outputs can carry); the answer
+      // to a write is parsed with room to spare, so that its outcome is never lost to the
+      // limit (the actions check their outputs' depth before emitting them).
+      json::parse_options depth;
+      depth.max_depth = write ? 4 * WFA_JSON_MAX_DEPTH : max_user_depth;
+      auto v = json::parse(res.body(), ec, {}, depth);
+      if (ec == json::error::too_deep) {
+        if (!write)
+          throw api_exception(make_error(WFA_CONFLICT, "the answer to GET " + target + " nests deeper than " +
+                                                           std::to_string(max_user_depth) +
+                                                           " levels, more than the outputs can carry (WFA_JSON_MAX_DEPTH " +
+                                                           std::to_string(WFA_JSON_MAX_DEPTH) + "); refused"));
+        throw api_exception(make_error(WFA_INTERNAL, "the " + std::to_string(res.result_int()) + " answer to " + target +
+                                                         " nests too deep to read; the request was applied",
+                                       false, true));
+      }
       if (ec) throw api_exception(make_error(WFA_INTERNAL, "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
       co_return v;
     } catch (const boost::system::system_error& e) {

@@ -95,6 +95,12 @@ std::optional<milliseconds> parse_ratelimit_reset(std::string_view value,
                                                   std::chrono::system_clock::time_point now) {
   const auto epoch = parse_header_int(value);
   if (!epoch) return std::nullopt;
+  // Saturate before converting: the clock counts nanoseconds, so seconds{epoch} into a
+  // time_point overflows from 9223372037 s on (a hostile or broken header). Beyond a
+  // year from now the wait is a year, as for Retry-After; the caller caps it anyway.
+  constexpr long long max_wait_s = 86400LL * 365;
+  const long long now_s = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (*epoch > now_s && *epoch - now_s > max_wait_s) return milliseconds{max_wait_s * 1000};
   const std::chrono::system_clock::time_point at{std::chrono::seconds{*epoch}};
   return until(at, now);
 }

@@ -1,6 +1,7 @@
 #include "http/tls_pool.hpp"
 
 #include "http/deadline_canceller.hpp"
+#include "http/header_values.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -264,9 +265,29 @@ net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
 
 }  // namespace
 
+namespace {
+
+// The last line of defence against header injection and request smuggling: nothing
+// with a control character in its request line or header block reaches the wire.
+bool safe_to_send(const request& req) {
+  const auto target = req.target();
+  if (target.empty() || !is_safe_header_value(target) || target.find(' ') != target.npos) return false;
+  for (const auto& field : req) {
+    if (!is_safe_header_value(field.name_string()) || !is_safe_header_value(field.value())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent) {
   auto st = st_;  // keeps the state alive even if the pool object goes away meanwhile
   exchange_result r;
+  if (!safe_to_send(req)) {
+    r.kind = failure::refused;
+    r.ec = make_error_code(boost::system::errc::invalid_argument);
+    co_return r;
+  }
   lease l{st};
   try {
     if (!co_await acquire(*st, l)) {
@@ -325,6 +346,12 @@ net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent)
         }
         r.kind = kind;
         r.ec = rec;
+        if (rec == bhttp::error::body_limit && parser.is_header_done()) {
+          // The server answered (and so processed the request); only its body is too
+          // big for us. The connection is mid-message: it is not given back.
+          r.kind = failure::too_large;
+          r.status = parser.get().result_int();
+        }
         co_return r;
       }
       r.res = parser.release();

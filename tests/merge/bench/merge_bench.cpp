@@ -15,6 +15,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -165,6 +167,47 @@ void sizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_merge)->Apply(sizes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_parse_merge_serialize)->Apply(sizes)->Unit(benchmark::kMicrosecond);
+
+// Issue 12 item 9: two users of about 4 MB, each with one 200,000-element array of small
+// objects (half of S's elements are P's, spelt with 1.0 for 1), under `union`. Reports
+// the process's peak RSS (run this case alone: --benchmark_filter=BM_union_200k).
+std::string big_user(bool secondary) {
+  json::array list;
+  list.reserve(200000);
+  const std::int64_t from = secondary ? 100000 : 0;
+  for (std::int64_t i = from; i < from + 200000; ++i) {
+    json::value n = i;
+    if (secondary && i < 200000) n = static_cast<double>(i);
+    json::string tag = "t";  // not "t" + to_string: GCC 12's -Wrestrict false positive
+    tag.append(std::to_string(i % 1000));
+    list.push_back(json::object{{"id", std::move(n)}, {"tag", std::move(tag)}});
+  }
+  return json::serialize(json::object{{"user_id", secondary ? "auth0|s" : "auth0|p"},
+                                      {"user_metadata", json::object{{"devices", std::move(list)}}}});
+}
+
+void BM_union_200k(benchmark::State& state) {
+  const std::string p = big_user(false), s = big_user(true);
+  merge::options o;
+  o.arrays = merge::array_policy::union_;
+  std::size_t keys = 0, body = 0;
+  for (auto _ : state) {
+    const json::value primary = json::parse(p);
+    const json::value secondary = json::parse(s);
+    const merge::result r = merge::merge_users(primary.get_object(), secondary.get_object(), o);
+    const std::string patch = json::serialize(r.patch);
+    keys = r.merged_keys.size();
+    body = patch.size();
+    benchmark::DoNotOptimize(patch);
+  }
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  state.counters["peak_rss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  state.counters["merged_keys"] = static_cast<double>(keys);
+  state.counters["patch_MiB"] = static_cast<double>(body) / (1024.0 * 1024.0);
+  state.SetLabel("P " + std::to_string(p.size() / 1024) + " KiB, S " + std::to_string(s.size() / 1024) + " KiB");
+}
+BENCHMARK(BM_union_200k)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 

@@ -35,7 +35,7 @@ mut('m06_object_beats_array', 'merge.cpp',
     "    else if (mv.is_array() && sv.is_object()) { mv = clean(sv, path, opts.exclude); }")
 # 7: union de-duplicates S's elements only among themselves, not against P's
 mut('m07_union_ignores_primary', 'merge.cpp',
-    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::shallow_hash(target[i]), i);",
+    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);",
     "")
 # 8: clean() drops empty objects
 mut('m08_clean_drops_empty_objects', 'merge.cpp',
@@ -80,8 +80,8 @@ mut('x17_union_kind_equality', 'merge.cpp',
     "present = target[it->second] == item;")
 # extra: union also removes the primary's own duplicates
 mut('x18_union_dedupes_primary', 'merge.cpp',
-    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::shallow_hash(target[i]), i);",
-    "  for (std::size_t i = 0; i < target.size(); ++i) { bool dup = false; for (std::size_t j = 0; j < i; ++j) dup = dup || json_equal(target[j], target[i]); if (dup) { target.erase(target.begin() + static_cast<std::ptrdiff_t>(i)); --i; continue; } seen.emplace(detail::shallow_hash(target[i]), i); }")
+    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);",
+    "  for (std::size_t i = 0; i < target.size(); ++i) { bool dup = false; for (std::size_t j = 0; j < i; ++j) dup = dup || json_equal(target[j], target[i]); if (dup) { target.erase(target.begin() + static_cast<std::ptrdiff_t>(i)); --i; continue; } seen.emplace(detail::deep_hash(target[i]), i); }")
 # extra: the exclusion check of the merge walk applies to S's new keys only, not to keys both
 # users have (an excluded object or array of both is still merged)
 mut('x19_exclusion_skips_collisions', 'merge.cpp',

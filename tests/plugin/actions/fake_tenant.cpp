@@ -6,6 +6,15 @@
 
 namespace a0::test {
 
+namespace {
+// A tenant stores metadata of any depth (the plugin's limits are what is tested).
+boost::json::parse_options any_depth() {
+  boost::json::parse_options o;
+  o.max_depth = 100000;
+  return o;
+}
+}  // namespace
+
 namespace json = boost::json;
 
 namespace {
@@ -83,9 +92,11 @@ std::optional<json::object> fake_tenant::user(const std::string& id) const {
   return it->second;
 }
 
-void fake_tenant::add_fault(fault f) {
+void fake_tenant::add_fault(fault f) { add_fault(std::move(f), {}); }
+
+void fake_tenant::add_fault(fault f, std::string query_contains) {
   std::lock_guard lk(mu_);
-  faults_.push_back(std::move(f));
+  faults_.emplace_back(std::move(f), std::move(query_contains));
 }
 
 void fake_tenant::add_connection(std::string id, std::string name, std::string strategy) {
@@ -117,9 +128,10 @@ reply fake_tenant::handle(const seen_request& r) {
   std::lock_guard lk(mu_);
   std::optional<fault> hit;
   for (auto it = faults_.begin(); it != faults_.end(); ++it)
-    if (it->method == r.method && starts_with(path, it->path_prefix) &&
-        (it->path_suffix.empty() || ends_with(path, it->path_suffix))) {
-      hit = std::move(*it);
+    if (const auto& f = it->first; f.method == r.method && starts_with(path, f.path_prefix) &&
+        (f.path_suffix.empty() || ends_with(path, f.path_suffix)) &&
+        (it->second.empty() || query.find(it->second) != std::string::npos)) {
+      hit = std::move(it->first);
       faults_.erase(it);
       break;
     }
@@ -181,7 +193,7 @@ reply fake_tenant::route(const std::string& method, const std::string& path, con
   }
   if (method == "PATCH" && ident == std::string::npos) {
     if (it == users_.end()) return error(404, "Not Found", "The user does not exist.", "inexistent_user");
-    auto patch = json::parse(body).as_object();
+    auto patch = json::parse(body, {}, any_depth()).as_object();
     for (const char* part : {"user_metadata", "app_metadata"}) {
       auto* p = patch.if_contains(part);
       if (!p) continue;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace a0::test {
 
@@ -38,6 +39,8 @@ class fake_tenant {
   void put_user(boost::json::object user);  ///< needs "user_id" = provider|rest
   std::optional<boost::json::object> user(const std::string& id) const;
   void add_fault(fault f);
+  /// The same, matched only by a request whose query holds `query_contains` ("fields=").
+  void add_fault(fault f, std::string query_contains);
   void add_connection(std::string id, std::string name, std::string strategy);
   void expire_tokens();  ///< every issued token answers 401 from now on
   /// Every GET of a user is answered this much later (so that concurrent runs overlap).
@@ -51,7 +54,7 @@ class fake_tenant {
               const std::string& body);
   mutable std::mutex mu_;
   std::map<std::string, boost::json::object> users_;
-  std::deque<fault> faults_;
+  std::deque<std::pair<fault, std::string>> faults_;  ///< with the query it needs ("" = any)
   boost::json::array connections_;
   int tokens_issued_ = 0;
   int token_floor_ = 0;  ///< tokens numbered below are expired

@@ -543,3 +543,138 @@ TEST_CASE("outputs samples of every action") {
   keep("auth0.update-user-metadata", inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"x":1}})"));
   keep("auth0.unlink-account", inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})"));
 }
+
+namespace {
+// {"k":{"k":...{"k":"leaf"}}} with `levels` objects.
+json::object nested(int levels) {
+  json::value v = "leaf";
+  for (int i = 0; i < levels; ++i) v = json::object{{"k", std::move(v)}};
+  return std::move(v.as_object());
+}
+}  // namespace
+
+TEST_CASE("deep metadata (issue 12 item 2): 30 levels link and report ok; too deep is refused before any write") {
+  plugin_host host;
+  fake_tenant t;
+  t.put_user(make_user("google-oauth2|111", "ann@example.com", true, obj(R"({"color":"red"})")));
+  SUBCASE("30 levels: the PATCH and the link are reported as done, the outputs parse at WFA_JSON_MAX_DEPTH") {
+    t.put_user(make_user("auth0|222", "ann@example.com", true, json::object{{"deep", nested(30)}}));
+    plugin_instance inst(host, t.config());
+    auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    const auto out = r.json();  // Boost.JSON's default depth (32) refused these outputs
+    CHECK(out.at("metadata_patched") == true);
+    CHECK(out.at("patch").at("user_metadata").at("deep") == nested(30));
+    CHECK(t.user("google-oauth2|111")->at("user_metadata").at("deep") == nested(30));
+    CHECK(writes(t) == std::vector<std::string>{"PATCH", "POST"});
+  }
+  SUBCASE("a secondary deeper than the outputs can carry is refused: nothing written") {
+    t.put_user(make_user("auth0|222", "ann@example.com", true, json::object{{"deep", nested(70)}}));
+    plugin_instance inst(host, t.config());
+    auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+    CHECK(r.code == WFA_CONFLICT);
+    CHECK(r.message.find("nests deeper than 61 levels") != std::string::npos);
+    CHECK_FALSE(r.retryable);
+    CHECK(writes(t).empty());
+  }
+  SUBCASE("update-user-metadata with metadata that could not be read back is refused before the PATCH") {
+    t.put_user(make_user("auth0|222", "ann@example.com", true));
+    plugin_instance inst(host, t.config());
+    const std::string deep = json::serialize(nested(61));
+    auto r = inst.run("auth0.update-user-metadata", "{}",
+                      R"({"user_id":"auth0|222","user_metadata":{"a":)" + deep + "}}");
+    CHECK(r.code == WFA_INVALID_INPUT);
+    CHECK(r.message.find("user_metadata: nests deeper") != std::string::npos);
+    CHECK(writes(t).empty());
+    const std::string ok = json::serialize(nested(58));
+    auto fine = inst.run("auth0.update-user-metadata", "{}",
+                         R"({"user_id":"auth0|222","user_metadata":{"a":)" + ok + "}}");
+    REQUIRE_MESSAGE(fine.code == WFA_OK, fine.message);
+    CHECK(fine.json().at("user").at("user_metadata").at("a") == nested(58));
+  }
+}
+
+namespace {
+// A JSON object body of about `bytes` bytes.
+std::string big_user_json(std::size_t bytes) {
+  return R"({"user_id":"google-oauth2|111","blob":")" + std::string(bytes, 'x') + R"("})";
+}
+}  // namespace
+
+TEST_CASE("a PATCH answered 200 with a body over the client's limit (issue 12 item 8): re-read, never resent") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  SUBCASE("the re-read of the patched fields confirms it: linked") {
+    t.add_fault({"PATCH", "/api/v2/users/", "", true, reply{200, big_user_json(9u << 20)}});
+    plugin_instance inst(host, t.config());
+    auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    CHECK(r.json().at("metadata_patched") == true);
+    CHECK(t.requests("PATCH") == 1);  // formerly 4: retried as a connection failure
+    bool reread_fields = false;
+    for (const auto& q : t.server().requests())
+      reread_fields = reread_fields || q.target.find("fields=user_metadata,app_metadata") != std::string::npos;
+    CHECK(reread_fields);
+    CHECK(writes(t) == std::vector<std::string>{"PATCH", "POST"});
+  }
+  SUBCASE("the re-read is over the limit too: metadata state unknown, not retryable, not linked") {
+    t.add_fault({"PATCH", "/api/v2/users/", "", true, reply{200, big_user_json(9u << 20)}});
+    t.add_fault({"GET", "/api/v2/users/", "", false, reply{200, big_user_json(9u << 20)}}, "fields=");
+    plugin_instance inst(host, t.config());
+    auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+    CHECK(r.code == WFA_UNAVAILABLE);
+    CHECK(r.message.find("the request was applied; re-reading its metadata failed too") != std::string::npos);
+    CHECK(r.message.find("metadata state unknown, not linked") != std::string::npos);
+    CHECK_FALSE(r.retryable);
+    CHECK(r.details_obj().at("metadata_patched").is_null());
+    CHECK(r.details_obj().at("linked") == false);
+    CHECK(writes(t) == std::vector<std::string>{"PATCH"});
+  }
+}
+
+TEST_CASE("update-user-metadata: a 200 over the body limit is reported patched, not retryable, sent once") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"PATCH", "/api/v2/users/", "", true, reply{200, big_user_json(9u << 20)}});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"auth0|222","user_metadata":{"a":1}})");
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.message.find("metadata patched, but the user it returned cannot be read") != std::string::npos);
+  CHECK(r.message.find("body limit") != std::string::npos);
+  CHECK_FALSE(r.retryable);
+  CHECK(r.details_obj().at("metadata_patched") == true);
+  CHECK(t.requests("PATCH") == 1);
+  CHECK(t.user("auth0|222")->at("user_metadata").at("a") == 1);
+}
+
+TEST_CASE("a PATCH that would make the primary unreadable is refused before it is sent") {
+  plugin_host host;
+  fake_tenant t;
+  t.put_user(make_user("google-oauth2|111", "ann@example.com", true,
+                       json::object{{"own", std::string(5u << 20, 'p')}}));
+  t.put_user(make_user("auth0|222", "ann@example.com", true, json::object{{"theirs", std::string(4u << 20, 's')}}));
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
+  CHECK(r.code == WFA_CONFLICT);
+  CHECK(r.message.find("more than the client can read back") != std::string::npos);
+  CHECK_FALSE(r.retryable);
+  CHECK(r.details_obj().at("metadata_patched") == false);
+  CHECK(writes(t).empty());
+}
+
+TEST_CASE("a primary that cannot be read after an ambiguous link is not retryable (issue 12 item 11)") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  t.add_fault({"POST", "/api/v2/users/", "/identities", true, reply::dropped()});
+  t.add_fault({"GET", "/api/v2/users/", "", false,
+               reply{404, R"({"statusCode":404,"error":"Not Found","message":"The user does not exist."})"}});
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
+  CHECK(r.code == WFA_UNAVAILABLE);
+  CHECK(r.message.find("link state unknown") != std::string::npos);
+  CHECK_FALSE(r.retryable);  // formerly true: a re-run reads the same 404
+  CHECK(r.details_obj().at("linked").is_null());
+}

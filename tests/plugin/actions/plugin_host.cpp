@@ -11,9 +11,18 @@ namespace a0::test {
 
 namespace json = boost::json;
 
-json::object captured::json() const { return json::parse(outputs).as_object(); }
+namespace {
+// As the host parses them (WFA-11), not with Boost.JSON's default depth of 32.
+json::parse_options wfa_depth() {
+  json::parse_options o;
+  o.max_depth = WFA_JSON_MAX_DEPTH;
+  return o;
+}
+}  // namespace
+
+json::object captured::json() const { return json::parse(outputs, {}, wfa_depth()).as_object(); }
 json::object captured::details_obj() const {
-  return details.empty() ? json::object{} : json::parse(details).as_object();
+  return details.empty() ? json::object{} : json::parse(details, {}, wfa_depth()).as_object();
 }
 
 plugin_host::plugin_host(const char* path) {

@@ -78,6 +78,18 @@ TEST_CASE("exactly one way to authenticate") {
   CHECK(both.find("tok-value") == std::string::npos);
 }
 
+TEST_CASE("a token (AUTH0_TOKEN) with CR/LF or other non-token68 bytes is refused, not echoed") {
+  const std::string base = R"({"domain":"t.auth0.com","token":)";
+  for (const char* bad : {R"("tok\r\nX-Injected: 1")", R"("tok\nX: 1")", R"("tok\u0000")", R"("tok en")",
+                          R"("tok\"")", R"("=abc")", R"("ab=c")"}) {
+    const auto e = error_of(base + bad + "}");
+    CAPTURE(bad);
+    CHECK(e.rfind("token: must be a bearer token", 0) == 0);
+    CHECK(e.find("tok") == e.find("token"));  // the value itself is not in the message
+  }
+  CHECK(parse(base + R"("eyJhbGciOi.J9-_~+/x.sig==")" + "}").token == "eyJhbGciOi.J9-_~+/x.sig==");
+}
+
 TEST_CASE("secrets are never echoed, even when their type is wrong") {
   const auto e = error_of(R"({"domain":"t.auth0.com","client_id":"c","client_secret":["hunter2"]})");
   CHECK(e == "client_secret: must be a string");

@@ -67,6 +67,18 @@ TEST_CASE("x-ratelimit-reset is epoch seconds, turned into a wait from now") {
   CHECK_FALSE(parse_ratelimit_reset("", now).has_value());
 }
 
+TEST_CASE("x-ratelimit-reset far in the future saturates at a year instead of overflowing") {
+  // 9223372037 s is the first value whose nanoseconds overflow int64 (UBSan stopped the
+  // sanitized build here; the release build waited 0 ms).
+  const sys_clock::time_point now{seconds{1675452600}};
+  const milliseconds year{86400LL * 365 * 1000};
+  CHECK(parse_ratelimit_reset("9223372037", now) == year);
+  CHECK(parse_ratelimit_reset("9223372036854775807", now) == year);
+  CHECK(parse_ratelimit_reset("9223372036", now) == year);
+  CHECK(server_wait_hint("", "9223372037", now, milliseconds{10000}) == milliseconds{10000});
+  CHECK(server_wait_hint("", "18446744073709551615", now, milliseconds{10000}) == std::nullopt);  // not an int64
+}
+
 TEST_CASE("server hint prefers Retry-After, falls back to x-ratelimit-reset, is capped") {
   const sys_clock::time_point now{seconds{1675452600}};
   CHECK(server_wait_hint("1", "1675452605", now, milliseconds{10000}) == milliseconds{1000});

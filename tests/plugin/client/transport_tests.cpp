@@ -235,6 +235,120 @@ TEST_CASE("a fixed token: no token request, and a 401 is final") {
   CHECK(log[0].authorization == "Bearer fixed-token");
 }
 
+TEST_CASE("an access_token with CR/LF is refused: no injected header, no smuggled request") {
+  // The audit's token: ends the Authorization header, closes the request with an empty
+  // body and starts a DELETE on the same connection.
+  const std::string smuggle =
+      "tok\\r\\nContent-Length: 0\\r\\n\\r\\nDELETE /api/v2/users/auth0%7Cvictim HTTP/1.1\\r\\nX-A: ";
+  for (const std::string& token : {smuggle, std::string("tok\\r\\nX-Injected: 1"), std::string("tok\\u0000x"),
+                                   std::string("tok en")}) {
+    CAPTURE(token);
+    test_server srv([&](const seen_request& r) { return is_token(r) ? token_reply(token) : reply{200, user_json}; });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_INTERNAL);
+    CHECK(err.message.find("not an RFC 6750 bearer token") != std::string::npos);
+    CHECK(err.message.find("DELETE") == std::string::npos);
+    // Only the token request reached the server: nothing with the token, nothing smuggled.
+    const auto log = srv.requests();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].target == "/oauth/token");
+    CHECK(srv.count("DELETE", "/") == 0);
+  }
+}
+
+TEST_CASE("the pool refuses a request whose header or target holds CR, LF or NUL, before sending") {
+  test_server srv([](const seen_request&) { return reply{200, "{}"}; });
+  env e;
+  auto strand = net::make_strand(e.ex);
+  http::tls_pool pool(strand, http::origin{"127.0.0.1", std::to_string(srv.port()), {}},
+                      http::pool_options{2, 5000ms, srv.ca_file()});
+  auto send = [&](http::request req) {
+    return net::co_spawn(strand, pool.exchange(std::move(req), true), net::use_future).get();
+  };
+  for (const std::string& value : {std::string("a\r\nX-Injected: 1"), std::string("a\nb"), std::string("a\0b", 3)}) {
+    http::request req{boost::beast::http::verb::get, "/ok", 11};
+    req.set(boost::beast::http::field::authorization, value);
+    const auto r = send(std::move(req));
+    CHECK(r.kind == http::failure::refused);
+    CHECK_FALSE(r.maybe_sent);
+  }
+  const auto bad_target = send(http::request{boost::beast::http::verb::get, "/x HTTP/1.1\r\nX: y", 11});
+  CHECK(bad_target.kind == http::failure::refused);
+  CHECK(srv.requests().empty());
+  CHECK(send(http::request{boost::beast::http::verb::get, "/ok", 11}).kind == http::failure::none);
+  net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
+}
+
+TEST_CASE("a server reflecting the request never makes an error show the bearer token or the client secret") {
+  const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl/abc+def";
+  SUBCASE("the Management API reflects the Authorization header (plain and JSON-escaped)") {
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply(jwt);
+      std::string esc;
+      for (char ch : r.authorization) esc += ch == '/' ? std::string("\\/") : std::string(1, ch);
+      return {400, R"({"statusCode":400,"message":"bad header )" + esc + " / " + r.authorization + R"(","errorCode":")" +
+                       r.authorization.substr(7) + R"("})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_INVALID_INPUT);
+    CHECK(err.message.find("bad header Bearer ***") != std::string::npos);
+    CHECK(err.message.find("eyJ") == std::string::npos);
+    CHECK(err.message.find("c2lnbmF0dXJl") == std::string::npos);
+    CHECK(err.error_code == "***");
+  }
+  SUBCASE("a message clipped in the middle of the token shows none of it") {
+    test_server srv([&](const seen_request& r) -> reply {
+      if (is_token(r)) return token_reply(jwt);
+      // The first letter \u-escaped: only the parsed text holds the token, and the clip
+      // at 400 characters cuts it after 20.
+      return {500, R"({"message":")" + std::string(380, 'x') + "\\u0065" + r.authorization.substr(8) + R"("})"};
+    });
+    env e;
+    auto cfg = make_config(srv);
+    cfg.max_retries = 0;
+    management_client client(e.ex, cfg);
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.message.find("eyJhbGci") == std::string::npos);
+    CHECK(err.message.ends_with("***..."));
+  }
+  SUBCASE("the token endpoint reflects the form body: the secret percent-encoded, base64 of id:secret") {
+    test_server srv([&](const seen_request& r) -> reply {
+      return {401, R"({"error":"invalid_client","error_description":"got )" + r.body + " basic " +
+                       "Y2lkOnMzY3IzdCB2YWx1ZQ==" + R"("})"};
+    });
+    env e;
+    management_client client(e.ex, make_config(srv));
+    const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
+    CHECK(err.code == WFA_UNAUTHORIZED);
+    CHECK(err.message.find("client_secret=***&") != std::string::npos);
+    CHECK(err.message.find("s3cr3t") == std::string::npos);
+    CHECK(err.message.find("Y2lkOnMzY3IzdCB2YWx1ZQ") == std::string::npos);
+  }
+}
+
+TEST_CASE("an answer over the 8 MB body limit is never resent; after a 2xx to a PATCH it is applied-unread") {
+  const std::string big = R"({"user_id":"auth0|u","blob":")" + std::string(max_response_bytes, 'x') + R"("})";
+  test_server srv([&](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, big}; });
+  env e;
+  management_client client(e.ex, make_config(srv));
+  const auto get = expect_error([&] { e.run(client.get_user("auth0|u")); });
+  CHECK(get.code == WFA_UNAVAILABLE);
+  CHECK(get.message == "200 answer to GET /api/v2/users/auth0%7Cu is larger than the client reads (8 MB body limit)");
+  CHECK_FALSE(get.retryable);
+  CHECK_FALSE(get.ambiguous);
+  CHECK(srv.count("GET", "/api/v2/users/") == 1);  // formerly retried as a connection failure
+  const auto patch = expect_error([&] { e.run(client.patch_user("auth0|u", json::object{{"user_metadata", json::object{{"a", 1}}}})); });
+  CHECK(patch.ambiguous);
+  CHECK_FALSE(patch.retryable);
+  CHECK(patch.error_code == "response_too_large");
+  CHECK(patch.message.ends_with("; the request was applied"));
+  CHECK(srv.count("PATCH", "/api/v2/users/") == 1);
+}
+
 TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the secret") {
   SUBCASE("invalid_client") {
     test_server srv([](const seen_request&) {
