@@ -14,6 +14,7 @@ namespace wfa::test {
 struct process_result {
   int exit_code = -1;  ///< exit status, or 128 + signal when killed by one
   std::string out, err;
+  long max_rss_kb = 0;  ///< the child's peak resident set (getrusage's ru_maxrss)
 };
 
 /// How to start a child.
