@@ -5,7 +5,6 @@
 #include <pty.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,9 +121,7 @@ process_result subprocess::finish() {
   while (pump(1000)) {
   }
   int status = 0;
-  struct rusage usage {};
-  wait4(pid_, &status, 0, &usage);
-  result_.max_rss_kb = usage.ru_maxrss;
+  waitpid(pid_, &status, 0);
   pid_ = -1;
   result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result_;

@@ -14,7 +14,6 @@ namespace wfa::test {
 struct process_result {
   int exit_code = -1;  ///< exit status, or 128 + signal when killed by one
   std::string out, err;
-  long max_rss_kb = 0;  ///< the child's peak resident set (getrusage's ru_maxrss)
 };
 
 /// How to start a child.
@@ -40,6 +39,7 @@ class subprocess {
   /// it became true.
   bool wait_for(const std::function<bool(const std::string&)>& ready, std::chrono::milliseconds limit);
   void signal(int sig);
+  pid_t pid() const noexcept { return pid_; }
   /// Reads everything until both pipes close, then reaps the child.
   process_result finish();
   /// The same, but kills the child (SIGKILL: exit code 137) when it has not closed its
