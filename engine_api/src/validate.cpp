@@ -191,6 +191,7 @@ class validator {
         }
       }
       // Secrets are registered before any message is produced.
+      std::vector<std::string> secret_texts;
       for (const auto& kv : config) {
         bool secret = kv.key() == "client_secret" || kv.key() == "token" || from_env.count(std::string(kv.key()));
         for (const auto* s : schemas) {
@@ -202,8 +203,16 @@ class validator {
           std::vector<std::string> leaves;
           secret_leaves(kv.value(), leaves);
           out.secrets.add(leaves);
+          secret_texts.insert(secret_texts.end(), leaves.begin(), leaves.end());
         }
       }
+      // A client id and its secret reach a token endpoint as HTTP Basic credentials,
+      // which a reflecting server shows base64-encoded: every string of the config as
+      // the user, with every secret of it.
+      for (const auto& kv : config)
+        if (const auto* user = kv.value().if_string())
+          for (const auto& secret : secret_texts)
+            if (secret != *user) out.secrets.add_basic_credentials(*user, secret);
       if (ok) {
         for (const auto* s : schemas) {
           try {

@@ -821,3 +821,19 @@ TEST_CASE("options: pages that never end (a repeated token) stop, and the cut is
         std::string::npos);
 }
 #endif
+
+TEST_CASE("a secret reflected percent-encoded or in Basic credentials is masked in the row line (issue 12.4)") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "connections": {"local": {"plugin": "t", "config": {"prefix": "cid", "token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "inputs": {"m": {"type": "string"}},
+    "steps": [{"id": "f", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "invalid_input", "message": "${{ inputs.m }}"}}]})");
+  // The server echoed the form body and the Authorization header of the request.
+  auto r = flowrun_run({"run", flow, "--input", "m=body client_secret=s3c%2Fr+t%21 auth Basic Y2lkOnMzYy9yIHQh"},
+                       {{"WFA_TEST_SECRET", "s3c/r t!"}});
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.out).at(0).at("steps").at("f").at("error").at("message") ==
+        "body client_secret=*** auth Basic ***");
+}

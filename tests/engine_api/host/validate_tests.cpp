@@ -223,6 +223,11 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   REQUIRE(r2.checked);
   CHECK(r2.checked->secrets.redact("literal-tok") == "***");
   CHECK(r2.checked->secrets.redact("d") == "d");  // a literal non-secret stays
+  // Another string of the config with a secret: HTTP Basic credentials, base64 (issue 12.4).
+  auto f3 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","key":"client-7","token":"literal-tok"}}}})");
+  auto r3 = validate(f3, manifests(), env_of(no_env));
+  REQUIRE(r3.checked);
+  CHECK(r3.checked->secrets.redact("Basic Y2xpZW50LTc6bGl0ZXJhbC10b2s=") == "Basic ***");
 }
 
 TEST_CASE("secrets: every string read from the environment, also inside a longer value") {
