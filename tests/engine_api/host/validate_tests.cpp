@@ -459,3 +459,23 @@ TEST_CASE("a schema's many failing items: at most json_schema::max_issues lines,
   CHECK(e[0] == "inputs.list[0]: Value type not permitted by 'type' constraint.");
   CHECK(e[20] == "inputs.list: and 4980 more problems (not shown)");
 }
+
+TEST_CASE("a config value or an input that is not UTF-8 is named, without its value (issue 12.11)") {
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d"}}}})");
+  auto r = validate(f, manifests(), env_of({{"T_TOKEN", "ab\xFF\xFEsecret"}}));
+  INFO(dump(r.errors));
+  CHECK_FALSE(r.checked);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0] == "connection c: config.token: not valid UTF-8 (as read from the environment); it must be text");
+  // Overlong forms and surrogates are not UTF-8 either; real multi-byte text is.
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "a\xE2\x82"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(validate(f, manifests(), env_of({{"T_TOKEN", bad}})).checked);
+  }
+  CHECK(validate(f, manifests(), env_of({{"T_TOKEN", "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80"}})).checked);
+  auto ok = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(ok.checked);
+  auto e = ok.checked->check_row(json::object{{"name", "x\xFF"}});
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "inputs.name: not valid UTF-8; it must be text");
+}
