@@ -73,6 +73,12 @@ bool data_keyword(std::string_view k) {
   return k == "enum" || k == "const" || k == "default" || k == "examples" || k == "x-dynamic-options";
 }
 
+// Keywords whose value maps names (any names, "enum" too) to schemas.
+bool schema_map_keyword(std::string_view k) {
+  return k == "properties" || k == "patternProperties" || k == "$defs" || k == "definitions" ||
+         k == "dependentSchemas" || k == "dependencies";
+}
+
 json::value rewrite_keywords(const json::value& schema) {
   if (const auto* a = schema.if_array()) {
     json::array out;
@@ -85,6 +91,12 @@ json::value rewrite_keywords(const json::value& schema) {
   json::object out;
   out.reserve(o->size());
   for (const auto& kv : *o) {
+    if (schema_map_keyword(kv.key()) && kv.value().is_object()) {
+      json::object named;
+      for (const auto& p : kv.value().get_object()) named[p.key()] = rewrite_keywords(p.value());
+      out[kv.key()] = std::move(named);
+      continue;
+    }
     // A property named "pattern" maps to a schema (an object), never to a string.
     if (kv.key() == "pattern" && kv.value().is_string()) out[pattern_key] = kv.value();
     else if (kv.key() == "uniqueItems" && kv.value().is_bool()) {

@@ -395,7 +395,8 @@ TEST_CASE("pattern: matched in linear time without recursion, unanchored like EC
   const char* m = R"({"id": "p.re", "version": "1.0.0", "title": "t", "description": "d",
     "connection": {"type": "object"}, "options": {"type": "object"},
     "inputs": {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[^|]+\\|.+$"},
-                                                 "word": {"type": "string", "pattern": "b+"}}},
+                                                 "word": {"type": "string", "pattern": "b+"},
+                                                 "enum": {"type": "string", "pattern": "^[^|]+\\|.+$"}}},
     "outputs": {"type": "object"}})";
   manifest_set ms{{"p", {json::parse(m).as_object()}}};
   auto r = validate(action_step("p.re", "{}"), ms, {});
@@ -404,6 +405,9 @@ TEST_CASE("pattern: matched in linear time without recursion, unanchored like EC
   CHECK(r.checked->check_step(0, {}, json::object{{"id", "auth0|" + big}}).empty());
   CHECK(joined(r.checked->check_step(0, {}, json::object{{"id", big}})) ==
         "inputs.id: Failed to match regex specified by 'pattern' constraint.\n");
+  // A property named like a data keyword is still a schema: its pattern is RE2's too.
+  CHECK(joined(r.checked->check_step(0, {}, json::object{{"enum", big}})) ==
+        "inputs.enum: Failed to match regex specified by 'pattern' constraint.\n");
   CHECK(r.checked->check_step(0, {}, json::object{{"word", "aabaa"}}).empty());
   CHECK(!r.checked->check_step(0, {}, json::object{{"word", "aaaa"}}).empty());
 }
