@@ -597,8 +597,8 @@ struct fifo_feed {
 
 // Runs to completion and gives the child's peak resident set (VmHWM, KiB), sampled
 // while it runs: getrusage's ru_maxrss would count the memory of this test process,
-// which the child shares until its exec.
-std::pair<process_result, long> run_peak_rss(const std::vector<std::string>& argv) {
+// which the child shares until its exec. Unused under the sanitizers (see its test).
+[[maybe_unused]] std::pair<process_result, long> run_peak_rss(const std::vector<std::string>& argv) {
   wfa::test::subprocess p(argv);
   long peak = 0;
   for (;;) {
