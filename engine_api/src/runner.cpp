@@ -28,6 +28,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 namespace asio = boost::asio;
 namespace json = boost::json;
 
@@ -121,13 +125,38 @@ class runner {
     // Only when run() did not get to its end (an exception): it stops them itself.
     if (reader_.joinable()) stop_reader();
     stop_signals();
+    restore_mask();
+  }
+
+  void restore_mask() {
+    if (masked_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    masked_ = false;
   }
 
   run_summary run() {
+    // SIGINT and SIGTERM go to the signal thread only: this thread and the plugin's
+    // (created from it, inheriting the mask) block them, so a blocked write here is not
+    // cut short (EINTR) and the signals never wait for this thread.
+    if (opts_.handle_signals) {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
+      masked_ = true;
+    }
     create_instances();
     start_ = std::chrono::steady_clock::now();
     if (opts_.handle_signals) start_signals();
     start_reader();
+    // The first rows start once the read-ahead is full, the source ended or 200 ms
+    // passed: a file's first rows are all there (the order rows start in does not
+    // depend on the reader thread's scheduling), a slow pipe does not hold the run.
+    {
+      std::unique_lock lock(feed_->mu);
+      feed_->space.wait_for(lock, std::chrono::milliseconds(200),
+                            [&] { return feed_->ended || feed_->queue.size() >= feed_->cap; });
+    }
     if (opts_.progress) tick();
     fill();
     ioc_.run();
@@ -137,6 +166,7 @@ class runner {
     }
     stop_reader();
     stop_signals();
+    restore_mask();
     // Instances are destroyed here (WFA-9) before the io_context: their last
     // completions may still post into it.
     instances_.clear();
@@ -207,6 +237,7 @@ class runner {
         if (feed->stop) return;
         if (row) feed->queue.push_back(std::move(*row));
         else feed->ended = true;
+        feed->space.notify_all();  // the run's first wait, see run()
         // `this` is alive while stop is false: the run sets it, under this lock, before it ends.
         if (!feed->wake_pending) {
           feed->wake_pending = true;
@@ -252,7 +283,14 @@ class runner {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     wait_signal();
-    signal_thread_ = std::thread([this] { signal_ioc_.run(); });
+    signal_thread_ = std::thread([this] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+      signal_ioc_.run();
+    });
   }
 
   void stop_signals() {
@@ -270,10 +308,14 @@ class runner {
       if (signalled_.exchange(true)) {
         // A second signal: the plugin did not finish cancelling; give up at once.
         // Exit 1 like any run with rows that did not succeed (0/1/2 are the only codes).
-        diag_.line("flowrun: interrupted again, exiting without waiting");
+        // Straight to fd 2: `err` may wait for a lock or (std::cerr is tied to std::cout)
+        // for a full stdout pipe that the run thread is blocked on.
+        static constexpr std::string_view bye = "\nflowrun: interrupted again, exiting without waiting\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, bye.data(), bye.size());
         std::_Exit(1);
       }
-      diag_.line("flowrun: interrupted, cancelling the operations in flight");
+      // Printed by the run thread: this one must stay free for a second signal (std::cerr
+      // is tied to std::cout, whose lock a blocked write holds).
       asio::post(ioc_, [this] { interrupt(); });
       wait_signal();
     });
@@ -282,6 +324,7 @@ class runner {
   void interrupt() {
     if (summary_.interrupted) return;
     summary_.interrupted = true;
+    diag_.line("flowrun: interrupted, cancelling the operations in flight");
     for (auto& [i, r] : rows_) {
       if (r.in_flight) r.inst->cancel(r.op);
       if (r.retry) r.retry->cancel();
@@ -539,6 +582,8 @@ class runner {
   asio::signal_set signals_;
   std::thread signal_thread_;
   std::atomic<bool> signalled_{false};
+  sigset_t old_mask_{};
+  bool masked_ = false;
   asio::steady_timer ticker_;
   std::shared_ptr<row_feed> feed_;
   std::thread reader_;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -836,4 +837,35 @@ TEST_CASE("a secret reflected percent-encoded or in Basic credentials is masked 
   CHECK(r.exit_code == 1);
   CHECK(lines(r.out).at(0).at("steps").at("f").at("error").at("message") ==
         "body client_secret=*** auth Basic ***");
+}
+
+TEST_CASE("a second signal exits at once while the run thread is blocked (issue 12.7)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"v": {}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.v }}"}}]})");
+  // 2,000 rows of 1 KB: their lines fill the stdout pipe, which this test does not read
+  // yet, so flowrun's run thread blocks in a write (as it would in a long check).
+  std::ofstream f(s.dir / "rows.jsonl");
+  for (int i = 0; i < 2000; ++i) f << "{\"v\":\"" << std::string(1000, 'x') << "\"}\n";
+  f.close();
+  wfa::test::subprocess p({flowrun, "run", flow, "--inputs-file", (s.dir / "rows.jsonl").string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  p.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  p.signal(SIGTERM);
+  // Exited (a zombie) without anyone draining its output: the signals did not wait for it.
+  auto exited = [&] {
+    std::ifstream stat("/proc/" + std::to_string(p.pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    auto close = text.rfind(')');
+    return close == std::string::npos || text.substr(close + 2, 1) == "Z";
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(exited());
+  auto r = p.finish(std::chrono::seconds(30));
+  CHECK(r.exit_code == 1);
+  INFO(r.err);
+  CHECK(r.err.find("flowrun: interrupted again, exiting without waiting") != std::string::npos);
 }
