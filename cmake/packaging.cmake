@@ -35,8 +35,9 @@ set(CPACK_COMPONENT_FLOWRUN_DESCRIPTION
   "name from /usr/lib/wfa/plugins.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME "wfa-dev")
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION "libdevel")
-# wfa::host (static) needs Boost.JSON's headers and library at the consumer's link time.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libboost1.81-dev, libboost-json1.81-dev")
+# wfa::host (static) needs Boost.JSON's and RE2's headers and libraries at the consumer's
+# link time (RE2 found through pkg-config).
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libboost1.81-dev, libboost-json1.81-dev, libre2-dev, pkg-config")
 set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "libauth0-actions (= ${PROJECT_VERSION}), pkg-config")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "wfa C ABI header, C++ host library, CMake package and pkg-config file\n"

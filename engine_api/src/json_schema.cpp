@@ -4,6 +4,8 @@
 #include <wfa/host/expression.hpp>
 
 #include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/constraint_builder.hpp>
+#include <valijson/constraints/concrete_constraints.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
@@ -11,9 +13,14 @@
 
 #include <boost/json.hpp>
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cmath>
+#include <new>
+#include <set>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace json = boost::json;
 
@@ -52,6 +59,160 @@ std::string render_path(const std::vector<std::string>& ctx) {
   return out;
 }
 
+// valijson checks `pattern` with std::regex, whose matcher recurses once per character:
+// a 27,000-character id overflowed the stack. Its `uniqueItems` compares every pair and
+// reports every duplicate pair: 1,000 copies of one name took minutes and megabytes of
+// error text. So the schema valijson sees has these two keywords renamed, and the
+// renamed ones are custom constraints: RE2 (linear time, no recursion on the subject)
+// and one hash set over a canonical form of the items.
+constexpr std::string_view pattern_key = "x-wfa-re2-pattern";
+constexpr std::string_view unique_key = "x-wfa-unique-items";
+
+// Keywords whose values are data, not schemas: nothing inside them is renamed.
+bool data_keyword(std::string_view k) {
+  return k == "enum" || k == "const" || k == "default" || k == "examples" || k == "x-dynamic-options";
+}
+
+// Keywords whose value maps names (any names, "enum" too) to schemas.
+bool schema_map_keyword(std::string_view k) {
+  return k == "properties" || k == "patternProperties" || k == "$defs" || k == "definitions" ||
+         k == "dependentSchemas" || k == "dependencies";
+}
+
+json::value rewrite_keywords(const json::value& schema) {
+  if (const auto* a = schema.if_array()) {
+    json::array out;
+    out.reserve(a->size());
+    for (const auto& e : *a) out.push_back(rewrite_keywords(e));
+    return out;
+  }
+  const auto* o = schema.if_object();
+  if (!o) return schema;
+  json::object out;
+  out.reserve(o->size());
+  for (const auto& kv : *o) {
+    if (schema_map_keyword(kv.key()) && kv.value().is_object()) {
+      json::object named;
+      for (const auto& p : kv.value().get_object()) named[p.key()] = rewrite_keywords(p.value());
+      out[kv.key()] = std::move(named);
+      continue;
+    }
+    // A property named "pattern" maps to a schema (an object), never to a string.
+    if (kv.key() == "pattern" && kv.value().is_string()) out[pattern_key] = kv.value();
+    else if (kv.key() == "uniqueItems" && kv.value().is_bool()) {
+      if (kv.value().get_bool()) out[unique_key] = true;  // false asks for nothing
+    }
+    else if (data_keyword(kv.key())) out[kv.key()] = kv.value();
+    else out[kv.key()] = rewrite_keywords(kv.value());
+  }
+  return out;
+}
+
+class re2_pattern final : public valijson::constraints::PolyConstraint {
+ public:
+  explicit re2_pattern(std::shared_ptr<const re2::RE2> re) : re_(std::move(re)) {}
+  bool validate(const valijson::adapters::Adapter& target, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!target.isString()) return true;
+    // JSON Schema patterns are not anchored: a search, like ECMA-262's test().
+    if (re2::RE2::PartialMatch(target.asString(), *re_)) return true;
+    if (results) results->pushError(context, "Failed to match regex specified by 'pattern' constraint.");
+    return false;
+  }
+
+ private:
+  Constraint* cloneInto(void* where) const override { return new (where) re2_pattern(*this); }
+  size_t sizeOf() const override { return sizeof(re2_pattern); }
+  std::shared_ptr<const re2::RE2> re_;
+};
+
+class re2_pattern_builder final : public valijson::ConstraintBuilder {
+ public:
+  valijson::constraints::Constraint* make(const valijson::adapters::Adapter& v) const override {
+    std::string text = v.asString();
+    re2::RE2::Options opts;
+    opts.set_log_errors(false);
+    auto re = std::make_shared<const re2::RE2>(text, opts);
+    if (!re->ok())
+      throw std::runtime_error("pattern '" + text + "' is not usable (RE2 syntax: no look-around or back-references): " +
+                               re->error());
+    return new re2_pattern(std::move(re));  // valijson takes ownership of the result
+  }
+};
+
+// A canonical text of a value, equal for values JSON Schema calls equal (objects in any
+// key order; 1 and 1.0 the same number).
+void canonical(const valijson::adapters::Adapter& v, std::string& out) {
+  if (v.isNull()) {
+    out += 'n';
+  } else if (v.isBool()) {
+    out += v.getBool() ? 't' : 'f';
+  } else if (v.isNumber()) {
+    out += 'd';
+    out += json::serialize(json::value(v.getNumber()));
+  } else if (v.isString()) {
+    out += 's';
+    out += json::serialize(json::value(json::string(v.getString())));
+  } else if (v.isArray()) {
+    out += '[';
+    v.applyToArray([&](const valijson::adapters::Adapter& e) {
+      canonical(e, out);
+      out += ',';
+      return true;
+    });
+    out += ']';
+  } else if (v.isObject()) {
+    std::vector<std::string> members;
+    v.applyToObject([&](const std::string& k, const valijson::adapters::Adapter& e) {
+      std::string m = json::serialize(json::value(json::string(k))) + ":";
+      canonical(e, m);
+      members.push_back(std::move(m));
+      return true;
+    });
+    std::sort(members.begin(), members.end());
+    out += '{';
+    for (const auto& m : members) out += m + ",";
+    out += '}';
+  }
+}
+
+class unique_items final : public valijson::constraints::PolyConstraint {
+ public:
+  bool validate(const valijson::adapters::Adapter& target, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!target.isArray()) return true;
+    std::unordered_set<std::string> seen;
+    std::size_t index = 0;
+    bool ok = true;
+    // One error, at the first repeat: the rest say nothing more.
+    target.applyToArray([&](const valijson::adapters::Adapter& e) {
+      std::string c;
+      canonical(e, c);
+      if (!seen.insert(std::move(c)).second) {
+        ok = false;
+        if (results)
+          results->pushError(context, "Elements of array must be unique (item #" + std::to_string(index) +
+                                          " repeats an earlier one).");
+        return false;
+      }
+      ++index;
+      return true;
+    });
+    return ok;
+  }
+
+ private:
+  Constraint* cloneInto(void* where) const override { return new (where) unique_items(*this); }
+  size_t sizeOf() const override { return sizeof(unique_items); }
+};
+
+class unique_items_builder final : public valijson::ConstraintBuilder {
+ public:
+  valijson::constraints::Constraint* make(const valijson::adapters::Adapter&) const override {
+    return new unique_items();  // only `true` is renamed to this keyword
+  }
+};
+
 }  // namespace
 
 struct json_schema::cached_validator {
@@ -64,7 +225,10 @@ json_schema::json_schema(const json::value& schema)
   // The manifests declare 2020-12; every keyword they use means the same in draft 7,
   // the newest draft valijson implements.
   valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-  valijson::adapters::BoostJsonAdapter adapter(schema);
+  parser.addConstraintBuilder(std::string(pattern_key), new re2_pattern_builder());  // owned by the parser
+  parser.addConstraintBuilder(std::string(unique_key), new unique_items_builder());
+  const json::value rewritten = rewrite_keywords(schema);
+  valijson::adapters::BoostJsonAdapter adapter(rewritten);
   try {
     parser.populateSchema(adapter, *schema_);
   } catch (const std::exception& e) {
@@ -90,6 +254,10 @@ std::vector<schema_issue> json_schema::validate(const json::value& doc) const {
     std::lock_guard lock(validator_->mu);
     if (validator_->validator.validate(*schema_, adapter, &results)) return out;
   }
+  // Many failing items (a long array) make many lines: a few name the problem, and a set
+  // keeps the duplicate check linear.
+  std::set<std::pair<std::string, std::string>> seen;
+  std::size_t more = 0;
   valijson::ValidationResults::Error e;
   while (results.popError(e)) {
     if (is_wrapper(e.description)) continue;
@@ -101,11 +269,11 @@ std::vector<schema_issue> json_schema::validate(const json::value& doc) const {
       issue.path += "." + quoted_tail(e.description);
       issue.message = "unknown field (not allowed by the schema)";
     }
-    bool dup = std::any_of(out.begin(), out.end(), [&](const schema_issue& o) {
-      return o.path == issue.path && o.message == issue.message;
-    });
-    if (!dup) out.push_back(std::move(issue));
+    if (!seen.emplace(issue.path, issue.message).second) continue;
+    if (out.size() < max_issues) out.push_back(std::move(issue));
+    else ++more;
   }
+  if (more) out.push_back({"", "and " + std::to_string(more) + " more problems (not shown)"});
   return out;
 }
 

@@ -32,6 +32,9 @@ struct schema_issue {
 /// (building std::regex dominated the run-time check) and a mutex guards it.
 class json_schema {
  public:
+  /// validate() reports at most this many issues, then one line counting the rest.
+  static constexpr std::size_t max_issues = 20;
+
   /// Throws std::runtime_error when valijson cannot use the schema.
   explicit json_schema(const boost::json::value& schema);
   ~json_schema();

@@ -12,6 +12,43 @@ bool word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+// RFC 3986 percent-encoding: unreserved bytes stay, every other byte is %XX. `plus`:
+// a space is '+' (application/x-www-form-urlencoded, as in a token request's body).
+std::string percent_encode(std::string_view s, bool plus, bool lower_hex) {
+  const char* hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (word_char(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (plus && c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string base64(std::string_view s) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    unsigned v = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8 | (unsigned char)s[i + 2];
+    out += {digits[v >> 18], digits[(v >> 12) & 63], digits[(v >> 6) & 63], digits[v & 63]};
+  }
+  if (i + 1 == s.size()) {
+    unsigned v = (unsigned char)s[i] << 16;
+    out += {digits[v >> 18], digits[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == s.size()) {
+    unsigned v = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8;
+    out += {digits[v >> 18], digits[(v >> 12) & 63], digits[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
 }  // namespace
 
 void secret_leaves(const boost::json::value& v, std::vector<std::string>& out) {
@@ -35,10 +72,31 @@ void redactor::insert(std::string_view secret) {
     secrets_.push_back({std::move(s), whole_word});
   };
   insert_one(std::string(secret));
-  // A secret inside serialised JSON appears escaped (quotes, backslashes, controls).
+  // A secret inside serialised JSON appears escaped (quotes, backslashes, controls);
+  // some serialisers also write '/' as "\/".
   std::string quoted = boost::json::serialize(boost::json::value(boost::json::string(secret)));
   std::string escaped = quoted.substr(1, quoted.size() - 2);
-  if (escaped != secret) insert_one(std::move(escaped));
+  if (escaped != secret) insert_one(escaped);
+  if (escaped.find('/') != std::string::npos) {
+    std::string slashes;
+    for (char c : escaped) slashes += c == '/' ? std::string("\\/") : std::string(1, c);
+    insert_one(std::move(slashes));
+  }
+  // A server that reflects a request shows it encoded: a form body or a query
+  // (percent-encoding, space as %20 or '+', upper- or lower-case hex).
+  for (bool plus : {false, true})
+    for (bool lower : {false, true}) {
+      std::string enc = percent_encode(secret, plus, lower);
+      if (enc != secret) insert_one(std::move(enc));
+    }
+}
+
+void redactor::add_basic_credentials(std::string_view user, std::string_view password) {
+  if (password.empty()) return;
+  // RFC 7617 sends base64(user ":" password); RFC 6749 (2.3.1) form-encodes both first.
+  insert(base64(std::string(user) + ":" + std::string(password)));
+  insert(base64(percent_encode(user, true, false) + ":" + percent_encode(password, true, false)));
+  longest_first();
 }
 
 void redactor::longest_first() {

@@ -14,14 +14,23 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <thread>
+#include <unordered_map>
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -95,11 +104,24 @@ class diagnostics {
   std::string last_bar_;
 };
 
+// The rows between the reader thread (which pulls them from the source) and the run
+// thread. Shared, so that a reader still blocked in the source when the run ends (an
+// interrupted run reading a pipe) finds it alive; `stop` tells it to post nothing more.
+struct row_feed {
+  std::mutex mu;
+  std::condition_variable space;
+  std::deque<input_row> queue;
+  std::size_t cap = 1;
+  bool ended = false;         // the source gave its last row
+  bool stop = false;          // the run is over: read no more, post nothing
+  bool wake_pending = false;  // a fill() is posted and has not run yet
+};
+
 class runner {
  public:
   runner(const checked_flow& f, const run_options& o, std::ostream& out, std::ostream& err)
       : f_(f), opts_(o), out_(out), diag_(err, f.secrets, o.progress), work_(ioc_.get_executor()),
-        signals_(ioc_), ticker_(ioc_) {
+        signals_(signal_ioc_), ticker_(ioc_) {
     // Per step: its outputs schema when it marks secrets (else nothing to mask).
     for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
       const auto* outs = f_.manifest(i).if_contains("outputs");
@@ -107,14 +129,41 @@ class runner {
     }
   }
 
+  ~runner() {
+    // Only when run() did not get to its end (an exception): it stops them itself.
+    if (reader_.joinable()) stop_reader();
+    stop_signals();
+    restore_mask();
+  }
+
+  void restore_mask() {
+    if (masked_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    masked_ = false;
+  }
+
   run_summary run() {
-    create_instances();
-    rows_.resize(opts_.rows.size());
-    start_ = std::chrono::steady_clock::now();
+    // SIGINT and SIGTERM go to the signal thread only: this thread and the plugin's
+    // (created from it, inheriting the mask) block them, so a blocked write here is not
+    // cut short (EINTR) and the signals never wait for this thread.
     if (opts_.handle_signals) {
-      signals_.add(SIGINT);
-      signals_.add(SIGTERM);
-      wait_signal();
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
+      masked_ = true;
+    }
+    create_instances();
+    start_ = std::chrono::steady_clock::now();
+    if (opts_.handle_signals) start_signals();
+    start_reader();
+    // The first rows start once the read-ahead is full, the source ended or 200 ms
+    // passed: a file's first rows are all there (the order rows start in does not
+    // depend on the reader thread's scheduling), a slow pipe does not hold the run.
+    {
+      std::unique_lock lock(feed_->mu);
+      feed_->space.wait_for(lock, std::chrono::milliseconds(200),
+                            [&] { return feed_->ended || feed_->queue.size() >= feed_->cap; });
     }
     if (opts_.progress) tick();
     fill();
@@ -123,6 +172,9 @@ class runner {
       draw();
       diag_.clear_bar();
     }
+    stop_reader();
+    stop_signals();
+    restore_mask();
     // Instances are destroyed here (WFA-9) before the io_context: their last
     // completions may still post into it.
     instances_.clear();
@@ -131,13 +183,16 @@ class runner {
 
  private:
   struct row_state {
+    json::object inputs;
     json::object steps_out;  // step id -> outputs
     json::object results;    // step id -> {"status", "outputs" | "error"}
     std::size_t step = 0;
-    bool started = false, finished = false, in_flight = false;
+    bool in_flight = false;
     instance* inst = nullptr;
     wfa_op op = 0;
     std::vector<std::string> secrets;  // x-secret outputs of its steps: redacted from its line
+    std::chrono::seconds waited{0};    // rate-limit waits so far
+    std::unique_ptr<asio::steady_timer> retry;  // set while it waits to retry
   };
 
   void create_instances() {
@@ -162,22 +217,134 @@ class runner {
     }
   }
 
+  // The rows come through the feed from a reader thread, so that a source blocking on a
+  // pipe never stalls the completions, the retries or the signals.
+  void start_reader() {
+    feed_ = std::make_shared<row_feed>();
+    const std::size_t width = std::max<std::size_t>(1, opts_.concurrency);
+    feed_->cap = opts_.read_ahead ? opts_.read_ahead : 2 * width + 16;
+    row_source source = opts_.source;
+    if (!source) {
+      // The vector outlives the run: nothing reads it after run_flow() returns, because
+      // its reader never blocks and is joined.
+      source = [rows = &opts_.rows, next = std::size_t(0)]() mutable -> std::optional<input_row> {
+        if (next >= rows->size()) return std::nullopt;
+        return input_row{(*rows)[next++], {}};
+      };
+    }
+    reader_ = std::thread([feed = feed_, source = std::move(source), this]() mutable {
+      for (;;) {
+        std::optional<input_row> row;
+        {
+          std::unique_lock lock(feed->mu);
+          feed->space.wait(lock, [&] { return feed->stop || feed->queue.size() < feed->cap; });
+          if (feed->stop) return;
+        }
+        row = source();
+        std::lock_guard lock(feed->mu);
+        if (feed->stop) return;
+        if (row) feed->queue.push_back(std::move(*row));
+        else feed->ended = true;
+        feed->space.notify_all();  // the run's first wait, see run()
+        // `this` is alive while stop is false: the run sets it, under this lock, before it ends.
+        if (!feed->wake_pending) {
+          feed->wake_pending = true;
+          asio::post(ioc_, [this] { fill(); });
+        }
+        if (!row) return;
+      }
+    });
+  }
+
+  void stop_reader() {
+    bool ended;
+    {
+      std::lock_guard lock(feed_->mu);
+      feed_->stop = true;
+      ended = feed_->ended;
+      feed_->space.notify_all();
+    }
+    // A reader blocked in its source (an interrupted run on a pipe) cannot be woken: it
+    // keeps the feed and its source alive and exits when the source returns, or with
+    // the process.
+    if (ended || !opts_.source) reader_.join();
+    else reader_.detach();
+  }
+
+  std::optional<input_row> next_row() {
+    std::lock_guard lock(feed_->mu);
+    if (feed_->queue.empty()) return std::nullopt;
+    input_row r = std::move(feed_->queue.front());
+    feed_->queue.pop_front();
+    feed_->space.notify_one();
+    return r;
+  }
+
+  bool all_read() {
+    std::lock_guard lock(feed_->mu);
+    return feed_->ended && feed_->queue.empty();
+  }
+
+  // Signals are waited for on a thread of their own: a second signal exits at once even
+  // while the run thread is busy (a long check, a slow plugin call).
+  void start_signals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    wait_signal();
+    signal_thread_ = std::thread([this] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+      signal_ioc_.run();
+    });
+  }
+
+  void stop_signals() {
+    if (!signal_thread_.joinable()) return;
+    asio::post(signal_ioc_, [this] {
+      boost::system::error_code ignored;
+      signals_.cancel(ignored);
+    });
+    signal_thread_.join();
+  }
+
   void wait_signal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
-      if (summary_.interrupted) {
+      if (signalled_.exchange(true)) {
         // A second signal: the plugin did not finish cancelling; give up at once.
         // Exit 1 like any run with rows that did not succeed (0/1/2 are the only codes).
-        diag_.line("flowrun: interrupted again, exiting without waiting");
+        // Straight to fd 2: `err` may wait for a lock or (std::cerr is tied to std::cout)
+        // for a full stdout pipe that the run thread is blocked on.
+        static constexpr std::string_view bye = "\nflowrun: interrupted again, exiting without waiting\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, bye.data(), bye.size());
         std::_Exit(1);
       }
-      summary_.interrupted = true;
-      diag_.line("flowrun: interrupted, cancelling the operations in flight");
-      for (auto& r : rows_)
-        if (r.in_flight) r.inst->cancel(r.op);
+      // Printed by the run thread: this one must stay free for a second signal (std::cerr
+      // is tied to std::cout, whose lock a blocked write holds).
+      asio::post(ioc_, [this] { interrupt(); });
       wait_signal();
-      maybe_finish();
     });
+  }
+
+  void interrupt() {
+    if (summary_.interrupted) return;
+    summary_.interrupted = true;
+    diag_.line("flowrun: interrupted, cancelling the operations in flight");
+    for (auto& [i, r] : rows_) {
+      if (r.in_flight) r.inst->cancel(r.op);
+      if (r.retry) r.retry->cancel();
+    }
+    // Rows whose retry time came and that wait for a slot: reported cancelled.
+    while (!resume_.empty()) {
+      std::size_t i = resume_.front();
+      resume_.pop_front();
+      ++active_;
+      run_step(i);
+    }
+    maybe_finish();
   }
 
   void tick() {
@@ -190,26 +357,51 @@ class runner {
 
   void draw() {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    diag_.bar(detail::render_progress(done_, rows_.size(), summary_.failed + summary_.cancelled, elapsed));
+    std::size_t total = opts_.source ? opts_.expected_rows : opts_.rows.size();
+    diag_.bar(detail::render_progress(done_, std::max(total, done_), summary_.failed + summary_.cancelled, elapsed));
   }
 
-  // Starts rows until `concurrency` are active. Called from the io_context, never from
-  // inside a finishing row: a long run of rows failing before their first execute would
-  // otherwise recurse once per row.
+  // Starts rows until `concurrency` are active: first those whose retry time came, then
+  // new ones. Called from the io_context, never from inside a finishing row: a long run
+  // of rows failing before their first execute would otherwise recurse once per row.
   void fill() {
+    {
+      std::lock_guard lock(feed_->mu);
+      feed_->wake_pending = false;
+    }
     const std::size_t width = std::max<std::size_t>(1, opts_.concurrency);
-    while (!summary_.interrupted && next_row_ < rows_.size() && active_ < width) start_row(next_row_++);
+    while (!summary_.interrupted && active_ < width) {
+      if (!resume_.empty()) {
+        std::size_t i = resume_.front();
+        resume_.pop_front();
+        ++active_;
+        run_step(i);
+        continue;
+      }
+      auto row = next_row();
+      if (!row) break;
+      start_row(next_row_++, std::move(*row));
+    }
     maybe_finish();
   }
 
-  void start_row(std::size_t i) {
-    rows_[i].started = true;
+  void start_row(std::size_t i, input_row in) {
+    if (!in.error.empty()) {  // reported at once; it takes no slot
+      print(json::object{{"row", i},
+                         {"status", "failed"},
+                         {"steps", json::object()},
+                         {"error", error_json(WFA_INVALID_INPUT, in.error, 0, false)}});
+      count("failed");
+      return;
+    }
+    row_state& r = rows_[i];
     ++active_;
+    r.inputs = std::move(in.inputs);
     run_step(i);
   }
 
   void run_step(std::size_t i) {
-    row_state& r = rows_[i];
+    row_state& r = rows_.at(i);
     const flow_step& s = f_.definition.steps[r.step];
     if (summary_.interrupted) {
       r.results[s.id] = json::object{{"status", "cancelled"},
@@ -217,7 +409,7 @@ class runner {
       return finish_row(i, "cancelled");
     }
     eval_context ctx;
-    ctx.inputs = &opts_.rows[i];
+    ctx.inputs = &r.inputs;
     ctx.steps = &r.steps_out;
     json::object options, inputs;
     std::vector<std::string> problems;
@@ -243,8 +435,46 @@ class runner {
                            std::to_string(i), s.id);
   }
 
+  // details.retry_after_s of a retryable rate_limited error: whole seconds, or nullopt.
+  static std::optional<std::int64_t> retry_after(const op_result& res) {
+    if (res.code != WFA_RATE_LIMITED || !res.retryable || res.details_json.empty()) return std::nullopt;
+    boost::system::error_code ec;
+    json::value d = json::parse(res.details_json, ec);
+    const json::value* n = (!ec && d.is_object()) ? d.get_object().if_contains("retry_after_s") : nullptr;
+    if (!n || !n->is_number()) return std::nullopt;
+    auto s = n->to_number<std::int64_t>(ec);
+    if (ec || s < 0) return std::nullopt;
+    return s;
+  }
+
+  // Waits and runs the failed step again, when the server's time fits in the row's budget.
+  bool schedule_retry(std::size_t i, const op_result& res) {
+    auto after = retry_after(res);
+    if (!after || summary_.interrupted) return false;
+    row_state& r = rows_.at(i);
+    if (*after > (opts_.max_retry_wait - r.waited).count()) return false;
+    const std::chrono::seconds wait(*after);
+    r.waited += wait;
+    diag_.line("flowrun: row " + std::to_string(i) + ": step " + f_.definition.steps[r.step].id +
+               ": rate limited, retrying in " + std::to_string(*after) + " s");
+    r.retry = std::make_unique<asio::steady_timer>(ioc_, wait);
+    --active_;  // other rows use its slot meanwhile
+    ++waiting_;
+    post_fill();
+    r.retry->async_wait([this, i](const boost::system::error_code&) {
+      --waiting_;
+      if (summary_.interrupted) {  // cancelled by interrupt(): run_step() reports it cancelled
+        ++active_;
+        return run_step(i);
+      }
+      resume_.push_back(i);
+      fill();
+    });
+    return true;
+  }
+
   void on_step_done(std::size_t i, op_result res) {
-    row_state& r = rows_[i];
+    row_state& r = rows_.at(i);
     r.in_flight = false;
     const flow_step& s = f_.definition.steps[r.step];
     if (res.code == WFA_OK) {
@@ -268,6 +498,7 @@ class runner {
       if (++r.step < f_.definition.steps.size()) return run_step(i);
       return finish_row(i, "ok");
     }
+    if (schedule_retry(i, res)) return;
     const bool cancelled = res.code == WFA_CANCELLED;
     r.results[s.id] = json::object{
         {"status", cancelled ? "cancelled" : "failed"},
@@ -276,14 +507,14 @@ class runner {
   }
 
   void finish_row(std::size_t i, const char* status) {
-    row_state& r = rows_[i];
+    row_state& r = rows_.at(i);
     json::object line;
     line["row"] = i;
     line["status"] = status;
     line["steps"] = std::move(r.results);
     if (std::string_view(status) == "ok") {
       eval_context ctx;
-      ctx.inputs = &opts_.rows[i];
+      ctx.inputs = &r.inputs;
       ctx.steps = &r.steps_out;
       try {
         auto v = evaluate(json::value(f_.definition.outputs), ctx);
@@ -294,20 +525,22 @@ class runner {
         line["error"] = error_json(WFA_INVALID_INPUT, std::string("flow outputs: ") + e.what(), 0, false);
       }
     }
-    r.steps_out = {};
-    r.finished = true;
     print(std::move(line), r.secrets);
-    r.secrets = {};
+    rows_.erase(i);
     count(status);
-    if (r.started) --active_;
-    if (!summary_.interrupted && next_row_ < rows_.size() && !fill_posted_) {
-      fill_posted_ = true;
-      asio::post(ioc_, [this] {
-        fill_posted_ = false;
-        fill();
-      });
-    }
+    --active_;
+    post_fill();
     maybe_finish();
+  }
+
+  // A slot became free: fill() runs next, once (never from inside a finishing row).
+  void post_fill() {
+    if (summary_.interrupted || fill_posted_) return;
+    fill_posted_ = true;
+    asio::post(ioc_, [this] {
+      fill_posted_ = false;
+      fill();
+    });
   }
 
   void count(std::string_view status) {
@@ -330,23 +563,18 @@ class runner {
     out_.flush();
   }
 
-  // Ends the run when nothing is in flight and no row can start any more.
+  // Ends the run when nothing is in flight or waiting and no row can start any more.
   void maybe_finish() {
-    if (active_ > 0) return;
-    if (!summary_.interrupted && next_row_ < rows_.size()) return;
+    if (active_ > 0 || waiting_ > 0 || !resume_.empty()) return;
+    if (!summary_.interrupted && !all_read()) return;
     if (finishing_) return;
     finishing_ = true;
-    // Rows that never started (interrupted): reported as cancelled.
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
-      if (rows_[i].finished) continue;
-      json::object line{{"row", i}, {"status", "cancelled"}, {"steps", json::object()}};
-      rows_[i].finished = true;
+    // Rows read but never started (interrupted): reported as cancelled.
+    while (auto row = next_row()) {
+      json::object line{{"row", next_row_++}, {"status", "cancelled"}, {"steps", json::object()}};
       print(std::move(line));
       count("cancelled");
     }
-    next_row_ = rows_.size();
-    boost::system::error_code ignored;
-    signals_.cancel(ignored);
     ticker_.cancel();
     work_.reset();
   }
@@ -358,12 +586,20 @@ class runner {
   diagnostics diag_;
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::io_context signal_ioc_;  // run by signal_thread_
   asio::signal_set signals_;
+  std::thread signal_thread_;
+  std::atomic<bool> signalled_{false};
+  sigset_t old_mask_{};
+  bool masked_ = false;
   asio::steady_timer ticker_;
+  std::shared_ptr<row_feed> feed_;
+  std::thread reader_;
   // After ioc_: destroyed first, so that their final completions find it alive.
   std::map<std::string, std::unique_ptr<instance>> instances_;
-  std::vector<row_state> rows_;
-  std::size_t next_row_ = 0, active_ = 0, done_ = 0;
+  std::unordered_map<std::size_t, row_state> rows_;  // rows started and not finished
+  std::deque<std::size_t> resume_;                   // rows whose retry time came
+  std::size_t next_row_ = 0, active_ = 0, waiting_ = 0, done_ = 0;
   bool finishing_ = false;
   bool fill_posted_ = false;
   run_summary summary_;

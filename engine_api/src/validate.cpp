@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <set>
 
@@ -39,6 +41,38 @@ const json::object& member_object(const json::object& o, std::string_view key) {
   static const json::object empty;
   const json::value* v = o.if_contains(key);
   return v && v->is_object() ? v->get_object() : empty;
+}
+
+// UTF-8 as JSON text must be (RFC 8259): no overlong forms, no surrogates, at most
+// U+10FFFF. Boost.JSON serialises the bytes of a string as they are, so a value read
+// from the environment that is not UTF-8 makes a config the plugin cannot parse.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : (c & (0x7F >> n));
+    for (std::size_t k = 1; k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 2) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
+// True when every string inside `v` (keys too) is UTF-8.
+bool all_utf8(const json::value& v) {
+  if (const auto* s = v.if_string()) return valid_utf8(*s);
+  if (const auto* a = v.if_array()) return std::all_of(a->begin(), a->end(), [](const json::value& e) { return all_utf8(e); });
+  if (const auto* o = v.if_object())
+    return std::all_of(o->begin(), o->end(),
+                       [](const json::key_value_pair& kv) { return valid_utf8(kv.key()) && all_utf8(kv.value()); });
+  return true;
 }
 
 std::string str(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
@@ -191,6 +225,7 @@ class validator {
         }
       }
       // Secrets are registered before any message is produced.
+      std::vector<std::string> secret_texts;
       for (const auto& kv : config) {
         bool secret = kv.key() == "client_secret" || kv.key() == "token" || from_env.count(std::string(kv.key()));
         for (const auto* s : schemas) {
@@ -202,8 +237,24 @@ class validator {
           std::vector<std::string> leaves;
           secret_leaves(kv.value(), leaves);
           out.secrets.add(leaves);
+          secret_texts.insert(secret_texts.end(), leaves.begin(), leaves.end());
         }
       }
+      // A client id and its secret reach a token endpoint as HTTP Basic credentials,
+      // which a reflecting server shows base64-encoded: every string of the config as
+      // the user, with every secret of it.
+      for (const auto& kv : config)
+        if (const auto* user = kv.value().if_string())
+          for (const auto& secret : secret_texts)
+            if (secret != *user) out.secrets.add_basic_credentials(*user, secret);
+      // Named here, without the value: the plugin could only say its config is not JSON.
+      for (const auto& kv : config)
+        if (!all_utf8(kv.value())) {
+          errors_.push_back(where + ": config." + std::string(kv.key()) + ": not valid UTF-8" +
+                            (from_env.count(std::string(kv.key())) ? " (as read from the environment)" : "") +
+                            "; it must be text");
+          ok = false;
+        }
       if (ok) {
         for (const auto* s : schemas) {
           try {
@@ -367,6 +418,10 @@ std::vector<std::string> checked_flow::check_step(std::size_t step, const json::
 std::vector<std::string> checked_flow::check_row(const json::object& row) const {
   std::vector<std::string> errors;
   for (const auto& kv : row) {
+    if (!all_utf8(kv.value())) {
+      errors.push_back("inputs." + std::string(kv.key()) + ": not valid UTF-8; it must be text");
+      continue;
+    }
     const flow_input* in = definition.find_input(kv.key());
     if (!in) {
       errors.push_back("inputs." + std::string(kv.key()) + ": unknown input (the flow declares no such input)");

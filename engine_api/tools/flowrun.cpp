@@ -1,7 +1,7 @@
 // flowrun: the reference runner for wfa plugins.
 //
 //   flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]
-//               [--no-step-outputs] [--log-level trace|debug|info|warn|error]
+//               [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]
 //   flowrun validate FLOW.json
 //   flowrun describe PLUGIN.so [--json]
 //   flowrun options FLOW.json STEP_ID FIELD
@@ -16,12 +16,18 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
-#include <fstream>
+#include <cstdio>
+#include <cstring>
 #include <future>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,7 +41,7 @@ constexpr int exit_usage = 2;
 const char* usage_text =
     "usage:\n"
     "  flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]\n"
-    "              [--no-step-outputs] [--log-level trace|debug|info|warn|error]\n"
+    "              [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]\n"
     "  flowrun validate FLOW.json\n"
     "  flowrun describe PLUGIN.so [--json]\n"
     "  flowrun options FLOW.json STEP_ID FIELD     (FIELD e.g. /inputs/secondary_connection_id)\n"
@@ -44,6 +50,136 @@ const char* usage_text =
 int usage(const std::string& why) {
   std::cerr << "flowrun: " << why << "\n" << usage_text;
   return exit_usage;
+}
+
+// A line of --inputs-file may hold at most this many bytes: a file with no newline
+// (/dev/zero through a FIFO, a wrong file) must not grow memory without bound.
+constexpr std::size_t max_line_bytes = std::size_t(1) << 20;
+
+// Reads lines of at most max_line_bytes, up to 64 KiB at a time (std::getline has no
+// bound; fread would wait for a whole block from a pipe).
+class line_reader {
+ public:
+  explicit line_reader(int fd) : fd_(fd) {}
+  ~line_reader() { ::close(fd_); }
+  line_reader(const line_reader&) = delete;
+  line_reader& operator=(const line_reader&) = delete;
+
+  enum class result { line, too_long, end, error };
+  // The next line without its '\n'. A line over the bound is skipped up to its end
+  // (memory stays bounded) and reported too_long.
+  result next(std::string& line) {
+    line.clear();
+    bool too_long = false;
+    for (;;) {
+      if (pos_ == len_) {
+        ssize_t got;
+        do got = ::read(fd_, buf_.get(), block);
+        while (got < 0 && errno == EINTR);
+        pos_ = 0;
+        len_ = got > 0 ? static_cast<std::size_t>(got) : 0;
+        if (got < 0) return result::error;
+        if (len_ == 0) {
+          if (too_long) {
+            partial_ = false;
+            return result::too_long;
+          }
+          return line.empty() && !partial_ ? result::end : (partial_ = false, result::line);
+        }
+      }
+      const char* start = buf_.get() + pos_;
+      const void* nl = std::memchr(start, '\n', len_ - pos_);
+      std::size_t n = nl ? static_cast<const char*>(nl) - start : len_ - pos_;
+      if (!too_long && line.size() + n > max_line_bytes) {
+        too_long = true;
+        line.clear();
+        line.shrink_to_fit();
+      }
+      if (!too_long) line.append(start, n);
+      pos_ += n;
+      partial_ = !nl;
+      if (nl) {
+        ++pos_;
+        return too_long ? result::too_long : result::line;
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t block = 64 * 1024;
+  int fd_;
+  std::unique_ptr<char[]> buf_ = std::make_unique<char[]>(block);
+  std::size_t pos_ = 0, len_ = 0;
+  bool partial_ = false;  // bytes of an unfinished line were read
+};
+
+// The rows of --inputs-file, one JSON object per line (blank lines skipped), each
+// merged over the --input values and checked against the flow's declared inputs.
+class rows_reader {
+ public:
+  rows_reader(std::string file, int fd, json::object base, std::shared_ptr<const checked_flow> flow)
+      : file_(std::move(file)), lines_(fd), base_(std::move(base)), flow_(std::move(flow)) {}
+
+  // The next row, with `error` set when it cannot run; nullopt at the end. A read
+  // error ends the rows with one row saying so.
+  std::optional<input_row> next() {
+    std::string line;
+    for (;;) {
+      if (done_) return std::nullopt;
+      auto r = lines_.next(line);
+      ++n_;
+      std::string where = file_ + ":" + std::to_string(n_) + ": ";
+      switch (r) {
+        case line_reader::result::end: done_ = true; return std::nullopt;
+        case line_reader::result::error:
+          done_ = true;
+          return input_row{{}, where + "cannot read: " + std::strerror(errno)};
+        case line_reader::result::too_long:
+          return input_row{{}, where + "line longer than " + std::to_string(max_line_bytes) + " bytes"};
+        case line_reader::result::line: break;
+      }
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      boost::system::error_code ec;
+      json::value v = json::parse(line, ec);
+      if (ec || !v.is_object()) return input_row{{}, where + "expected one JSON object per line"};
+      json::object row = base_;
+      for (auto& kv : v.get_object()) row[kv.key()] = kv.value();
+      std::string problems;
+      for (const auto& e : flow_->check_row(row)) problems += (problems.empty() ? "" : "; ") + e;
+      if (!problems.empty()) return input_row{{}, where + flow_->secrets.redact(problems)};
+      return input_row{std::move(row), {}};
+    }
+  }
+
+ private:
+  std::string file_;
+  line_reader lines_;
+  json::object base_;
+  std::shared_ptr<const checked_flow> flow_;
+  std::size_t n_ = 0;
+  bool done_ = false;
+};
+
+// Opens --inputs-file: a regular file, a pipe or a FIFO. Anything else (a directory,
+// /dev/zero) is refused with the reason; -1 then.
+int open_rows(const std::string& file, bool& regular) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    std::cerr << "flowrun: cannot read " << file << ": " << std::strerror(errno) << "\n";
+    return -1;
+  }
+  regular = S_ISREG(st.st_mode);
+  if (S_ISDIR(st.st_mode)) {
+    std::cerr << "flowrun: " << file << " is a directory; --inputs-file needs a file of JSON lines\n";
+    return -1;
+  }
+  if (!regular && !S_ISFIFO(st.st_mode)) {
+    std::cerr << "flowrun: " << file << " is not a regular file, a pipe or a FIFO; --inputs-file needs JSON lines\n";
+    return -1;
+  }
+  int f = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f < 0) std::cerr << "flowrun: cannot read " << file << ": " << std::strerror(errno) << "\n";
+  return f;
 }
 
 // Loads and validates; prints the errors and returns nullopt when there are any.
@@ -103,6 +239,13 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc() || n < 1 || n > 100000)
         return usage("--concurrency needs an integer from 1 to 100000");
       opts.concurrency = n;
+    } else if (a == "--max-retry-wait") {
+      auto v = value();
+      unsigned n = 0;
+      auto parsed = v ? std::from_chars(v->data(), v->data() + v->size(), n) : std::from_chars_result{};
+      if (!v || parsed.ec != std::errc() || parsed.ptr != v->data() + v->size() || n > 86400)
+        return usage("--max-retry-wait needs whole seconds from 0 to 86400");
+      opts.max_retry_wait = std::chrono::seconds(n);
     } else if (a == "--no-step-outputs") {
       opts.step_outputs = false;
     } else if (a == "--log-level") {
@@ -126,37 +269,51 @@ int cmd_run(const std::vector<std::string>& args) {
   // --input values apply to every row; a row of --inputs-file overrides them.
   json::object base;
   for (const auto& [name, text] : inputs) base[name] = parse_input_value(f->definition, name, text);
-  bool bad = false;
+  // Shared with the reader thread, which may outlive this function (an interrupted run
+  // blocked on a pipe).
+  auto flow = std::make_shared<const checked_flow>(std::move(*f));
   if (rows_file.empty()) {
-    opts.rows.push_back(base);
-  } else {
-    std::ifstream in(rows_file);
-    if (!in) return usage("cannot read " + rows_file);
-    std::string line;
-    for (std::size_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      boost::system::error_code ec;
-      json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) {
-        std::cerr << "flowrun: " << rows_file << ":" << n << ": expected one JSON object per line\n";
-        bad = true;
-        continue;
-      }
-      json::object row = base;
-      for (auto& kv : v.get_object()) row[kv.key()] = kv.value();
-      opts.rows.push_back(std::move(row));
-    }
-  }
-  for (std::size_t i = 0; i < opts.rows.size(); ++i)
-    for (const auto& e : f->check_row(opts.rows[i])) {
-      std::cerr << "flowrun: row " << i << ": " << f->secrets.redact(e) << "\n";
+    bool bad = false;
+    for (const auto& e : flow->check_row(base)) {
+      std::cerr << "flowrun: row 0: " << flow->secrets.redact(e) << "\n";
       bad = true;
     }
-  if (bad) return exit_usage;
+    if (bad) return exit_usage;
+    opts.rows.push_back(base);
+  } else {
+    bool regular = false;
+    int file = open_rows(rows_file, regular);
+    if (file < 0) return exit_usage;
+    if (regular) {
+      // A file can be read twice: every row is checked before any runs (exit 2 on a bad
+      // one, as for --input), then the rows are streamed.
+      rows_reader check(rows_file, file, base, flow);
+      std::size_t rows = 0, bad = 0;
+      while (auto r = check.next()) {
+        ++rows;
+        if (r->error.empty()) continue;
+        if (++bad <= 20) std::cerr << "flowrun: " << r->error << "\n";
+      }
+      if (bad > 20) std::cerr << "flowrun: " << rows_file << ": " << bad - 20 << " more bad rows\n";
+      if (bad) return exit_usage;
+      if (rows == 0) {
+        std::cerr << "flowrun: " << rows_file << " holds no row: ran no row\n";
+        return 0;
+      }
+      opts.expected_rows = rows;
+      file = open_rows(rows_file, regular);
+      if (file < 0) return exit_usage;
+    }
+    // A pipe is read once: a bad row is reported failed when its turn comes.
+    auto reader = std::make_shared<rows_reader>(rows_file, file, base, flow);
+    opts.source = [reader] { return reader->next(); };
+  }
 
   opts.progress = isatty(STDERR_FILENO) == 1;
   try {
-    return run_flow(*f, opts, std::cout, std::cerr).exit_code();
+    run_summary sum = run_flow(*flow, opts, std::cout, std::cerr);
+    if (sum.ok + sum.failed + sum.cancelled == 0) std::cerr << "flowrun: " << rows_file << " held no row: ran no row\n";
+    return sum.exit_code();
   } catch (const create_error& e) {
     std::cerr << "flowrun: " << e.what() << "\n";
     return exit_usage;
@@ -208,10 +365,19 @@ int cmd_options(const std::vector<std::string>& args) {
     if (level >= WFA_LOG_WARN) std::cerr << f->secrets.redact("flowrun: plugin: " + std::string(msg)) + "\n";
   };
   json::array items;
+  // A server whose pages never end (a token that repeats, or always a new one) must not
+  // make us print a list cut silently: we stop and say so, and exit 1.
+  constexpr int max_pages = 1000;
+  std::string cut;
   try {
     instance inst(f->libraries.at(c->plugin), json::serialize(f->configs.at(s.connection)), sink, WFA_LOG_WARN);
     std::string page;
-    for (int pages = 0; pages < 1000; ++pages) {
+    std::set<std::string> seen;
+    for (int pages = 0;; ++pages) {
+      if (pages == max_pages) {
+        cut = "stopped after " + std::to_string(max_pages) + " pages, the plugin still gave a next page";
+        break;
+      }
       op_result r = wait_for([&](completion done) { inst.list_options(s.action, field, context, page, std::move(done)); });
       if (r.code != WFA_OK) {
         std::cerr << "flowrun: options: " << code_name(r.code) << ": " << f->secrets.redact(r.message) << "\n";
@@ -228,6 +394,10 @@ int cmd_options(const std::vector<std::string>& args) {
       const json::value* next = v.get_object().if_contains("next_page_token");
       if (!next || !next->is_string() || next->get_string().empty()) break;
       page = std::string(next->get_string());
+      if (!seen.insert(page).second) {
+        cut = "page " + std::to_string(pages + 1) + " gave a next_page_token already seen, the pages would never end";
+        break;
+      }
     }
   } catch (const create_error& e) {
     std::cerr << "flowrun: " << f->secrets.redact("connection " + s.connection + ": " + e.what()) << "\n";
@@ -236,6 +406,10 @@ int cmd_options(const std::vector<std::string>& args) {
   json::value out(std::move(items));
   f->secrets.redact(out);
   std::cout << json::serialize(out) << "\n";
+  if (!cut.empty()) {
+    std::cerr << "flowrun: options: the list is cut: " << f->secrets.redact(cut) << "\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -8,12 +8,21 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace json = boost::json;
@@ -568,3 +577,295 @@ TEST_CASE("a plugin whose execute and list_options return 0: run finishes (row f
   CHECK(o.err.find("options: internal: the plugin could not start the operation") != std::string::npos);
 }
 #endif
+
+// ---- Hostile and oversized input (issue 12) ----
+
+namespace {
+
+// A FIFO in `dir` fed by a thread with `text` (then closed): a pipe, read once.
+struct fifo_feed {
+  std::string path;
+  std::thread writer;
+  fifo_feed(const fs::path& dir, std::string text) : path((dir / "rows.fifo").string()) {
+    REQUIRE(mkfifo(path.c_str(), 0600) == 0);
+    writer = std::thread([p = path, t = std::move(text)] {
+      std::ofstream out(p, std::ios::binary);  // blocks until flowrun opens it
+      out << t;
+    });
+  }
+  ~fifo_feed() { writer.join(); }
+};
+
+// Runs to completion and gives the child's peak resident set (VmHWM, KiB), sampled
+// while it runs: getrusage's ru_maxrss would count the memory of this test process,
+// which the child shares until its exec. Unused under the sanitizers (see its test).
+[[maybe_unused]] std::pair<process_result, long> run_peak_rss(const std::vector<std::string>& argv) {
+  wfa::test::subprocess p(argv);
+  long peak = 0;
+  for (;;) {
+    std::ifstream status("/proc/" + std::to_string(p.pid()) + "/status");
+    std::string line;
+    bool alive = false;
+    while (std::getline(status, line))
+      if (line.rfind("VmHWM:", 0) == 0) {
+        alive = true;
+        peak = std::max(peak, std::stol(line.substr(6)));
+      }
+    if (!alive) break;  // exited (a zombie has no memory left to show)
+    p.wait_for([](const std::string&) { return false; }, std::chrono::milliseconds(20));
+  }
+  return {p.finish(), peak};
+}
+
+std::map<int64_t, json::object> by_row(const std::string& out) {
+  std::map<int64_t, json::object> m;
+  for (auto& row : lines(out)) m[row.at("row").to_number<int64_t>()] = row;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("--inputs-file: a directory and a device are refused with the reason, exit 2 (issue 12.5)") {
+  scratch s;
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto dir = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", s.dir.string()}, std::chrono::seconds(30));
+  INFO(dump(dir));
+  CHECK(dir.exit_code == 2);
+  CHECK(dir.out.empty());
+  CHECK(dir.err.find(s.dir.string() + " is a directory") != std::string::npos);
+  auto zero = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", "/dev/zero"}, std::chrono::seconds(30));
+  INFO(dump(zero));
+  CHECK(zero.exit_code == 2);
+  CHECK(zero.err.find("/dev/zero is not a regular file, a pipe or a FIFO") != std::string::npos);
+}
+
+TEST_CASE("--inputs-file: an empty file says that it ran no row (issue 12.5)") {
+  scratch s;
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto empty = s.write("empty.jsonl", "\n  \n");
+  auto r = flowrun_run({"run", flow, "--inputs-file", empty});
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("empty.jsonl holds no row: ran no row") != std::string::npos);
+  fifo_feed fifo(s.dir, "");
+  auto p = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", fifo.path}, std::chrono::seconds(30));
+  INFO(dump(p));
+  CHECK(p.exit_code == 0);
+  CHECK(p.err.find("rows.fifo held no row: ran no row") != std::string::npos);
+}
+
+TEST_CASE("--inputs-file: a line over 1 MiB is refused naming it, before any row runs (issue 12.5)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"v": {}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.v }}"}}]})");
+  auto rows = s.write("long.jsonl", "{\"v\":1}\n{\"v\":\"" + std::string(2 << 20, 'x') + "\"}\n{\"v\":3}");
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", rows}, std::chrono::seconds(30));
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("long.jsonl:2: line longer than 1048576 bytes") != std::string::npos);
+  // The last line has no newline: still a row.
+  auto ok = s.write("ok.jsonl", "{\"v\":1}\n{\"v\":3}");
+  auto o = flowrun_run({"run", flow, "--inputs-file", ok});
+  INFO(dump(o));
+  CHECK(o.exit_code == 0);
+  CHECK(lines(o.out).size() == 2);
+}
+
+TEST_CASE("long ids through a pipe: a 30,000-character id and a 50 MB line fail their rows clearly, the next rows run "
+          "(issue 12.1)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"id": {"type": "string"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local",
+               "inputs": {"value": 1, "id": "${{ inputs.id }}"}}]})");
+  std::string text = "{\"id\":\"auth0|" + std::string(30000, 'a') + "\"}\n";
+  text += "{\"id\":\"" + std::string(50 << 20, 'b') + "\"}\n";
+  for (int i = 0; i < 3; ++i) text += "{\"id\":\"auth0|ok\"}\n";
+  fifo_feed fifo(s.dir, std::move(text));
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", fifo.path}, std::chrono::seconds(60));
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto rows = by_row(r.out);
+  REQUIRE(rows.size() == 5);
+  const auto& e0 = rows[0].at("steps").at("a").at("error");
+  CHECK(e0.at("code") == "invalid_input");
+  CHECK(e0.at("message") == "inputs.id: String should be no more than 1024 characters in length.");
+  CHECK(rows[1].at("status") == "failed");
+  CHECK(rows[1].at("error").at("message") == json::value(fifo.path + ":2: line longer than 1048576 bytes"));
+  for (int i = 2; i < 5; ++i) CHECK(rows[i].at("status") == "ok");
+}
+
+TEST_CASE("a repeated name 20,000 times is refused fast in one line, the next row runs (issue 12.7)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"names": {"type": "array"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local",
+               "inputs": {"value": 1, "names": "${{ inputs.names }}"}}]})");
+  json::array names;
+  for (int i = 0; i < 20000; ++i) names.push_back("a");
+  auto rows = s.write("rows.jsonl", json::serialize(json::object{{"names", names}}) + "\n{\"names\":[\"a\",\"b\"]}\n");
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", rows}, std::chrono::seconds(60));
+  auto took = std::chrono::steady_clock::now() - t0;
+  INFO(dump(r));
+  CHECK(took < std::chrono::seconds(20));  // minutes before (every pair compared and reported)
+  CHECK(r.exit_code == 1);
+  auto m = by_row(r.out);
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].at("steps").at("a").at("error").at("message") ==
+        "inputs.names: Elements of array must be unique (item #1 repeats an earlier one).");
+  CHECK(m[1].at("status") == "ok");
+}
+
+TEST_CASE("an interrupted run reading a pipe that never ends exits (issue 12.5, 12.7)") {
+  scratch s;
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  std::string path = (s.dir / "rows.fifo").string();
+  REQUIRE(mkfifo(path.c_str(), 0600) == 0);
+  wfa::test::subprocess p({flowrun, "run", flow, "--inputs-file", path});
+  int fd = open(path.c_str(), O_WRONLY);  // blocks until flowrun opens it
+  REQUIRE(fd >= 0);
+  std::string row = "{}\n";
+  REQUIRE(write(fd, row.data(), row.size()) == static_cast<ssize_t>(row.size()));
+  REQUIRE(p.wait_for([](const std::string& out) { return out.find('\n') != std::string::npos; },
+                     std::chrono::seconds(30)));
+  // The writer stays open: the next read never returns.
+  p.signal(SIGTERM);
+  auto r = p.finish(std::chrono::seconds(20));
+  close(fd);
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.out).size() == 1);
+}
+
+TEST_CASE("rows stream: peak memory does not grow with the number of rows (issue 12.5)") {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' quarantine and shadow memory grow with allocations: nothing to compare.
+  return;
+#else
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"id": {"type": "string"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local",
+               "inputs": {"value": "${{ inputs.id }}", "id": "${{ inputs.id }}"}}]})");
+  auto rss = [&](int n) {
+    std::ofstream f(s.dir / "rows.jsonl");
+    for (int i = 0; i < n; ++i) f << "{\"id\":\"auth0|" << i << "-padding-padding-padding-padding\"}\n";
+    f.close();
+    auto [r, peak] = run_peak_rss({flowrun, "run", flow, "--inputs-file", (s.dir / "rows.jsonl").string(),
+                                   "--concurrency", "16", "--no-step-outputs"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == n);
+    return peak;
+  };
+  long small = rss(10000), big = rss(100000);
+  INFO("peak RSS: 10k rows " << small << " KiB, 100k rows " << big << " KiB");
+  // Held in memory (before streaming), 90,000 more rows took about 20 MB more.
+  CHECK(big < small + 8 * 1024);
+#endif
+}
+
+TEST_CASE("rate_limited with retry_after_s: the row is retried after the wait, others run meanwhile (issue 11.6)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"m": {"type": "string"}, "d": {"type": "object"}},
+    "steps": [{"id": "f", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "rate_limited", "message": "${{ inputs.m }}", "details": "${{ inputs.d }}",
+                          "failures": 1}}]})");
+  // Row 0 waits 2 s, row 1 1 s: with one slot, row 1 still finishes first.
+  auto rows = s.write("rows.jsonl", R"({"m":"zero","d":{"retry_after_s":2}}
+{"m":"one","d":{"retry_after_s":1}}
+)");
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", rows, "--concurrency", "1"},
+                                 std::chrono::seconds(60));
+  auto took = std::chrono::steady_clock::now() - t0;
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  auto l = lines(r.out);
+  REQUIRE(l.size() == 2);
+  CHECK(l[0].at("row") == 1);
+  CHECK(l[1].at("row") == 0);
+  for (const auto& row : l) CHECK(row.at("status") == "ok");
+  CHECK(took >= std::chrono::seconds(2));
+  CHECK(took < std::chrono::seconds(15));
+  CHECK(r.err.find("flowrun: row 0: step f: rate limited, retrying in 2 s") != std::string::npos);
+
+  // A wait beyond --max-retry-wait: failed at once with the plugin's error.
+  auto late = s.write("late.jsonl", R"({"m":"late","d":{"retry_after_s":3600}})" "\n");
+  t0 = std::chrono::steady_clock::now();
+  auto f = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", late, "--max-retry-wait", "1"},
+                                 std::chrono::seconds(60));
+  INFO(dump(f));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(f.exit_code == 1);
+  auto e = lines(f.out).at(0).at("steps").at("f").at("error");
+  CHECK(e.at("code") == "rate_limited");
+  CHECK(e.at("retryable") == true);
+  CHECK(e.at("details").at("retry_after_s") == 3600);
+  CHECK(flowrun_run({"run", flow, "--max-retry-wait", "x"}).exit_code == 2);
+}
+
+#ifdef WFA_FIXTURE_OPTIONS
+TEST_CASE("options: pages that never end (a repeated token) stop, and the cut is said, exit 1 (issue 12.10)") {
+  scratch s;
+  json::object f = json::parse(R"({
+    "plugins": [{"id": "fx", "path": ""}],
+    "connections": {"c": {"plugin": "fx"}},
+    "steps": [{"id": "pick", "action": "fx.pick", "connection": "c", "options": {"mode": "endless"},
+               "inputs": {}}]})").as_object();
+  f["plugins"].as_array()[0].as_object()["path"] = WFA_FIXTURE_OPTIONS;
+  auto flow = s.write("o.flow.json", json::serialize(f));
+  auto r = wfa::test::run_within({flowrun, "options", flow, "pick", "/inputs/choice"}, std::chrono::seconds(60));
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(json::parse(r.out).as_array().size() == 2);
+  CHECK(r.err.find("flowrun: options: the list is cut: page 2 gave a next_page_token already seen") !=
+        std::string::npos);
+}
+#endif
+
+TEST_CASE("a secret reflected percent-encoded or in Basic credentials is masked in the row line (issue 12.4)") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "connections": {"local": {"plugin": "t", "config": {"prefix": "cid", "token": "${{ env.WFA_TEST_SECRET }}"}}},
+    "inputs": {"m": {"type": "string"}},
+    "steps": [{"id": "f", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "invalid_input", "message": "${{ inputs.m }}"}}]})");
+  // The server echoed the form body and the Authorization header of the request.
+  auto r = flowrun_run({"run", flow, "--input", "m=body client_secret=s3c%2Fr+t%21 auth Basic Y2lkOnMzYy9yIHQh"},
+                       {{"WFA_TEST_SECRET", "s3c/r t!"}});
+  INFO(dump(r));
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.out).at(0).at("steps").at("f").at("error").at("message") ==
+        "body client_secret=*** auth Basic ***");
+}
+
+TEST_CASE("a second signal exits at once while the run thread is blocked (issue 12.7)") {
+  scratch s;
+  auto flow = s.flow(R"({"inputs": {"v": {}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.v }}"}}]})");
+  // 2,000 rows of 1 KB: their lines fill the stdout pipe, which this test does not read
+  // yet, so flowrun's run thread blocks in a write (as it would in a long check).
+  std::ofstream f(s.dir / "rows.jsonl");
+  for (int i = 0; i < 2000; ++i) f << "{\"v\":\"" << std::string(1000, 'x') << "\"}\n";
+  f.close();
+  wfa::test::subprocess p({flowrun, "run", flow, "--inputs-file", (s.dir / "rows.jsonl").string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  p.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  p.signal(SIGTERM);
+  // Exited (a zombie) without anyone draining its output: the signals did not wait for it.
+  auto exited = [&] {
+    std::ifstream stat("/proc/" + std::to_string(p.pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    auto close = text.rfind(')');
+    return close == std::string::npos || text.substr(close + 2, 1) == "Z";
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(exited());
+  auto r = p.finish(std::chrono::seconds(30));
+  CHECK(r.exit_code == 1);
+  INFO(r.err);
+  CHECK(r.err.find("flowrun: interrupted again, exiting without waiting") != std::string::npos);
+}

@@ -39,6 +39,7 @@ class subprocess {
   /// it became true.
   bool wait_for(const std::function<bool(const std::string&)>& ready, std::chrono::milliseconds limit);
   void signal(int sig);
+  pid_t pid() const noexcept { return pid_; }
   /// Reads everything until both pipes close, then reaps the child.
   process_result finish();
   /// The same, but kills the child (SIGKILL: exit code 137) when it has not closed its

@@ -56,3 +56,23 @@ TEST_CASE("short secrets (under 4 bytes) only where they are a word of their own
   r.redact(v);
   CHECK(v == json::parse(R"({"***":"***","code":"cancelled"})"));
 }
+
+TEST_CASE("encoded forms: percent-encoded (%20 or +, either hex case) and JSON with \\/ (issue 12.4)") {
+  redactor r;
+  r.add("p@ss w/rd+\xC3\xBC");
+  CHECK(r.redact("client_secret=p%40ss%20w%2Frd%2B%C3%BC&x=1") == "client_secret=***&x=1");
+  CHECK(r.redact("client_secret=p%40ss+w%2Frd%2B%C3%BC&x=1") == "client_secret=***&x=1");
+  CHECK(r.redact("client_secret=p%40ss+w%2frd%2b%c3%bc") == "client_secret=***");
+  CHECK(r.redact(R"({"s":"p@ss w\/rd+)" "\xC3\xBC" R"("})") == R"({"s":"***"})");
+  // Text that only looks alike stays.
+  CHECK(r.redact("p%40ss") == "p%40ss");
+}
+
+TEST_CASE("Basic credentials: base64 of id:secret, also form-encoded first (issue 12.4)") {
+  redactor r;
+  r.add_basic_credentials("my client", "s3c:r3t");
+  // base64("my client:s3c:r3t") and base64("my+client:s3c%3Ar3t")
+  CHECK(r.redact("Authorization: Basic bXkgY2xpZW50OnMzYzpyM3Q=") == "Authorization: Basic ***");
+  CHECK(r.redact("Basic bXkrY2xpZW50OnMzYyUzQXIzdA==") == "Basic ***");
+  CHECK(r.redact("bXkgY2xpZW50") == "bXkgY2xpZW50");  // the id alone is no secret
+}

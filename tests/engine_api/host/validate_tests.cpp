@@ -6,7 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 namespace json = boost::json;
 using namespace wfa::host;
@@ -229,6 +232,11 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   REQUIRE(r2.checked);
   CHECK(r2.checked->secrets.redact("literal-tok") == "***");
   CHECK(r2.checked->secrets.redact("d") == "d");  // a literal non-secret stays
+  // Another string of the config with a secret: HTTP Basic credentials, base64 (issue 12.4).
+  auto f3 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","key":"client-7","token":"literal-tok"}}}})");
+  auto r3 = validate(f3, manifests(), env_of(no_env));
+  REQUIRE(r3.checked);
+  CHECK(r3.checked->secrets.redact("Basic Y2xpZW50LTc6bGl0ZXJhbC10b2s=") == "Basic ***");
 }
 
 TEST_CASE("secrets: every string read from the environment, also inside a longer value") {
@@ -346,4 +354,141 @@ TEST_CASE("validate(flow) loads plugins: a plugin that does not load is an error
   CHECK_FALSE(r.checked);
   REQUIRE(r.errors.size() == 1);  // no follow-up noise about the connection or the action
   CHECK(r.errors[0] == "plugin p: /tmp/no/such/libp.so: plugin not found (no such file)");
+}
+
+namespace {
+
+// The project's own manifest of one action (manifests/actions/ID.json) as a manifest_set.
+manifest_set real_manifest(const std::string& id) {
+  std::ifstream in(std::string(WFA_MANIFEST_DIR) + "/" + id + ".json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return {{"p", {json::parse(text.str()).as_object()}}};
+}
+
+flow action_step(const std::string& action, const char* inputs) {
+  std::string f = R"({"plugins": [{"id": "p", "path": "libp.so"}],
+    "connections": {"c": {"plugin": "p", "config": {"domain": "example.com", "token": "t0k3n"}}},
+    "steps": [{"id": "s", "action": ")" + action + R"(", "connection": "c", "inputs": )" + inputs + "}]}";
+  return parse_flow(f, "t.flow.json");
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& e : v) out += e + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("check_step: long ids (30,000 characters, 50 MB) get a clear error, no stack overflow (issue 12.1)") {
+  auto r = validate(action_step("auth0.get-user", R"({"user_id": "auth0|x"})"), real_manifest("auth0.get-user"), {});
+  REQUIRE_MESSAGE(r.checked, joined(r.errors));
+  const json::object no_options;
+  for (std::size_t n : {std::size_t(30000), std::size_t(50) << 20}) {
+    CAPTURE(n);
+    auto e = r.checked->check_step(0, no_options, json::object{{"user_id", "auth0|" + std::string(n, 'a')}});
+    INFO(joined(e));
+    REQUIRE(e.size() == 1);
+    CHECK(e[0] == "inputs.user_id: String should be no more than 1024 characters in length.");
+    // Without a pipe: the pattern fails too, still one short message per problem.
+    e = r.checked->check_step(0, no_options, json::object{{"user_id", std::string(n, 'a')}});
+    INFO(joined(e));
+    CHECK(!e.empty());
+    CHECK(joined(e).size() < 1000);
+  }
+}
+
+TEST_CASE("pattern: matched in linear time without recursion, unanchored like ECMA-262 (issue 12.1)") {
+  // No maxLength here: only the pattern engine stands between a long string and the stack.
+  const char* m = R"({"id": "p.re", "version": "1.0.0", "title": "t", "description": "d",
+    "connection": {"type": "object"}, "options": {"type": "object"},
+    "inputs": {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[^|]+\\|.+$"},
+                                                 "word": {"type": "string", "pattern": "b+"},
+                                                 "enum": {"type": "string", "pattern": "^[^|]+\\|.+$"}}},
+    "outputs": {"type": "object"}})";
+  manifest_set ms{{"p", {json::parse(m).as_object()}}};
+  auto r = validate(action_step("p.re", "{}"), ms, {});
+  REQUIRE_MESSAGE(r.checked, joined(r.errors));
+  const std::string big(8 << 20, 'a');
+  CHECK(r.checked->check_step(0, {}, json::object{{"id", "auth0|" + big}}).empty());
+  CHECK(joined(r.checked->check_step(0, {}, json::object{{"id", big}})) ==
+        "inputs.id: Failed to match regex specified by 'pattern' constraint.\n");
+  // A property named like a data keyword is still a schema: its pattern is RE2's too.
+  CHECK(joined(r.checked->check_step(0, {}, json::object{{"enum", big}})) ==
+        "inputs.enum: Failed to match regex specified by 'pattern' constraint.\n");
+  CHECK(r.checked->check_step(0, {}, json::object{{"word", "aabaa"}}).empty());
+  CHECK(!r.checked->check_step(0, {}, json::object{{"word", "aaaa"}}).empty());
+}
+
+TEST_CASE("pattern: a pattern RE2 cannot run makes the schema unusable, named") {
+  const char* m = R"({"id": "p.re", "version": "1.0.0", "title": "t", "description": "d",
+    "connection": {"type": "object"}, "options": {"type": "object"},
+    "inputs": {"type": "object", "properties": {"id": {"type": "string", "pattern": "^(a)\\1$"}}},
+    "outputs": {"type": "object"}})";
+  manifest_set ms{{"p", {json::parse(m).as_object()}}};
+  auto r = validate(action_step("p.re", "{}"), ms, {});
+  CHECK_FALSE(r.checked);
+  CHECK(joined(r.errors).find("pattern '^(a)\\1$' is not usable") != std::string::npos);
+}
+
+TEST_CASE("uniqueItems and maxItems: 1,000 copies of one field name are refused fast, in a few lines (issue 12.7)") {
+  auto r = validate(action_step("auth0.get-user", R"({"user_id": "auth0|x"})"), real_manifest("auth0.get-user"), {});
+  REQUIRE_MESSAGE(r.checked, joined(r.errors));
+  json::array fields;
+  for (int i = 0; i < 1000; ++i) fields.push_back("email");
+  auto t0 = std::chrono::steady_clock::now();
+  auto e = r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", fields}});
+  auto took = std::chrono::steady_clock::now() - t0;
+  INFO(joined(e));
+  CHECK(took < std::chrono::seconds(1));
+  CHECK(joined(e).size() < 1000);
+  CHECK(joined(e).find("inputs.fields: Array should contain no more than 100 elements.") != std::string::npos);
+  CHECK(joined(e).find("inputs.fields: Elements of array must be unique (item #1 repeats an earlier one).") !=
+        std::string::npos);
+  // Under maxItems, a repeat is still one line; distinct names pass.
+  fields.resize(50);
+  e = r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", fields}});
+  CHECK(joined(e) == "inputs.fields: Elements of array must be unique (item #1 repeats an earlier one).\n");
+  CHECK(r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", json::array{"email", "name"}}})
+            .empty());
+  // Equal in JSON terms: 1 and 1.0, objects in any key order.
+  CHECK_FALSE(r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", json::array{"a", "a"}}})
+                  .empty());
+}
+
+TEST_CASE("a schema's many failing items: at most json_schema::max_issues lines, then a count") {
+  const char* m = R"({"id": "p.re", "version": "1.0.0", "title": "t", "description": "d",
+    "connection": {"type": "object"}, "options": {"type": "object"},
+    "inputs": {"type": "object", "properties": {"list": {"type": "array", "items": {"type": "integer"}}}},
+    "outputs": {"type": "object"}})";
+  manifest_set ms{{"p", {json::parse(m).as_object()}}};
+  auto r = validate(action_step("p.re", "{}"), ms, {});
+  REQUIRE_MESSAGE(r.checked, joined(r.errors));
+  json::array list;
+  for (int i = 0; i < 5000; ++i) list.push_back("x");
+  auto e = r.checked->check_step(0, {}, json::object{{"list", list}});
+  REQUIRE(e.size() == 21);
+  CHECK(e[0] == "inputs.list[0]: Value type not permitted by 'type' constraint.");
+  CHECK(e[20] == "inputs.list: and 4980 more problems (not shown)");
+}
+
+TEST_CASE("a config value or an input that is not UTF-8 is named, without its value (issue 12.11)") {
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d"}}}})");
+  auto r = validate(f, manifests(), env_of({{"T_TOKEN", "ab\xFF\xFEsecret"}}));
+  INFO(dump(r.errors));
+  CHECK_FALSE(r.checked);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0] == "connection c: config.token: not valid UTF-8 (as read from the environment); it must be text");
+  // Overlong forms and surrogates are not UTF-8 either; real multi-byte text is.
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "a\xE2\x82"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(validate(f, manifests(), env_of({{"T_TOKEN", bad}})).checked);
+  }
+  CHECK(validate(f, manifests(), env_of({{"T_TOKEN", "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80"}})).checked);
+  auto ok = validate(make_flow(), manifests(), env_of(no_env));
+  REQUIRE(ok.checked);
+  auto e = ok.checked->check_row(json::object{{"name", "x\xFF"}});
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "inputs.name: not valid UTF-8; it must be text");
 }

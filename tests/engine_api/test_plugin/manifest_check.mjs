@@ -47,6 +47,10 @@ expect('test.echo', 'inputs', { value: 1, tag: 'a' }, true);
 expect('test.echo', 'inputs', {}, false);
 expect('test.echo', 'inputs', { value: 1, x: 2 }, false);
 expect('test.echo', 'inputs', { value: 1, tag: 3 }, false);
+expect('test.echo', 'inputs', { value: 1, id: 'auth0|x', names: ['a', 'b'] }, true);
+expect('test.echo', 'inputs', { value: 1, id: 'x' }, false);
+expect('test.echo', 'inputs', { value: 1, id: 'auth0|' + 'x'.repeat(1024) }, false);
+expect('test.echo', 'inputs', { value: 1, names: ['a', 'a'] }, false);
 expect('test.echo', 'outputs', { value: { a: [1] }, prefix: '', n: 1 }, true);
 expect('test.echo', 'outputs', { value: 'A', prefix: 'p-', n: 7, tag: 'a' }, true);
 expect('test.echo', 'outputs', { value: 1, prefix: '' }, false);
@@ -67,5 +71,7 @@ for (const code of ['teapot', 'ok', 'incompatible']) expect('test.fail', 'inputs
 expect('test.fail', 'inputs', { code: 'conflict' }, false);
 expect('test.fail', 'inputs', { code: 'conflict', message: 'm', http_status: 99 }, false);
 expect('test.fail', 'inputs', { code: 'conflict', message: 'm', details: [] }, false);
+expect('test.fail', 'inputs', { code: 'rate_limited', message: 'm', failures: 1 }, true);
+expect('test.fail', 'inputs', { code: 'rate_limited', message: 'm', failures: 0 }, false);
 
 console.log(`test plugin manifests: 12 schemas valid, ${checks} samples as expected`);

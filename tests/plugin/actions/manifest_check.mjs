@@ -77,6 +77,10 @@ expect('auth0.update-user-metadata', 'inputs', { user_id: 'auth0|p', user_metada
 expect('auth0.update-user-metadata', 'inputs', { user_id: 'auth0|p', user_metadata: { 'a.b': 1 } }, false);
 expect('auth0.unlink-account', 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'github|12' }, true);
 expect('auth0.get-user', 'inputs', { user_id: 'auth0|p', fields: ['email', 'email'] }, false);
+// Bounds on hostile sizes (issue 12): ids of 1,024 characters at most, 100 field names.
+expect('auth0.get-user', 'inputs', { user_id: 'auth0|' + 'x'.repeat(1018) }, true);
+expect('auth0.get-user', 'inputs', { user_id: 'auth0|' + 'x'.repeat(1019) }, false);
+expect('auth0.get-user', 'inputs', { user_id: 'auth0|p', fields: Array.from({ length: 101 }, (_, i) => `f${i}`) }, false);
 // user_id of get-user / update-user-metadata: a full id, as primary_user_id (never '.' or '..')
 for (const action of ['auth0.get-user', 'auth0.update-user-metadata']) {
   const extra = action === 'auth0.get-user' ? {} : { user_metadata: { a: 1 } };

@@ -20,9 +20,10 @@ inline constexpr std::string_view secret_mask = "***";
 /// but its strings are. Booleans and null are not text worth hiding.
 void secret_leaves(const boost::json::value& v, std::vector<std::string>& out);
 
-/// A set of secret strings, each replaced with "***" (also in its JSON-escaped form, for
-/// secrets that need escaping). Immutable after the last add(), so concurrent redact()
-/// calls are safe.
+/// A set of secret strings, each replaced with "***", also in the forms a server that
+/// reflects a request shows it in: JSON-escaped (also with "\/"), percent-encoded (%20 or
+/// '+' for a space, either case of hex). Immutable after the last add(), so concurrent
+/// redact() calls are safe.
 ///
 /// Short secrets (fewer than `short_secret` bytes, e.g. an env value "ab") are replaced
 /// only where they stand as a whole word: not preceded nor followed by an ASCII letter
@@ -37,6 +38,9 @@ class redactor {
   void add(std::string_view secret);
   /// Registers several at once (one sort instead of one per secret).
   void add(std::span<const std::string> secrets);
+  /// Registers the HTTP Basic credentials of `user` and `password`: base64 of
+  /// "user:password", as is and with both form-encoded first (RFC 6749 2.3.1).
+  void add_basic_credentials(std::string_view user, std::string_view password);
   bool empty() const noexcept { return secrets_.empty(); }
 
   /// The text with every secret replaced by "***".

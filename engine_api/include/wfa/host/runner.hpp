@@ -11,23 +11,50 @@
 // `step_outputs = false` leaves the steps' outputs out (the flow's outputs stay). A
 // failed step ends its row (later steps do not run). Secrets are redacted from every
 // line. SIGINT/SIGTERM cancel the operations in flight (wfa cancel), let them report,
-// and print the rows that never started as "cancelled".
+// and print the rows that were read but never started as "cancelled" (rows a source had
+// not yet given are not read any more).
+//
+// Rows come from a vector or are pulled from a source on a reader thread, at most
+// `read_ahead` ahead of the rows running: memory does not grow with the number of rows.
+// A row that fails with rate_limited, retryable and details.retry_after_s = N is run
+// again (the failed step) after N seconds, while the row's waits add up to at most
+// `max_retry_wait`; meanwhile it holds no concurrency slot.
 #pragma once
 
 #include <wfa/host/validate.hpp>
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace wfa::host {
 
+/// One row from a source: its inputs, or why it cannot run.
+struct input_row {
+  boost::json::object inputs;  ///< checked with checked_flow::check_row by the source
+  std::string error;           ///< not empty: the row is reported failed (invalid_input) with it
+};
+
+/// The next row, or nullopt after the last one. Called from one reader thread, one call at
+/// a time; it may block (a pipe). It may be called after run_flow() returned when the
+/// run was interrupted while it blocked: it must own what it reads from.
+using row_source = std::function<std::optional<input_row>()>;
+
 struct run_options {
-  std::vector<boost::json::object> rows;  ///< checked with checked_flow::check_row
+  std::vector<boost::json::object> rows;  ///< checked with checked_flow::check_row; used without `source`
+  row_source source;                      ///< when set, rows are pulled from it instead
+  std::size_t read_ahead = 0;             ///< rows read but not started, at most; 0: 2 x concurrency + 16
+  std::size_t expected_rows = 0;          ///< rows the source will give, when known (the progress bar)
   unsigned concurrency = 1;               ///< rows at once (>= 1)
+  /// A row's waits for a rate limit's retry_after_s add up to at most this; 0: no retry.
+  std::chrono::seconds max_retry_wait{300};
   bool progress = false;                  ///< progress bar on `err` (use when a terminal)
   int32_t log_level = WFA_LOG_WARN;       ///< plugin log lines at or above it go to `err`
   bool handle_signals = true;             ///< SIGINT/SIGTERM cancel the run

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
+#include <mutex>
 #include <span>
 #include <utility>
 
@@ -137,7 +139,7 @@ outcome echo(const json::object& options, const json::object& inputs, const conn
     if (!u->is_bool()) bad("options.upper", "expected a boolean");
     upper = u->get_bool();
   }
-  only_keys(inputs, "inputs", {"value", "tag", "secret"});
+  only_keys(inputs, "inputs", {"value", "tag", "secret", "id", "names"});  // id, names: checked by the host only
   const json::value* value = inputs.if_contains("value");
   if (!value) bad("inputs.value", "required");
   const json::value* tag = inputs.if_contains("tag");
@@ -176,7 +178,7 @@ outcome delay_done(const delay_request& request) {
 
 outcome fail(const json::object& options, const json::object& inputs) {
   only_keys(options, "options", {});
-  only_keys(inputs, "inputs", {"code", "message", "http_status", "details"});
+  only_keys(inputs, "inputs", {"code", "message", "http_status", "details", "failures"});
   const json::value* code = inputs.if_contains("code");
   if (!code) bad("inputs.code", "required");
   std::optional<int32_t> c = code->is_string() ? code_from_name(code->get_string()) : std::nullopt;
@@ -185,6 +187,16 @@ outcome fail(const json::object& options, const json::object& inputs) {
   const json::value* message = inputs.if_contains("message");
   if (!message) bad("inputs.message", "required");
   if (!message->is_string()) bad("inputs.message", "expected a string");
+  if (const auto* f = inputs.if_contains("failures")) {
+    auto n = as_integer(*f);
+    if (!n || *n < 1) bad("inputs.failures", "expected an integer >= 1");
+    // Calls so far with this message, in this process: the first n fail, later ones succeed
+    // (a rate limit that lifts, for the host's retries).
+    static std::mutex mu;
+    static std::map<std::string, std::int64_t, std::less<>> calls;
+    std::lock_guard lock(mu);
+    if (++calls[std::string(message->get_string())] > *n) return outcome::ok("{}");
+  }
   outcome o = outcome::error(*c, std::string(message->get_string()));
   if (const auto* h = inputs.if_contains("http_status")) {
     auto status = as_integer(*h);
