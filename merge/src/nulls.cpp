@@ -2,6 +2,7 @@
 // link action neither relies on one surviving nor reads a dropped one as a failed write.
 #include <merge/merge.hpp>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -18,14 +19,16 @@ void drop_nested_nulls(json::object& metadata) {
     todo.pop_back();
     if (v->is_object()) {
       auto& o = v->get_object();
-      for (auto it = o.begin(); it != o.end();) {
-        if (it->value().is_null()) {
-          it = o.erase(it);
-        } else {
-          todo.push_back(&it->value());
-          ++it;
-        }
+      // Rebuilt rather than erased in place: object::erase moves the last member into the
+      // hole (key order would change) and stable_erase is quadratic on many nulls.
+      if (std::any_of(o.begin(), o.end(), [](const json::key_value_pair& kv) { return kv.value().is_null(); })) {
+        json::object kept(o.storage());
+        kept.reserve(o.size());
+        for (auto& kv : o)
+          if (!kv.value().is_null()) kept.emplace(kv.key(), std::move(kv.value()));
+        o = std::move(kept);
       }
+      for (auto& kv : o) todo.push_back(&kv.value());
     } else if (v->is_array()) {
       for (auto& e : v->get_array()) todo.push_back(&e);
     }
