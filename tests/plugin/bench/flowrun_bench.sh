@@ -9,12 +9,12 @@
 #   4. the emulator reset, then node_sdk_link.mjs (npm auth0 v7) at the same concurrency.
 # Prints links/s of both, the bound C / (3 RTT), and the two ratios. Builds nothing.
 #   tests/plugin/bench/flowrun_bench.sh [--build DIR] [--pairs N] [--concurrency C] [--latency-ms MS]
-# Defaults: build/release, 5000 pairs, concurrency 64, 20 ms.
+# Defaults: build/release, 10000 pairs, concurrency 64, 20 ms.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 build=$root/build/release
-pairs=5000 conc=64 latency=20
+pairs=10000 conc=64 latency=20
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=$2 ;;
