@@ -7,7 +7,7 @@
 
 namespace json = boost::json;
 
-TEST_CASE("drop_nested_nulls: nested members only, key order kept, through arrays; top-level nulls stay") {
+TEST_CASE("drop_nested_nulls: nested members only, key order kept, through arrays, top-level nulls stay") {
   auto md = json::parse(R"({"top":null,"a":{"x":null,"b":1,"c":{"y":null,"z":[null,{"q":null,"r":2}]},"d":3},"n":5})")
                 .as_object();
   merge::drop_nested_nulls(md);

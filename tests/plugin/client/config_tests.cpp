@@ -55,7 +55,7 @@ TEST_CASE("token config and explicit limits") {
   CHECK(c.timeout == std::chrono::milliseconds{2500});  // separate from the connect timeout
 }
 
-TEST_CASE("custom_domain: only the secondary_token issuer; the audience stays the tenant's; an audience must be /api/v2/") {
+TEST_CASE("custom_domain: only the secondary_token issuer, the audience stays the tenant's, an audience must be /api/v2/") {
   const auto c = parse(R"({"domain":"tenant.eu.auth0.com","custom_domain":"login.acme.example:443","client_id":"cid","client_secret":"s"})");
   CHECK(c.domain == "tenant.eu.auth0.com");
   CHECK(c.custom_domain == "login.acme.example");
