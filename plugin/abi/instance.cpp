@@ -67,12 +67,14 @@ instance::instance(const wfa_host* host, a0::client_config cfg) : work_(io_.get_
   client_ = std::make_unique<a0::management_client>(
       io_.get_executor(), std::move(cfg),
       [this](std::int32_t level, std::string_view m) { log(level, m); });
-  // secondary_token: iss https://DOMAIN/, aud = the azp of our Management tokens, which
+  // secondary_token: iss https://CUSTOM_DOMAIN/ (users who sign in through a custom
+  // domain get ID tokens issued by it), else https://DOMAIN/; aud = the azp of our Management tokens, which
   // Auth0 compares too: our client id, or the azp claim of a fixed token (none for an
   // opaque one: every secondary_token is then refused).
   const auto& c = client_->config();
   id_tokens_ = std::make_unique<actions::id_token_verifier>(
-      [this] { return client_->get_jwks(); }, actions::issuer_for_domain(c.domain), actions::id_token_audience(c.client_id, c.token));
+      [this] { return client_->get_jwks(); }, actions::issuer_for_domain(c.custom_domain.empty() ? c.domain : c.custom_domain),
+      actions::id_token_audience(c.client_id, c.token));
   ctx_ = std::make_unique<actions::context>(actions::context{
       *client_, locks_, *id_tokens_, [this](std::int32_t level, std::string_view m) { log(level, m); }});
   thread_ = std::thread([this] { io_.run(); });

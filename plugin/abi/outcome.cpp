@@ -42,6 +42,8 @@ namespace {
 outcome from_api_error(const a0::api_error& e) {
   outcome o = outcome::error(e.code ? e.code : WFA_INTERNAL, e.message, e.retryable);
   o.http_status = e.http_status;
+  // The runner's contract for a long rate-limit wait: integer seconds in details_json.
+  if (e.retry_after_s) o.details_json = boost::json::serialize(boost::json::object{{"retry_after_s", *e.retry_after_s}});
   return o;
 }
 }  // namespace
@@ -52,7 +54,11 @@ outcome outcome::from_exception(std::exception_ptr e) noexcept {
       std::rethrow_exception(e);
     } catch (const actions::action_error& x) {
       auto o = from_api_error(x.error());
-      if (!x.details().empty()) o.details_json = boost::json::serialize(x.details());
+      if (!x.details().empty()) {
+        auto details = x.details();
+        if (x.error().retry_after_s) details["retry_after_s"] = *x.error().retry_after_s;
+        o.details_json = boost::json::serialize(details);
+      }
       return o;
     } catch (const a0::api_exception& x) {
       return from_api_error(x.error());

@@ -14,6 +14,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <optional>
 
@@ -109,7 +111,9 @@ void confirm_patch(const json::object& updated, const json::object& patch) {
     const auto* now = updated.if_contains(part.key());
     for (const auto& kv : part.value().get_object()) {
       const json::value* got = now && now->is_object() ? now->get_object().if_contains(kv.key()) : nullptr;
-      if (!got || !merge::json_equal(*got, kv.value())) {
+      // A null nested in what was sent and absent from the answer is confirmed: Auth0
+      // may drop such nulls (undocumented either way).
+      if (!got || !merge::equal_but_dropped_nulls(*got, kv.value())) {
         a0::api_error e;
         e.code = WFA_CONFLICT;
         e.retryable = true;
@@ -236,14 +240,51 @@ json::object failure_details(bool patched, bool link_state_known) {
   return json::object{{"metadata_patched", patched}, {"linked", std::move(linked)}};
 }
 
-bool is_already_exists(const a0::api_error& e) {
-  return e.code == WFA_CONFLICT || e.http_status == 409;
+// Auth0 documents both answers to a link of what is linked already: 409 "Specified
+// identity already exists." and 400 "Provided secondary account not found." (a linked
+// secondary is no user any more; which check runs first is not documented).
+bool may_be_linked_already(const a0::api_error& e) {
+  return e.code == WFA_CONFLICT || e.http_status == 409 ||
+         (e.http_status == 400 && e.message.find("secondary account not found") != std::string::npos);
+}
+
+// include_idp_tokens asked for, and no identity carries one: most likely the client lacks
+// the read:user_idp_tokens scope (Auth0 then leaves them out without an error).
+void warn_if_no_idp_tokens(context& ctx, bool asked, const json::array& identities) {
+  if (!asked) return;
+  for (const auto& id : identities) {
+    if (!id.is_object()) continue;
+    for (auto k : {"access_token", "access_token_secret", "refresh_token"})
+      if (id.get_object().contains(k)) return;
+  }
+  ctx.log(WFA_LOG_WARN,
+          "include_idp_tokens: the answer carries no IdP tokens; Auth0 returns them only to a client with the "
+          "read:user_idp_tokens scope (or the identities have none)");
+}
+
+// secondary_token must outlive the step by the margin: Auth0 checks it when the link POST
+// arrives, after the metadata PATCH, and an expired one then leaves "patched, not linked".
+void check_token_margin(const jwt::decoded& token, std::chrono::seconds margin) {
+  const auto* exp = token.claims.if_contains("exp");
+  if (!exp || !exp->is_number()) return;  // the verification refuses it
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const double left = exp->to_number<double>() - static_cast<double>(now);
+  if (left < static_cast<double>(margin.count()))
+    throw std::invalid_argument("secondary_token: " +
+                                (left <= 0 ? std::string("has expired")
+                                           : "expires in " + std::to_string(static_cast<long long>(left)) + " s") +
+                                ", less than secondary_token_min_validity_s (" + std::to_string(margin.count()) +
+                                " s); nothing was written: get a fresh ID token");
 }
 
 asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   // Before any Management API request: an unverified token would choose whose metadata
   // (roles included) is copied into the primary. Only the JWKS GET may precede this.
-  if (!r.secondary_token.empty()) r.secondary_full_id = co_await ctx.id_tokens.verify(r.token);
+  if (!r.secondary_token.empty()) {
+    r.secondary_full_id = co_await ctx.id_tokens.verify(r.token);
+    if (!r.dry_run) check_token_margin(r.token, r.token_min_validity);  // exp is trusted now
+  }
   auto held = co_await ctx.primary_locks.acquire(r.primary_user_id);
   const auto sec = *split_user_id(r.secondary_full_id);
   bool patched = false;
@@ -259,6 +300,10 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
     if (users.secondary_error) std::rethrow_exception(users.secondary_error);
     if (r.require_verified_email) check_verified_email(users.primary, users.secondary);
     if (r.merge_metadata) {
+      // The primary's nested nulls count as absent: Auth0 may drop them on any write, and
+      // a merge that kept one would then give another result when re-run.
+      for (auto name : {"user_metadata", "app_metadata"})
+        if (auto* m = users.primary.if_contains(name); m && m->is_object()) merge::drop_nested_nulls(m->get_object());
       auto merged = merge::merge_users(users.primary, users.secondary, r.merge);
       patch = std::move(merged.patch);
       merged_keys = std::move(merged.merged_keys);
@@ -295,6 +340,7 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   std::optional<a0::api_error> failure;
   try {
     auto identities = co_await ctx.client.link(r.primary_user_id, std::move(body));
+    warn_if_no_idp_tokens(ctx, r.include_idp_tokens, identities);
     co_return link_outputs(identities, r, patched, merged_keys, patch);
   } catch (const a0::api_exception& e) {
     failure = e.error();
@@ -302,7 +348,7 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   // The link may have been applied although we saw no success (ambiguous), or it was
   // applied by an earlier run (409 "already exists"): the primary's identities say which.
   // Until they do, neither is known not to be linked.
-  const bool resolve = failure->code != WFA_CANCELLED && (failure->ambiguous || is_already_exists(*failure));
+  const bool resolve = failure->code != WFA_CANCELLED && (failure->ambiguous || may_be_linked_already(*failure));
   bool link_state_known = !resolve && failure->code != WFA_CANCELLED;
   if (resolve) {
     try {
@@ -312,13 +358,14 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
         co_return link_outputs(identities_of(primary), r, patched, merged_keys, patch);
       }
       link_state_known = true;  // the primary does not list it: not linked
-      failure->retryable = true;
     } catch (const a0::api_exception& e) {
       ctx.log(WFA_LOG_WARN, std::string("link: re-reading the primary failed: ") + e.what());
       // A primary that cannot be read (gone, or over the client's limits) will not be
       // readable on a re-run either: not retryable.
       failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;
     }
+    // Known not linked: the link's own answer says whether a retry can help (a 409 or a
+    // 400 for a secondary that is not linked will not heal; an ambiguous 5xx may).
   }
   // Say only what we know: a link request cut off (cancelled, or ambiguous and not
   // re-read) may have been applied; re-running the step converges either way.
@@ -364,6 +411,8 @@ asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
 
 asio::awaitable<json::object> get_user(context& ctx, get_user_request r) {
   auto user = co_await ctx.client.get_user(r.user_id, r.fields);
+  if (r.fields.empty() || std::find(r.fields.begin(), r.fields.end(), "identities") != r.fields.end())
+    warn_if_no_idp_tokens(ctx, r.include_idp_tokens, identities_of(user));
   co_return user_outputs(std::move(user), r.include_idp_tokens);
 }
 

@@ -95,7 +95,7 @@ void check_metadata_keys(const json::value& root, std::string root_pointer) {
 link_request parse_link(const json::object& options, const json::object& inputs) {
   only_known(options, "options",
              {"merge_metadata", "include_idp_tokens", "require_verified_email", "dry_run",
-              "merge_exclude", "arrays"});
+              "merge_exclude", "arrays", "secondary_token_min_validity_s"});
   only_known(inputs, "inputs",
              {"primary_user_id", "secondary_user_id", "secondary_provider",
               "secondary_connection_id", "secondary_token"});
@@ -106,6 +106,12 @@ link_request parse_link(const json::object& options, const json::object& inputs)
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
   r.require_verified_email = opt_bool(options, "require_verified_email", false);
   r.dry_run = opt_bool(options, "dry_run", false);
+  if (const auto* v = options.if_contains("secondary_token_min_validity_s"); v && !v->is_null()) {
+    if (!v->is_int64() && !v->is_uint64()) fail("secondary_token_min_validity_s", "must be an integer");
+    const bool in_range = v->is_int64() ? v->get_int64() >= 0 && v->get_int64() <= 86400 : v->get_uint64() <= 86400;
+    if (!in_range) fail("secondary_token_min_validity_s", "must be in 0..86400");
+    r.token_min_validity = std::chrono::seconds{v->to_number<std::int64_t>()};
+  }
   r.merge = merge::parse_options(options.if_contains("arrays"), options.if_contains("merge_exclude"));
 
   r.primary_user_id = full_user_id(inputs, "primary_user_id");

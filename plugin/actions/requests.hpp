@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct link_request {
   bool include_idp_tokens = false;
   bool require_verified_email = false;
   bool dry_run = false;
+  /// secondary_token must stay valid this long (exp - now), or the link is refused before
+  /// any write: Auth0 checks it when the link POST arrives, after the PATCH.
+  std::chrono::seconds token_min_validity{60};
   merge::options merge;
   // inputs
   std::string primary_user_id;

@@ -50,6 +50,10 @@ struct api_error {
   /// The request may have been applied although no success was seen (timeout or reset
   /// after the request was written, or a 5xx): the caller must re-read before retrying.
   bool ambiguous = false;
+  /// A 429 whose server-advertised wait (Retry-After, else x-ratelimit-reset) is known:
+  /// whole seconds, rounded up. Set when the client gave up on it, notably at once when
+  /// the wait is longer than max_backoff (details_json {"retry_after_s": N}).
+  std::optional<std::int64_t> retry_after_s;
 };
 
 class api_exception : public std::runtime_error {
@@ -63,16 +67,21 @@ class api_exception : public std::runtime_error {
 
 /// The connection config (manifest "connection" schema).
 struct client_config {
-  std::string domain;  ///< host or host:port, no scheme
+  std::string domain;  ///< the tenant's canonical host[:port], no scheme: token endpoint, audience, API calls
+  /// The custom domain users sign in through (host[:port]); only the expected `iss` of a
+  /// secondary_token (https://CUSTOM/). Empty = the domain.
+  std::string custom_domain;
   std::string client_id, client_secret;
   std::string token;     ///< a ready Management API token (instead of client credentials)
-  std::string audience;  ///< default https://DOMAIN/api/v2/
+  std::string audience;  ///< default https://DOMAIN/api/v2/; must be an https://HOST/api/v2/ URL
   std::string ca_file;   ///< extra trust anchor (PEM), added to the system store
   std::chrono::milliseconds timeout{10000};  ///< per request attempt (sending..response)
   /// A new connection: resolve + TCP connect + TLS handshake together.
   std::chrono::milliseconds connect_timeout{10000};
   int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
-  int max_connections = 16;                  ///< pool size
+  /// Pool size. Connections are opened on demand, so a generous cap costs nothing at low
+  /// concurrency and does not throttle a runner at 64 rows in flight.
+  int max_connections = 128;
   std::chrono::milliseconds max_backoff{10000};  ///< cap of one wait: Retry-After, reset, pacing
 
   /// Parses and validates a config JSON object; throws std::invalid_argument whose

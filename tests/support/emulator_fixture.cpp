@@ -286,6 +286,11 @@ void emulator::set_token_lifetime(std::optional<long> seconds) {
   control("PUT", "token-lifetime", &v);
 }
 
+void emulator::set_behaviour(const json::object& b) {
+  const json::value v = b;
+  control("PUT", "behaviour", &v);
+}
+
 std::string emulator::id_token(const json::object& request) {
   const json::value v = request;
   return std::string(control("POST", "id-token", &v).json().at("id_token").as_string());

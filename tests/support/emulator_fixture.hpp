@@ -116,6 +116,9 @@ class emulator {
                   const boost::json::object& extra = {});
   void remove_bucket(const std::string& name);
   void set_token_lifetime(std::optional<long> seconds);
+  /// PUT behaviour: {"relink":"409"|"400", "nested_nulls":"keep"|"drop",
+  /// "wrong_secret":"invalid_client"|"access_denied", "custom_domain": "host"|null}.
+  void set_behaviour(const boost::json::object& b);
   /// POST /__emulator/id-token: an RS256 ID token of a stored user (`request` holds
   /// user_id and optional overrides: aud, iss, sub, exp, iat, nbf, exp_in_s, alg, kid).
   std::string id_token(const boost::json::object& request);

@@ -78,7 +78,31 @@ client_config client_config::from_json(const json::object& o) {
     c.token = std::move(*token);
   }
 
+  if (auto custom = opt_string(o, "custom_domain"); custom && !custom->empty()) {
+    try {
+      c.custom_domain = auth0::canonical_domain(*custom);
+    } catch (const std::invalid_argument& e) {
+      // canonical_domain names "domain"; this is the other field.
+      fail("custom_domain", std::string(e.what()).substr(sizeof("domain: ") - 1));
+    }
+  }
+
   auto audience = opt_string(o, "audience");
+  if (audience && !audience->empty()) {
+    // Auth0's Management API identifier is https://TENANT/api/v2/ (also behind a custom
+    // domain): anything else would be refused by the token endpoint (403) or the API (401).
+    const std::string_view a = *audience;
+    constexpr std::string_view scheme = "https://", path = "/api/v2/";
+    bool ok = a.size() > scheme.size() + path.size() && a.starts_with(scheme) && a.ends_with(path);
+    if (ok) {
+      try {
+        (void)auth0::split_domain(a.substr(scheme.size(), a.size() - scheme.size() - path.size()));
+      } catch (const std::invalid_argument&) {
+        ok = false;
+      }
+    }
+    if (!ok) fail("audience", "must be the Management API identifier https://TENANT-DOMAIN/api/v2/");
+  }
   c.audience = audience && !audience->empty() ? std::move(*audience)
                                               : auth0::default_audience(c.domain);
 

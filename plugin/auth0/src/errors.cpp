@@ -90,6 +90,9 @@ api_error error_from_status(int status, std::string_view body, endpoint_kind kin
     if (parsed.code == "invalid_client") e.code = WFA_UNAUTHORIZED;
     if (parsed.code == "access_denied" || parsed.code == "unauthorized_client")
       e.code = WFA_FORBIDDEN;
+    // Real tenants answer a wrong client secret 401 access_denied "Unauthorized": the
+    // status decides, the credentials are what is wrong (node-auth0#682).
+    if (status == 401) e.code = WFA_UNAUTHORIZED;
   }
   return e;
 }

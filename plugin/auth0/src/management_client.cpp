@@ -310,21 +310,36 @@ struct client_core : std::enable_shared_from_this<client_core> {
         say(WFA_LOG_INFO, "management API said 401: refreshing the token once");
         continue;
       }
+      // What the server asks for, uncapped: a custom rate-limit policy may ask for minutes or hours.
+      std::optional<milliseconds> asked;
+      if (http::is_retryable_status(status))
+        asked = http::server_wait_hint(res["retry-after"], res["x-ratelimit-reset"], std::chrono::system_clock::now(),
+                                       milliseconds::max());
       if (http::is_retryable_status(status)) {
         if (!c.idempotent && status != 429) {
           auto e = from_status(status, res.body(), c, used_token);
           e.ambiguous = true;  // the server may have applied it before failing
           throw api_exception(std::move(e));
         }
+        // Longer than this client waits: fail now (nothing was applied), and say when, so
+        // that a runner can schedule the retry instead of spending the retries in vain.
+        if (status == 429 && asked && *asked > cfg.max_backoff) {
+          auto e = auth0::error_from_status(status, res.body(), c.kind);
+          e.retry_after_s = whole_seconds(*asked);
+          e.message += "; the server asks to wait " + std::to_string(*e.retry_after_s) +
+                       " s, more than max_backoff_ms " + std::to_string(cfg.max_backoff.count());
+          throw api_exception(std::move(e));
+        }
         if (attempt < cfg.max_retries) {
-          const auto hint = http::server_wait_hint(res["retry-after"], res["x-ratelimit-reset"],
-                                                   std::chrono::system_clock::now(), cfg.max_backoff);
-          const auto wait = hint ? *hint : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
-          co_await sleep_for(retry_in(wait, "HTTP " + std::to_string(status)));
+          const auto wait = asked ? *asked
+                                  : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
+          co_await sleep_for(retry_in(std::min(wait, cfg.max_backoff), "HTTP " + std::to_string(status)));
           continue;
         }
       }
-      throw api_exception(from_status(status, res.body(), c, used_token));
+      auto e = from_status(status, res.body(), c, used_token);
+      if (status == 429 && asked) e.retry_after_s = whole_seconds(*asked);
+      throw api_exception(std::move(e));
     }
   }
 
@@ -379,6 +394,10 @@ struct client_core : std::enable_shared_from_this<client_core> {
       case http::failure::connect: return "cannot connect: " + r.ec.message();
       default: return "connection failed: " + r.ec.message();
     }
+  }
+
+  static std::int64_t whole_seconds(milliseconds d) {
+    return static_cast<std::int64_t>(std::chrono::ceil<std::chrono::seconds>(d).count());
   }
 
   static std::string path_only(const std::string& target) {

@@ -459,6 +459,14 @@ response handle_control(emulator_state& st, const request& req) {
         return ok();
       }
     }
+    if (what == "behaviour") {
+      if (m == "GET") return json_response(200, st.api.behaviour_json());
+      if (m == "PUT") {
+        if (!body.is_object()) return mgmt_error(400, "control API: behaviour must be an object");
+        st.api.set_behaviour(body.get_object());
+        return json_response(200, st.api.behaviour_json());
+      }
+    }
     if (what == "id-token" && m == "POST") return st.api.mint_id_token(body, req);
     if (what == "token-lifetime" && m == "PUT") {
       if (!body.is_object() || !body.get_object().contains("seconds"))

@@ -461,6 +461,38 @@ response tenant::handle(const request& req) {
   return mgmt_error(404, "Not Found");
 }
 
+void tenant::set_behaviour(const json::object& o) {
+  behaviour b = quirks_;
+  for (const auto& kv : o) {
+    const auto& v = kv.value();
+    auto choice = [&](std::string_view a, std::string_view b2) {
+      if (!v.is_string() || (v.get_string() != a && v.get_string() != b2))
+        throw std::invalid_argument("behaviour: " + std::string(kv.key()) + " must be \"" + std::string(a) +
+                                    "\" or \"" + std::string(b2) + "\"");
+      return v.get_string() == b2;
+    };
+    if (kv.key() == "relink") b.relink_400 = choice("409", "400");
+    else if (kv.key() == "nested_nulls") b.drop_nested_nulls = choice("keep", "drop");
+    else if (kv.key() == "wrong_secret") b.wrong_secret_access_denied = choice("invalid_client", "access_denied");
+    else if (kv.key() == "custom_domain") {
+      if (!v.is_null() && !v.is_string()) throw std::invalid_argument("behaviour: custom_domain must be a string or null");
+      b.custom_domain = v.is_string() ? std::string(v.get_string()) : std::string();
+    } else {
+      throw std::invalid_argument("behaviour: unknown member " + std::string(kv.key()));
+    }
+  }
+  quirks_ = std::move(b);
+}
+
+json::object tenant::behaviour_json() const {
+  json::value custom = nullptr;
+  if (!quirks_.custom_domain.empty()) custom = quirks_.custom_domain;
+  return json::object{{"relink", quirks_.relink_400 ? "400" : "409"},
+                      {"nested_nulls", quirks_.drop_nested_nulls ? "drop" : "keep"},
+                      {"wrong_secret", quirks_.wrong_secret_access_denied ? "access_denied" : "invalid_client"},
+                      {"custom_domain", std::move(custom)}};
+}
+
 response tenant::oauth_token(const request& req) {
   auto body = parse_body(req);
   if (!body) return oauth_error(400, "invalid_request", "Invalid request body");
@@ -474,8 +506,11 @@ response tenant::oauth_token(const request& req) {
   auto it = clients_.find(cid);
   // Constant-time compare: the emulator is a test double, but it should not teach bad habits.
   if (it == clients_.end() || it->second.secret.size() != secret.size() ||
-      CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) != 0)
+      CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) != 0) {
+    // What real tenants answer to a wrong secret (node-auth0#682, #582).
+    if (quirks_.wrong_secret_access_denied) return oauth_error(401, "access_denied", "Unauthorized");
     return oauth_error(401, "invalid_client", "Client authentication failed");
+  }
   const auto& cl = it->second;
   if (std::find(cl.grant_types.begin(), cl.grant_types.end(), "client_credentials") == cl.grant_types.end())
     return oauth_error(403, "unauthorized_client", "Grant type 'client_credentials' not allowed for the client.");
@@ -700,7 +735,9 @@ response tenant::patch_user(const std::string& id, const request& req) {
     }
     if (k == "user_metadata" || k == "app_metadata") {
       const auto* cur = obj_at(user, k);
-      auto merged = merge::apply_auth0_patch(cur ? *cur : json::object{}, kv.value().get_object());
+      json::object sent = kv.value().get_object();
+      if (quirks_.drop_nested_nulls) merge::drop_nested_nulls(sent);  // a top-level null still deletes
+      auto merged = merge::apply_auth0_patch(cur ? *cur : json::object{}, sent);
       if (merged.empty())
         user.erase(k);
       else
@@ -820,6 +857,9 @@ response tenant::link(const std::string& id, const request& req) {
   if (full == id) return mgmt_error(400, "Main identity and the new one are the same.", "invalid_body");
   const std::string bare = full.substr(provider.size() + 1);
   auto& primary = pit->second;
+  // A linked secondary is no user any more: checked first, a re-link meets this 400.
+  if (quirks_.relink_400 && !users_.contains(full))
+    return mgmt_error(400, "Provided secondary account not found.", "invalid_body");
   for (auto& ident : primary.at("identities").get_array())
     if (ident.is_object() && str_at(ident.get_object(), "provider") == provider &&
         id_text(ident.get_object().contains("user_id") ? ident.get_object().at("user_id") : json::value()) == bare)

@@ -33,6 +33,18 @@ class tenant {
   void reset();
   /// Overrides every client's token lifetime (seconds); nullopt = use the seed.
   void set_token_lifetime(std::optional<long> seconds) { lifetime_override_ = seconds; }
+  /// Answers where Auth0's documents allow more than one (control API PUT behaviour;
+  /// kept across seed/reset, like fault rules). Defaults = what the emulator always did.
+  struct behaviour {
+    bool relink_400 = false;          ///< re-link: 400 "secondary account not found" (else 409)
+    bool drop_nested_nulls = false;   ///< PATCH: nulls nested in a metadata value are not stored
+    bool wrong_secret_access_denied = false;  ///< token: 401 access_denied "Unauthorized" (else invalid_client)
+    std::string custom_domain;        ///< one more issuer of ID tokens: https://CUSTOM/
+  };
+  /// Applies the members present in `o` (PUT behaviour); throws std::invalid_argument.
+  void set_behaviour(const boost::json::object& o);
+  boost::json::object behaviour_json() const;
+
   /// The port the server listens on: https://127.0.0.1:PORT/api/v2/ and
   /// https://localhost:PORT/api/v2/ become audiences of this tenant's API.
   void set_listen_port(unsigned port) { port_ = port; }
@@ -100,6 +112,7 @@ class tenant {
   std::vector<boost::json::object> connections_;
   std::map<std::string, boost::json::object> users_;
   std::optional<long> lifetime_override_;
+  behaviour quirks_;
   unsigned port_ = 0;
   std::string key_;  ///< HMAC key of issued tokens (per process)
   id_token_keys id_keys_;  ///< RS256 key of users' ID tokens (per process)

@@ -15,6 +15,8 @@ std::vector<std::string> tenant::issuers(const request& req) const {
   // Like the audiences of /oauth/token: the seed's domain, and the names clients reach
   // this process by (they put 127.0.0.1:PORT in their domain setting).
   std::vector<std::string> out{"https://" + domain_ + "/"};
+  // Users who sign in through a custom domain get ID tokens issued by it.
+  if (!quirks_.custom_domain.empty()) out.push_back("https://" + quirks_.custom_domain + "/");
   if (!req.host.empty()) {
     out.push_back("https://" + req.host + "/");
     if (const auto c = req.host.rfind(':'); c != std::string::npos) {

@@ -1,5 +1,6 @@
 // The actions through the C ABI against the auth0-emulator (demo seed: a Google primary
 // and a database secondary with the same verified email), with its fault injection.
+#include "demo_tenant.hpp"
 #include "emulator_fixture.hpp"
 #include "plugin_host.hpp"
 #include "util.hpp"
@@ -18,38 +19,10 @@
 #include <thread>
 
 using namespace a0::test;
+using namespace a0::test::demo;
 namespace json = boost::json;
 
 namespace {
-
-constexpr const char* k_primary = "google-oauth2|115015401343387192604";
-constexpr const char* k_secondary = "auth0|5f7c8ec7c33c6c004bbafe82";
-const std::string k_inputs = std::string(R"({"primary_user_id":")") + k_primary +
-                             R"(","secondary_user_id":")" + k_secondary + "\"}";
-
-std::string config(const emulator& e, const std::string& extra = "") {
-  return R"({"domain":")" + e.domain() + R"(","client_id":")" + emulator::demo_client_id +
-         R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" + e.ca_file() +
-         R"(","max_backoff_ms":200)" + extra + "}";
-}
-
-json::object user(emulator& e, const std::string& id) {
-  const auto state = e.dump();
-  for (const auto& u : state.at("users").as_array())
-    if (u.at("user_id") == id.c_str()) return u.as_object();
-  return {};
-}
-
-// Method sequence of the Management API requests (the token request left out).
-std::vector<std::string> api_methods(emulator& e) {
-  std::vector<std::string> m;
-  const auto log = e.request_log();
-  for (const auto& r : log) {
-    const auto path = json::value_to<std::string>(r.at("path"));
-    if (path.rfind("/api/v2/", 0) == 0) m.push_back(json::value_to<std::string>(r.at("method")));
-  }
-  return m;
-}
 
 void check_no_secret(const std::string& text) {
   for (auto s : {emulator::demo_client_secret, "demo-google-idp-access-token", "Bearer "})
@@ -257,12 +230,6 @@ std::string token_inputs(const std::string& token) {
   return std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_token":")" + token + "\"}";
 }
 
-json::object demo_seed() {
-  std::ifstream in(A0_EMULATOR_DEMO_SEED);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str()).as_object();
-}
 
 json::object& seed_user(json::object& seed, const std::string& id) {
   for (auto& u : seed.at("users").as_array())

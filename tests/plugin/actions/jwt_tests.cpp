@@ -438,7 +438,7 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
   CHECK(run_one(v, mint(c)).message() == "secondary_token: is not for this application (aud must be the client id 'client-1')");
 
   fake_jwks down;
-  down.fail = a0::api_error{WFA_UNAVAILABLE, 503, "", "503 Service Unavailable", true, false};
+  down.fail = a0::api_error{WFA_UNAVAILABLE, 503, "", "503 Service Unavailable", true, false, {}};
   a0::actions::id_token_verifier v2(down.fn(), k_iss, "client-1", test_policy(), clock.fn());
   o = run_one(v2, mint(claims()));
   try {

@@ -37,7 +37,8 @@ TEST_CASE("client credentials config with defaults") {
   CHECK(c.audience == "https://tenant.eu.auth0.com/api/v2/");
   CHECK(c.timeout == std::chrono::milliseconds{10000});
   CHECK(c.max_retries == 3);
-  CHECK(c.max_connections == 16);
+  CHECK(c.max_connections == 128);  // on demand; does not throttle a runner at concurrency 64
+  CHECK(c.custom_domain.empty());
   CHECK(c.connect_timeout == std::chrono::milliseconds{10000});
 }
 
@@ -52,6 +53,27 @@ TEST_CASE("token config and explicit limits") {
   CHECK(c.max_connections == 256);
   CHECK(c.connect_timeout == std::chrono::milliseconds{750});
   CHECK(c.timeout == std::chrono::milliseconds{2500});  // separate from the connect timeout
+}
+
+TEST_CASE("custom_domain: only the secondary_token issuer, the audience stays the tenant's, an audience must be /api/v2/") {
+  const auto c = parse(R"({"domain":"tenant.eu.auth0.com","custom_domain":"login.acme.example:443","client_id":"cid","client_secret":"s"})");
+  CHECK(c.domain == "tenant.eu.auth0.com");
+  CHECK(c.custom_domain == "login.acme.example");
+  CHECK(c.audience == "https://tenant.eu.auth0.com/api/v2/");
+  // Equal to domain is fine.
+  CHECK(parse(R"({"domain":"t.auth0.com","custom_domain":"t.auth0.com","token":"t"})").custom_domain == "t.auth0.com");
+  CHECK(error_of(R"({"domain":"t.auth0.com","custom_domain":"https://login.acme.example","token":"t"})")
+            .starts_with("custom_domain: must be a host name without a scheme"));
+  CHECK(error_of(R"({"domain":"t.auth0.com","custom_domain":7,"token":"t"})") == "custom_domain: must be a string");
+  const std::string refused = "audience: must be the Management API identifier https://TENANT-DOMAIN/api/v2/";
+  for (auto aud : {"https://login.acme.example/", "http://t.auth0.com/api/v2/", "https:///api/v2/",
+                   "https://t.auth0.com/api/v2", "t.auth0.com/api/v2/", "https://t.auth0.com/userinfo",
+                   "https://a/b/api/v2/"}) {
+    CAPTURE(aud);
+    CHECK(error_of(std::string(R"({"domain":"t.auth0.com","token":"t","audience":")") + aud + "\"}") == refused);
+  }
+  CHECK(parse(R"({"domain":"login.acme.example","token":"t","audience":"https://t.eu.auth0.com/api/v2/"})").audience ==
+        "https://t.eu.auth0.com/api/v2/");
 }
 
 TEST_CASE("a fully qualified domain (trailing dot) is used without the dot: Host, SNI, audience, issuer") {

@@ -85,6 +85,11 @@ TEST_CASE("token endpoint errors: invalid_client is unauthorized, access_denied 
   CHECK(ic.message == "401 Client authentication failed (invalid_client)");
   CHECK(error_from_status(403, R"({"error":"access_denied","error_description":"no client-grant"})", endpoint_kind::token)
             .code == WFA_FORBIDDEN);
+  // A wrong client secret on real tenants: 401 access_denied "Unauthorized" (the status decides).
+  const auto wrong = error_from_status(401, R"({"error":"access_denied","error_description":"Unauthorized"})",
+                                       endpoint_kind::token);
+  CHECK(wrong.code == WFA_UNAUTHORIZED);
+  CHECK_FALSE(wrong.retryable);
   CHECK(error_from_status(400, R"({"error":"unauthorized_client","error_description":"Grant type not allowed"})",
                           endpoint_kind::token)
             .code == WFA_FORBIDDEN);
