@@ -553,7 +553,7 @@ json::object nested(int levels) {
 }
 }  // namespace
 
-TEST_CASE("deep metadata (issue 12 item 2): 30 levels link and report ok; too deep is refused before any write") {
+TEST_CASE("deep metadata (issue 12 item 2): 30 levels link and report ok, and too deep is refused before any write") {
   plugin_host host;
   fake_tenant t;
   t.put_user(make_user("google-oauth2|111", "ann@example.com", true, obj(R"({"color":"red"})")));

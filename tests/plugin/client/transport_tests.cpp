@@ -330,7 +330,7 @@ TEST_CASE("a server reflecting the request never makes an error show the bearer 
   }
 }
 
-TEST_CASE("an answer over the 8 MB body limit is never resent; after a 2xx to a PATCH it is applied-unread") {
+TEST_CASE("an answer over the 8 MB body limit is never resent, and after a 2xx to a PATCH it is applied-unread") {
   const std::string big = R"({"user_id":"auth0|u","blob":")" + std::string(max_response_bytes, 'x') + R"("})";
   test_server srv([&](const seen_request& r) { return is_token(r) ? token_reply() : reply{200, big}; });
   env e;
