@@ -13,9 +13,7 @@ namespace {
 constexpr std::string_view open_tok = "${{";
 constexpr std::string_view close_tok = "}}";
 
-bool key_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-}
+bool key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
 
 [[noreturn]] void fail(std::string_view expr, const std::string& why) {
   throw expression_error("${{ " + std::string(expr) + " }}: " + why);
@@ -157,17 +155,15 @@ template_string parse_template(std::string_view text) {
     if (open > pos) t.parts.emplace_back(std::string(text.substr(pos, open - pos)));
     std::size_t close = text.find(close_tok, open + open_tok.size());
     if (close == std::string_view::npos)
-      throw expression_error("unterminated '${{' at offset " + std::to_string(open) + " in \"" +
-                             std::string(text) + "\"");
+      throw expression_error("unterminated '${{' at offset " + std::to_string(open) + " in \"" + std::string(text) +
+                             "\"");
     t.parts.emplace_back(parse_reference(text.substr(open + open_tok.size(), close - open - open_tok.size())));
     pos = close + close_tok.size();
   }
   return t;
 }
 
-bool has_expression(std::string_view text) noexcept {
-  return text.find(open_tok) != std::string_view::npos;
-}
+bool has_expression(std::string_view text) noexcept { return text.find(open_tok) != std::string_view::npos; }
 
 bool has_expression(const json::value& v) noexcept {
   if (const auto* s = v.if_string()) return has_expression(std::string_view(*s));

@@ -28,8 +28,7 @@ class parser {
     return v.get_object();
   }
 
-  std::string string(const json::object& o, std::string_view key, const std::string& where,
-                     bool required) const {
+  std::string string(const json::object& o, std::string_view key, const std::string& where, bool required) const {
     const json::value* v = o.if_contains(key);
     if (!v) {
       if (required) fail(where, "'" + std::string(key) + "' is required");

@@ -79,8 +79,7 @@ std::string copy(wfa_str s) { return s.data && s.size ? std::string(s.data, s.si
 void deliver(completion& done, op_result r) noexcept {
   try {
     if (done) done(std::move(r));
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 // WFA-6: the result is borrowed for this call only, so everything is copied here.
@@ -108,8 +107,7 @@ void on_log(void* ctx, int32_t level, wfa_str message) noexcept {
   if (!s || !s->sink || level < s->min_level) return;
   try {
     s->sink(level, std::string_view(message.data ? message.data : "", message.data ? message.size : 0));
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 uint32_t on_log_enabled(void* ctx, int32_t level) noexcept {
@@ -129,8 +127,7 @@ wfa_op started_or_failed(wfa_op op, uint64_t id, const char* what) noexcept {
     r.code = WFA_INTERNAL;
     try {
       r.message = std::string("the plugin could not start the operation (") + what + " returned 0)";
-    } catch (...) {
-    }
+    } catch (...) {}
     deliver(*done, std::move(r));
   }
   return 0;
@@ -181,9 +178,8 @@ instance& instance::operator=(instance&& other) noexcept {
 
 const library& instance::lib() const noexcept { return state_->lib; }
 
-wfa_op instance::execute(std::string_view action_id, std::string_view options_json,
-                         std::string_view inputs_json, completion done, std::string_view run_id,
-                         std::string_view step_id, uint32_t timeout_ms) {
+wfa_op instance::execute(std::string_view action_id, std::string_view options_json, std::string_view inputs_json,
+                         completion done, std::string_view run_id, std::string_view step_id, uint32_t timeout_ms) {
   wfa_call call{};
   call.struct_size = sizeof call;
   call.action_id = view(action_id);
@@ -194,13 +190,11 @@ wfa_op instance::execute(std::string_view action_id, std::string_view options_js
   call.timeout_ms = timeout_ms;
   // Registered before the call: the callback may fire before execute() returns.
   uint64_t id = pending().add(state_.get(), std::move(done));
-  return started_or_failed(state_->lib.plugin().execute(state_->inst, &call, &on_done, to_user(id)), id,
-                           "execute");
+  return started_or_failed(state_->lib.plugin().execute(state_->inst, &call, &on_done, to_user(id)), id, "execute");
 }
 
-wfa_op instance::list_options(std::string_view action_id, std::string_view field,
-                              std::string_view context_json, std::string_view page_token,
-                              completion done) {
+wfa_op instance::list_options(std::string_view action_id, std::string_view field, std::string_view context_json,
+                              std::string_view page_token, completion done) {
   if (!state_->lib.plugin().list_options) {
     op_result r;
     r.code = WFA_INVALID_INPUT;

@@ -33,8 +33,7 @@ bool starts_with(const std::string& s, std::string_view p) { return s.compare(0,
 // the wrappers repeat what the leaf said.
 bool is_wrapper(const std::string& m) {
   return starts_with(m, "Failed to validate against schema associated with property name") ||
-         starts_with(m, "Failed to validate item #") ||
-         starts_with(m, "Failed to validate against child schema #") ||
+         starts_with(m, "Failed to validate item #") || starts_with(m, "Failed to validate against child schema #") ||
          starts_with(m, "Failed to validate against additional properties schema");
 }
 
@@ -53,7 +52,8 @@ std::string render_path(const std::vector<std::string>& ctx) {
   for (const auto& c : ctx) {
     if (c == "<root>") continue;
     std::string inner = (c.size() >= 2 && c.front() == '[' && c.back() == ']') ? c.substr(1, c.size() - 2) : c;
-    bool digits = !inner.empty() && std::all_of(inner.begin(), inner.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    bool digits =
+        !inner.empty() && std::all_of(inner.begin(), inner.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
     out += digits ? "[" + inner + "]" : "." + inner;
   }
   return out;
@@ -98,12 +98,14 @@ json::value rewrite_keywords(const json::value& schema) {
       continue;
     }
     // A property named "pattern" maps to a schema (an object), never to a string.
-    if (kv.key() == "pattern" && kv.value().is_string()) out[pattern_key] = kv.value();
+    if (kv.key() == "pattern" && kv.value().is_string())
+      out[pattern_key] = kv.value();
     else if (kv.key() == "uniqueItems" && kv.value().is_bool()) {
       if (kv.value().get_bool()) out[unique_key] = true;  // false asks for nothing
-    }
-    else if (data_keyword(kv.key())) out[kv.key()] = kv.value();
-    else out[kv.key()] = rewrite_keywords(kv.value());
+    } else if (data_keyword(kv.key()))
+      out[kv.key()] = kv.value();
+    else
+      out[kv.key()] = rewrite_keywords(kv.value());
   }
   return out;
 }
@@ -134,8 +136,8 @@ class re2_pattern_builder final : public valijson::ConstraintBuilder {
     opts.set_log_errors(false);
     auto re = std::make_shared<const re2::RE2>(text, opts);
     if (!re->ok())
-      throw std::runtime_error("pattern '" + text + "' is not usable (RE2 syntax: no look-around or back-references): " +
-                               re->error());
+      throw std::runtime_error("pattern '" + text +
+                               "' is not usable (RE2 syntax: no look-around or back-references): " + re->error());
     return new re2_pattern(std::move(re));  // valijson takes ownership of the result
   }
 };
@@ -270,8 +272,10 @@ std::vector<schema_issue> json_schema::validate(const json::value& doc) const {
       issue.message = "unknown field (not allowed by the schema)";
     }
     if (!seen.emplace(issue.path, issue.message).second) continue;
-    if (out.size() < max_issues) out.push_back(std::move(issue));
-    else ++more;
+    if (out.size() < max_issues)
+      out.push_back(std::move(issue));
+    else
+      ++more;
   }
   if (more) out.push_back({"", "and " + std::to_string(more) + " more problems (not shown)"});
   return out;
@@ -378,7 +382,8 @@ std::vector<std::string> object_checker::check_impl(const json::object& value, c
     }
     auto it = fields_.find(kv.key());
     if (it == fields_.end()) continue;
-    for (const auto& issue : it->second->validate(kv.value())) errors.push_back(field + issue.path + ": " + issue.message);
+    for (const auto& issue : it->second->validate(kv.value()))
+      errors.push_back(field + issue.path + ": " + issue.message);
   }
 
   const json::value* req = so ? so->if_contains("required") : nullptr;

@@ -31,13 +31,12 @@ void check_descriptor(const wfa_plugin& p, const std::string& path) {
   if (!WFA_COVERS(p, wfa_plugin, abi_minor)) bad("struct_size too small to hold the ABI version");
   if (p.abi_major != WFA_ABI_MAJOR)
     throw load_error(load_error::kind::incompatible,
-                     path + ": incompatible ABI: plugin speaks " + std::to_string(p.abi_major) +
-                         "." + std::to_string(p.abi_minor) + ", host speaks " +
-                         std::to_string(WFA_ABI_MAJOR) + "." + std::to_string(WFA_ABI_MINOR));
+                     path + ": incompatible ABI: plugin speaks " + std::to_string(p.abi_major) + "." +
+                         std::to_string(p.abi_minor) + ", host speaks " + std::to_string(WFA_ABI_MAJOR) + "." +
+                         std::to_string(WFA_ABI_MINOR));
   if (!WFA_COVERS(p, wfa_plugin, cancel)) bad("struct_size too small for ABI 1.0");
   if (!p.name || !p.version) bad("name or version is NULL");
-  if (!p.create || !p.destroy || !p.execute || !p.cancel)
-    bad("create, destroy, execute and cancel are required");
+  if (!p.create || !p.destroy || !p.execute || !p.cancel) bad("create, destroy, execute and cancel are required");
   if (p.action_count > 0 && !p.actions) bad("actions is NULL");
   for (uint32_t i = 0; i < p.action_count; ++i) {
     const wfa_action& a = p.actions[i];
@@ -59,9 +58,8 @@ library library::open(const std::string& path_or_name) {
   void* h = dlopen(path_or_name.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!h) {
     std::string why = dl_error();
-    auto kind = (!is_path && why.find("No such file") != std::string::npos)
-                    ? load_error::kind::not_found
-                    : load_error::kind::load_failed;
+    auto kind = (!is_path && why.find("No such file") != std::string::npos) ? load_error::kind::not_found
+                                                                            : load_error::kind::load_failed;
     throw load_error(kind, path_or_name + ": cannot load: " + why);
   }
   std::shared_ptr<void> handle(h, [](void* p) { dlclose(p); });
@@ -82,17 +80,15 @@ library library::open(const std::string& path_or_name) {
   if (!p) {
     err.message[WFA_ERROR_MESSAGE_SIZE - 1] = '\0';
     std::string reason = err.message[0] ? err.message : "no reason given";
-    throw load_error(load_error::kind::incompatible,
-                     path_or_name + ": the plugin refused ABI " + std::to_string(WFA_ABI_MAJOR) +
-                         "." + std::to_string(WFA_ABI_MINOR) + ": " + reason);
+    throw load_error(load_error::kind::incompatible, path_or_name + ": the plugin refused ABI " +
+                                                         std::to_string(WFA_ABI_MAJOR) + "." +
+                                                         std::to_string(WFA_ABI_MINOR) + ": " + reason);
   }
   check_descriptor(*p, path_or_name);
   return library(std::move(handle), p, path_or_name);
 }
 
-std::span<const wfa_action> library::actions() const noexcept {
-  return {plugin_->actions, plugin_->action_count};
-}
+std::span<const wfa_action> library::actions() const noexcept { return {plugin_->actions, plugin_->action_count}; }
 
 const wfa_action* library::find(std::string_view action_id) const noexcept {
   for (const auto& a : actions())

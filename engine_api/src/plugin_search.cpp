@@ -19,8 +19,7 @@ std::filesystem::path installed_plugin_dir() {
   return (exe.parent_path() / WFA_PLUGIN_DIR_FROM_BINDIR).lexically_normal();
 }
 
-std::optional<std::filesystem::path> find_plugin_file(const std::string& name,
-                                                      const std::filesystem::path& flow_dir) {
+std::optional<std::filesystem::path> find_plugin_file(const std::string& name, const std::filesystem::path& flow_dir) {
   std::error_code ec;
   if (auto beside = flow_dir / name; std::filesystem::is_regular_file(beside, ec)) return beside;
   if (const auto dir = installed_plugin_dir(); !dir.empty()) {

@@ -8,9 +8,7 @@ namespace wfa::host {
 
 namespace {
 
-bool word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // RFC 3986 percent-encoding: unreserved bytes stay, every other byte is %XX. `plus`:
 // a space is '+' (application/x-www-form-urlencoded, as in a token request's body).

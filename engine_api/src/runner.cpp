@@ -120,8 +120,13 @@ struct row_feed {
 class runner {
  public:
   runner(const checked_flow& f, const run_options& o, std::ostream& out, std::ostream& err)
-      : f_(f), opts_(o), out_(out), diag_(err, f.secrets, o.progress), work_(ioc_.get_executor()),
-        signals_(signal_ioc_), ticker_(ioc_) {
+      : f_(f),
+        opts_(o),
+        out_(out),
+        diag_(err, f.secrets, o.progress),
+        work_(ioc_.get_executor()),
+        signals_(signal_ioc_),
+        ticker_(ioc_) {
     // Per step: its outputs schema when it marks secrets (else nothing to mask).
     for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
       const auto* outs = f_.manifest(i).if_contains("outputs");
@@ -190,8 +195,8 @@ class runner {
     bool in_flight = false;
     instance* inst = nullptr;
     wfa_op op = 0;
-    std::vector<std::string> secrets;  // x-secret outputs of its steps: redacted from its line
-    std::chrono::seconds waited{0};    // rate-limit waits so far
+    std::vector<std::string> secrets;           // x-secret outputs of its steps: redacted from its line
+    std::chrono::seconds waited{0};             // rate-limit waits so far
     std::unique_ptr<asio::steady_timer> retry;  // set while it waits to retry
   };
 
@@ -243,8 +248,10 @@ class runner {
         row = source();
         std::lock_guard lock(feed->mu);
         if (feed->stop) return;
-        if (row) feed->queue.push_back(std::move(*row));
-        else feed->ended = true;
+        if (row)
+          feed->queue.push_back(std::move(*row));
+        else
+          feed->ended = true;
         feed->space.notify_all();  // the run's first wait, see run()
         // `this` is alive while stop is false: the run sets it, under this lock, before it ends.
         if (!feed->wake_pending) {
@@ -267,8 +274,10 @@ class runner {
     // A reader blocked in its source (an interrupted run on a pipe) cannot be woken: it
     // keeps the feed and its source alive and exits when the source returns, or with
     // the process.
-    if (ended || !opts_.source) reader_.join();
-    else reader_.detach();
+    if (ended || !opts_.source)
+      reader_.join();
+    else
+      reader_.detach();
   }
 
   std::optional<input_row> next_row() {
@@ -481,9 +490,9 @@ class runner {
       boost::system::error_code ec;
       json::value outputs = json::parse(res.outputs_json, ec, {}, wfa_json_options());
       if (ec || !outputs.is_object()) {
-        r.results[s.id] = json::object{
-            {"status", "failed"},
-            {"error", error_json(WFA_INTERNAL, "the plugin's outputs are not a JSON object", 0, false)}};
+        r.results[s.id] =
+            json::object{{"status", "failed"},
+                         {"error", error_json(WFA_INTERNAL, "the plugin's outputs are not a JSON object", 0, false)}};
         return finish_row(i, "failed");
       }
       json::object step{{"status", "ok"}};
@@ -500,9 +509,9 @@ class runner {
     }
     if (schedule_retry(i, res)) return;
     const bool cancelled = res.code == WFA_CANCELLED;
-    r.results[s.id] = json::object{
-        {"status", cancelled ? "cancelled" : "failed"},
-        {"error", error_json(res.code, res.message, res.http_status, res.retryable, res.details_json)}};
+    r.results[s.id] =
+        json::object{{"status", cancelled ? "cancelled" : "failed"},
+                     {"error", error_json(res.code, res.message, res.http_status, res.retryable, res.details_json)}};
     finish_row(i, cancelled ? "cancelled" : "failed");
   }
 
@@ -545,9 +554,12 @@ class runner {
 
   void count(std::string_view status) {
     ++done_;
-    if (status == "ok") ++summary_.ok;
-    else if (status == "failed") ++summary_.failed;
-    else ++summary_.cancelled;
+    if (status == "ok")
+      ++summary_.ok;
+    else if (status == "failed")
+      ++summary_.failed;
+    else
+      ++summary_.cancelled;
   }
 
   void print(json::object line, const std::vector<std::string>& row_secrets = {}) {

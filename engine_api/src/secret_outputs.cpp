@@ -24,9 +24,12 @@ const json::value* member(const json::object& o, std::string_view key) { return 
 std::string escaped(std::string_view token) {  // RFC 6901
   std::string out;
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }

@@ -68,7 +68,8 @@ bool valid_utf8(std::string_view s) {
 // True when every string inside `v` (keys too) is UTF-8.
 bool all_utf8(const json::value& v) {
   if (const auto* s = v.if_string()) return valid_utf8(*s);
-  if (const auto* a = v.if_array()) return std::all_of(a->begin(), a->end(), [](const json::value& e) { return all_utf8(e); });
+  if (const auto* a = v.if_array())
+    return std::all_of(a->begin(), a->end(), [](const json::value& e) { return all_utf8(e); });
   if (const auto* o = v.if_object())
     return std::all_of(o->begin(), o->end(),
                        [](const json::key_value_pair& kv) { return valid_utf8(kv.key()) && all_utf8(kv.value()); });
@@ -117,8 +118,7 @@ std::optional<std::vector<std::string>> output_type(const json::object& manifest
 
 class validator {
  public:
-  validator(const flow& f, const manifest_set& manifests, const env_lookup& env)
-      : f_(f), env_(env) {
+  validator(const flow& f, const manifest_set& manifests, const env_lookup& env) : f_(f), env_(env) {
     compiled_ = std::make_shared<detail::compiled_flow>();
     compiled_->manifests = manifests;
   }
@@ -183,7 +183,8 @@ class validator {
           bool env_only = true;
           for (const auto& r : collect_references(kv.value())) env_only = env_only && r.kind == reference::root::env;
           if (!env_only) {
-            errors_.push_back(field + ": only ${{ env.NAME }} is allowed in a connection config (it is shared by all rows)");
+            errors_.push_back(field +
+                              ": only ${{ env.NAME }} is allowed in a connection config (it is shared by all rows)");
             ok = false;
             continue;
           }
@@ -273,10 +274,10 @@ class validator {
   void check_reference(const reference& r, int self, const std::string& where) {
     switch (r.kind) {
       case reference::root::inputs:
-        if (!f_.find_input(r.name)) errors_.push_back(where + ": unknown input '" + r.name + "' in ${{ " + r.text + " }}");
+        if (!f_.find_input(r.name))
+          errors_.push_back(where + ": unknown input '" + r.name + "' in ${{ " + r.text + " }}");
         break;
-      case reference::root::env:
-        break;
+      case reference::root::env: break;
       case reference::root::steps: {
         int target = f_.step_index(r.name);
         if (target < 0)
@@ -284,7 +285,8 @@ class validator {
         else if (self >= 0 && target == self)
           errors_.push_back(where + ": ${{ " + r.text + " }} refers to this step's own outputs");
         else if (self >= 0 && target > self)
-          errors_.push_back(where + ": ${{ " + r.text + " }} refers to step '" + r.name + "', which runs after this one");
+          errors_.push_back(where + ": ${{ " + r.text + " }} refers to step '" + r.name +
+                            "', which runs after this one");
         else if (const json::object* m = step_manifest(target)) {
           try {
             output_type(*m, r, f_.steps[target].action);
@@ -383,8 +385,10 @@ class validator {
                             ", where flowrun does not look for it (it follows properties, additionalProperties, "
                             "items and prefixItems): the value would be printed");
       try {
-        cs.options = std::make_shared<object_checker>(m->contains("options") ? m->at("options") : json::value(json::object()));
-        cs.inputs = std::make_shared<object_checker>(m->contains("inputs") ? m->at("inputs") : json::value(json::object()));
+        cs.options =
+            std::make_shared<object_checker>(m->contains("options") ? m->at("options") : json::value(json::object()));
+        cs.inputs =
+            std::make_shared<object_checker>(m->contains("inputs") ? m->at("inputs") : json::value(json::object()));
       } catch (const std::exception& e) {
         errors_.push_back(where + ": the manifest of " + s.action + " has an unusable schema: " + e.what());
         continue;

@@ -34,12 +34,15 @@ void fields(const json::value* schema, const char* title, std::ostream& out) {
     std::string type;
     std::vector<std::string> flags;
     if (p) {
-      if (const json::value* t = p->if_contains("type")) type = t->is_string() ? std::string(t->get_string()) : json::serialize(*t);
+      if (const json::value* t = p->if_contains("type"))
+        type = t->is_string() ? std::string(t->get_string()) : json::serialize(*t);
       if (const json::value* e = p->if_contains("enum")) type += " " + json::serialize(*e);
       if (std::find(required.begin(), required.end(), name) != required.end()) flags.emplace_back("required");
       if (const json::value* d = p->if_contains("default")) flags.push_back("default " + json::serialize(*d));
-      if (const json::value* s = p->if_contains("x-secret"); s && s->is_bool() && s->get_bool()) flags.emplace_back("secret");
-      if (const json::value* e = p->if_contains("x-env"); e && e->is_string()) flags.push_back("env " + std::string(e->get_string()));
+      if (const json::value* s = p->if_contains("x-secret"); s && s->is_bool() && s->get_bool())
+        flags.emplace_back("secret");
+      if (const json::value* e = p->if_contains("x-env"); e && e->is_string())
+        flags.push_back("env " + std::string(e->get_string()));
       if (p->contains("x-dynamic-options")) flags.emplace_back("dynamic options");
     }
     out << "      " << name << ": " << (type.empty() ? "any" : type);
@@ -86,7 +89,8 @@ int describe(const std::string& plugin, bool as_json, std::ostream& out, std::os
       continue;
     }
     const json::object& mo = m.get_object();
-    for (const char* section : {"connection", "options", "inputs", "outputs"}) fields(mo.if_contains(section), section, out);
+    for (const char* section : {"connection", "options", "inputs", "outputs"})
+      fields(mo.if_contains(section), section, out);
   }
   return 0;
 }

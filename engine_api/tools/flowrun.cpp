@@ -378,7 +378,8 @@ int cmd_options(const std::vector<std::string>& args) {
         cut = "stopped after " + std::to_string(max_pages) + " pages, the plugin still gave a next page";
         break;
       }
-      op_result r = wait_for([&](completion done) { inst.list_options(s.action, field, context, page, std::move(done)); });
+      op_result r =
+          wait_for([&](completion done) { inst.list_options(s.action, field, context, page, std::move(done)); });
       if (r.code != WFA_OK) {
         std::cerr << "flowrun: options: " << code_name(r.code) << ": " << f->secrets.redact(r.message) << "\n";
         return 1;
@@ -417,9 +418,12 @@ int cmd_describe(const std::vector<std::string>& args) {
   bool as_json = false;
   std::string plugin;
   for (const auto& a : args) {
-    if (a == "--json") as_json = true;
-    else if (!plugin.empty() || (!a.empty() && a[0] == '-')) return usage("describe takes PLUGIN.so [--json]");
-    else plugin = a;
+    if (a == "--json")
+      as_json = true;
+    else if (!plugin.empty() || (!a.empty() && a[0] == '-'))
+      return usage("describe takes PLUGIN.so [--json]");
+    else
+      plugin = a;
   }
   if (plugin.empty()) return usage("describe takes PLUGIN.so [--json]");
   try {

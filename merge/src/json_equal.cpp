@@ -31,8 +31,7 @@ std::optional<exact_int> as_exact_int(const json::value& v) noexcept {
       if (i < 0) return exact_int{true, std::uint64_t{0} - static_cast<std::uint64_t>(i)};
       return exact_int{false, static_cast<std::uint64_t>(i)};
     }
-    case json::kind::uint64:
-      return exact_int{false, v.get_uint64()};
+    case json::kind::uint64: return exact_int{false, v.get_uint64()};
     case json::kind::double_: {
       const double d = v.get_double();
       if (!std::isfinite(d) || std::trunc(d) != d) return std::nullopt;
@@ -46,8 +45,7 @@ std::optional<exact_int> as_exact_int(const json::value& v) noexcept {
       }
       return exact_int{false, static_cast<std::uint64_t>(d)};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -79,8 +77,7 @@ bool json_equal(const json::value& a, const json::value& b) {
     }
     if (x->kind() != y->kind()) return false;
     switch (x->kind()) {
-      case json::kind::null:
-        break;
+      case json::kind::null: break;
       case json::kind::bool_:
         if (x->get_bool() != y->get_bool()) return false;
         break;
@@ -105,8 +102,7 @@ bool json_equal(const json::value& a, const json::value& b) {
         }
         break;
       }
-      default:
-        return false;  // unreachable: numbers handled above
+      default: return false;  // unreachable: numbers handled above
     }
   }
   return true;
@@ -115,18 +111,13 @@ bool json_equal(const json::value& a, const json::value& b) {
 namespace detail {
 namespace {
 
-std::size_t mix(std::size_t h, std::size_t v) noexcept {
-  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-}
+std::size_t mix(std::size_t h, std::size_t v) noexcept { return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)); }
 
 std::size_t scalar_hash(const json::value& v) noexcept {
   switch (v.kind()) {
-    case json::kind::null:
-      return 0x6e756c6cU;
-    case json::kind::bool_:
-      return v.get_bool() ? 0x74727565U : 0x66616c73U;
-    case json::kind::string:
-      return std::hash<std::string_view>{}(v.get_string());
+    case json::kind::null: return 0x6e756c6cU;
+    case json::kind::bool_: return v.get_bool() ? 0x74727565U : 0x66616c73U;
+    case json::kind::string: return std::hash<std::string_view>{}(v.get_string());
     case json::kind::int64:
     case json::kind::uint64:
     case json::kind::double_: {
@@ -136,8 +127,7 @@ std::size_t scalar_hash(const json::value& v) noexcept {
       }
       return mix(3U, std::hash<double>{}(v.get_double()));
     }
-    default:
-      return 0;  // containers: see deep_hash
+    default: return 0;  // containers: see deep_hash
   }
 }
 
@@ -150,8 +140,8 @@ std::size_t deep_hash(const json::value& v) {
   struct frame {
     const json::value* v;
     std::size_t next;
-    std::size_t acc;      // arrays: ordered mix; objects: the commutative member sum
-    std::size_t key_hash; // objects: the key whose value is being hashed
+    std::size_t acc;       // arrays: ordered mix; objects: the commutative member sum
+    std::size_t key_hash;  // objects: the key whose value is being hashed
   };
   if (!v.is_structured()) return scalar_hash(v);
   std::vector<frame> stack;
@@ -162,8 +152,10 @@ std::size_t deep_hash(const json::value& v) {
   // Folds a finished child's hash into the frame on top.
   auto fold = [&](std::size_t h) {
     frame& f = stack.back();
-    if (f.v->is_array()) f.acc = mix(f.acc, h);
-    else f.acc += mix(f.key_hash, h);  // order-independent: a commutative sum
+    if (f.v->is_array())
+      f.acc = mix(f.acc, h);
+    else
+      f.acc += mix(f.key_hash, h);  // order-independent: a commutative sum
   };
   open(v);
   while (!stack.empty()) {
@@ -172,8 +164,10 @@ std::size_t deep_hash(const json::value& v) {
     if (f.next == size) {
       const std::size_t h = f.v->is_array() ? f.acc : mix(mix(5U, size), f.acc);
       stack.pop_back();
-      if (stack.empty()) result = h;
-      else fold(h);
+      if (stack.empty())
+        result = h;
+      else
+        fold(h);
       continue;
     }
     const json::value* child = nullptr;
@@ -184,8 +178,10 @@ std::size_t deep_hash(const json::value& v) {
       f.key_hash = std::hash<std::string_view>{}(kv.key());
       child = &kv.value();
     }
-    if (child->is_structured()) open(*child);  // invalidates f
-    else fold(scalar_hash(*child));
+    if (child->is_structured())
+      open(*child);  // invalidates f
+    else
+      fold(scalar_hash(*child));
   }
   return result;
 }

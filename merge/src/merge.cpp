@@ -126,8 +126,8 @@ json::value clean(const json::value& v, std::string path, const std::vector<std:
 }
 
 // Appends S's elements to M's array (P's elements stay first, P's duplicates stay).
-void append_elements(json::array& target, const json::array& from, array_policy policy,
-                     const std::string& path, std::vector<std::string>* merged_keys) {
+void append_elements(json::array& target, const json::array& from, array_policy policy, const std::string& path,
+                     std::vector<std::string>* merged_keys) {
   auto report = [&](std::size_t index) {
     if (merged_keys != nullptr) merged_keys->push_back(path + "/" + std::to_string(index));
   };
@@ -157,13 +157,12 @@ void append_elements(json::array& target, const json::array& from, array_policy 
 
 // docs/merge-semantics.md rule 4: an exclusion never indexes into an array. Which values are arrays
 // is known only once both documents are, so this runs at merge time (before any write).
-void check_exclusions(std::string_view root, const json::object& primary,
-                      const json::object& secondary, const std::vector<std::string>& excluded) {
+void check_exclusions(std::string_view root, const json::object& primary, const json::object& secondary,
+                      const std::vector<std::string>& excluded) {
   const auto root_tokens = parse_pointer(root);
   for (const auto& pointer : excluded) {
     const auto tokens = parse_pointer(pointer);
-    if (tokens.size() <= root_tokens.size() ||
-        !std::equal(root_tokens.begin(), root_tokens.end(), tokens.begin())) {
+    if (tokens.size() <= root_tokens.size() || !std::equal(root_tokens.begin(), root_tokens.end(), tokens.begin())) {
       continue;  // not below this root (the root itself is fine)
     }
     for (const json::object* doc : {&primary, &secondary}) {
@@ -175,9 +174,8 @@ void check_exclusions(std::string_view root, const json::object& primary,
         append_token(prefix, tokens[j]);
         const json::value& v = it->value();
         if (v.is_array()) {
-          throw invalid_argument("merge_exclude: \"" + pointer + "\" points into the array at \"" +
-                                 prefix + "\"; arrays are merged whole, exclude \"" + prefix +
-                                 "\" itself");
+          throw invalid_argument("merge_exclude: \"" + pointer + "\" points into the array at \"" + prefix +
+                                 "\"; arrays are merged whole, exclude \"" + prefix + "\" itself");
         }
         if (!v.is_object()) break;
         obj = &v.get_object();
@@ -188,9 +186,8 @@ void check_exclusions(std::string_view root, const json::object& primary,
 
 }  // namespace
 
-json::object merge_metadata(const json::object& primary, const json::object& secondary,
-                            const options& opts, std::string_view root,
-                            std::vector<std::string>* merged_keys) {
+json::object merge_metadata(const json::object& primary, const json::object& secondary, const options& opts,
+                            std::string_view root, std::vector<std::string>* merged_keys) {
   check_exclusions(root, primary, secondary, opts.exclude);
   json::object merged = detail::deep_copy_object(primary);
   std::string path(root);

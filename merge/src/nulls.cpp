@@ -57,8 +57,7 @@ bool equal_but_dropped_nulls(const json::value& got, const json::value& sent) {
       if (matched != go.size()) return false;  // a member that was not sent
     } else if (s->is_array()) {
       if (!g->is_array() || g->get_array().size() != s->get_array().size()) return false;
-      for (std::size_t i = 0; i < s->get_array().size(); ++i)
-        todo.emplace_back(&g->get_array()[i], &s->get_array()[i]);
+      for (std::size_t i = 0; i < s->get_array().size(); ++i) todo.emplace_back(&g->get_array()[i], &s->get_array()[i]);
     } else if (!json_equal(*g, *s)) {
       return false;
     }

@@ -10,8 +10,7 @@ array_policy parse_array_policy(std::string_view name) {
   if (name == "primary") return array_policy::primary;
   if (name == "concat") return array_policy::concat;
   if (name == "union") return array_policy::union_;
-  throw invalid_argument("arrays: \"" + std::string(name) +
-                         "\" is not one of \"primary\", \"concat\", \"union\"");
+  throw invalid_argument("arrays: \"" + std::string(name) + "\" is not one of \"primary\", \"concat\", \"union\"");
 }
 
 namespace {
@@ -19,14 +18,12 @@ namespace {
 std::string validated_exclude(const json::value& item, std::size_t index) {
   const std::string where = "merge_exclude[" + std::to_string(index) + "]";
   if (!item.is_string()) {
-    throw invalid_argument(where + ": expected a JSON Pointer string, got " +
-                           json::serialize(item));
+    throw invalid_argument(where + ": expected a JSON Pointer string, got " + json::serialize(item));
   }
   const std::string pointer(item.get_string());
   const auto tokens = parse_pointer(pointer);  // throws on bad escapes
   if (tokens.empty() || (tokens[0] != "user_metadata" && tokens[0] != "app_metadata")) {
-    throw invalid_argument(where + ": \"" + pointer +
-                           "\" must start with /user_metadata or /app_metadata");
+    throw invalid_argument(where + ": \"" + pointer + "\" must start with /user_metadata or /app_metadata");
   }
   return pointer;
 }

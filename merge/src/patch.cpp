@@ -31,22 +31,20 @@ json::object apply_auth0_patch(const json::object& current, const json::object& 
 
 namespace {
 
-const json::object& metadata_of(const json::object& user, std::string_view key,
-                                std::string_view who, const json::object& empty) {
+const json::object& metadata_of(const json::object& user, std::string_view key, std::string_view who,
+                                const json::object& empty) {
   const auto it = user.find(key);
   // Absent (and null, which carries nothing) count as {}.
   if (it == user.end() || it->value().is_null()) return empty;
   if (!it->value().is_object()) {
-    throw invalid_argument(std::string(who) + " user: " + std::string(key) +
-                           " is not a JSON object");
+    throw invalid_argument(std::string(who) + " user: " + std::string(key) + " is not a JSON object");
   }
   return it->value().get_object();
 }
 
 }  // namespace
 
-result merge_users(const json::object& primary, const json::object& secondary,
-                   const options& opts) {
+result merge_users(const json::object& primary, const json::object& secondary, const options& opts) {
   const json::object empty;
   const auto& pu = metadata_of(primary, "user_metadata", "primary", empty);
   const auto& pa = metadata_of(primary, "app_metadata", "primary", empty);

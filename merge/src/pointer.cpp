@@ -15,8 +15,7 @@ std::vector<std::string> parse_pointer(std::string_view pointer) {
   std::vector<std::string> tokens;
   if (pointer.empty()) return tokens;  // the whole document
   if (pointer.front() != '/') {
-    throw invalid_argument("JSON Pointer \"" + std::string(pointer) +
-                           "\" must be empty or start with '/'");
+    throw invalid_argument("JSON Pointer \"" + std::string(pointer) + "\" must be empty or start with '/'");
   }
   std::string current;
   for (std::size_t i = 1; i <= pointer.size(); ++i) {

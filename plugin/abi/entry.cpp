@@ -32,8 +32,8 @@ constexpr std::uint32_t k_min_host_minor = 0;
 void set_error(wfa_error* err, std::int32_t code, std::string_view message) noexcept {
   if (!err || err->struct_size < offsetof(wfa_error, message) + 1) return;
   err->code = code;
-  const std::size_t room = std::min<std::size_t>(WFA_ERROR_MESSAGE_SIZE,
-                                                 err->struct_size - offsetof(wfa_error, message));
+  const std::size_t room =
+      std::min<std::size_t>(WFA_ERROR_MESSAGE_SIZE, err->struct_size - offsetof(wfa_error, message));
   const std::size_t n = std::min(room - 1, message.size());
   std::memcpy(err->message, message.data(), n);
   err->message[n] = '\0';
@@ -82,8 +82,7 @@ wfa_op execute(wfa_instance* instance, const wfa_call* call, wfa_done_fn done, v
   }
 }
 
-wfa_op list_options(wfa_instance* instance, const wfa_options_call* call, wfa_done_fn done,
-                    void* user) noexcept {
+wfa_op list_options(wfa_instance* instance, const wfa_options_call* call, wfa_done_fn done, void* user) noexcept {
   if (!instance || !call || !done) return refuse_call();
   try {
     return instance->impl.list_options(*call, done, user);
@@ -96,8 +95,7 @@ void cancel(wfa_instance* instance, wfa_op op) noexcept {
   if (!instance) return;
   try {
     instance->impl.cancel(op);
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 const wfa_plugin k_plugin = {
@@ -117,21 +115,20 @@ const wfa_plugin k_plugin = {
 
 }  // namespace
 
-extern "C" WFA_EXPORT const wfa_plugin* wfa_plugin_entry(std::uint32_t host_major,
-                                                         std::uint32_t host_minor,
+extern "C" WFA_EXPORT const wfa_plugin* wfa_plugin_entry(std::uint32_t host_major, std::uint32_t host_minor,
                                                          wfa_error* err) {
   // Not declared noexcept (the C header cannot say so); nothing escapes the try below.
   try {
-  if (host_major != WFA_ABI_MAJOR) {
-    set_error(err, WFA_INCOMPATIBLE,
-              "auth0-actions speaks ABI major " + std::to_string(WFA_ABI_MAJOR) + ", host speaks " +
-                  std::to_string(host_major));
-    return nullptr;
-  }
-  if (host_minor < k_min_host_minor) {
-    set_error(err, WFA_INCOMPATIBLE, "auth0-actions needs a host with ABI minor >= 0");
-    return nullptr;
-  }
+    if (host_major != WFA_ABI_MAJOR) {
+      set_error(err, WFA_INCOMPATIBLE,
+                "auth0-actions speaks ABI major " + std::to_string(WFA_ABI_MAJOR) + ", host speaks " +
+                    std::to_string(host_major));
+      return nullptr;
+    }
+    if (host_minor < k_min_host_minor) {
+      set_error(err, WFA_INCOMPATIBLE, "auth0-actions needs a host with ABI minor >= 0");
+      return nullptr;
+    }
   } catch (...) {  // only bad_alloc while formatting the reason
     return nullptr;
   }

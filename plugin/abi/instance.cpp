@@ -20,13 +20,10 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view view(wfa_str s) noexcept {
-  return s.data ? std::string_view(s.data, s.size) : std::string_view();
-}
+std::string_view view(wfa_str s) noexcept { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
 
 // WFA-2: a field is read only when the writer's struct is large enough to hold it.
-#define A0_HAS_FIELD(obj, type, field) \
-  ((obj).struct_size >= offsetof(type, field) + sizeof(decltype(type::field)))
+#define A0_HAS_FIELD(obj, type, field) ((obj).struct_size >= offsetof(type, field) + sizeof(decltype(type::field)))
 
 json::object parse_object(wfa_str text, std::string_view what) {
   if (view(text).empty()) return {};
@@ -37,8 +34,7 @@ json::object parse_object(wfa_str text, std::string_view what) {
   if (ec == json::error::too_deep)
     throw std::invalid_argument(std::string(what) + ": nests deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
                                 " levels (WFA_JSON_MAX_DEPTH)");
-  if (ec || !v.is_object())
-    throw std::invalid_argument(std::string(what) + ": must be a JSON object");
+  if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + ": must be a JSON object");
   return std::move(v.get_object());
 }
 
@@ -64,16 +60,16 @@ instance::instance(const wfa_host* host, a0::client_config cfg) : work_(io_.get_
     if (A0_HAS_FIELD(*host, wfa_host, log)) host_log_ = host->log;
     if (A0_HAS_FIELD(*host, wfa_host, log_enabled)) host_log_enabled_ = host->log_enabled;
   }
-  client_ = std::make_unique<a0::management_client>(
-      io_.get_executor(), std::move(cfg),
-      [this](std::int32_t level, std::string_view m) { log(level, m); });
+  client_ = std::make_unique<a0::management_client>(io_.get_executor(), std::move(cfg),
+                                                    [this](std::int32_t level, std::string_view m) { log(level, m); });
   // secondary_token: iss https://CUSTOM_DOMAIN/ (users who sign in through a custom
   // domain get ID tokens issued by it), else https://DOMAIN/; aud = the azp of our Management tokens, which
   // Auth0 compares too: our client id, or the azp claim of a fixed token (none for an
   // opaque one: every secondary_token is then refused).
   const auto& c = client_->config();
   id_tokens_ = std::make_unique<actions::id_token_verifier>(
-      [this] { return client_->get_jwks(); }, actions::issuer_for_domain(c.custom_domain.empty() ? c.domain : c.custom_domain),
+      [this] { return client_->get_jwks(); },
+      actions::issuer_for_domain(c.custom_domain.empty() ? c.domain : c.custom_domain),
       actions::id_token_audience(c.client_id, c.token));
   ctx_ = std::make_unique<actions::context>(actions::context{
       *client_, locks_, *id_tokens_, [this](std::int32_t level, std::string_view m) { log(level, m); }});
@@ -102,8 +98,7 @@ void instance::log(std::int32_t level, std::string_view message) const {
   host_log_(host_ctx_, level, wfa_str{message.data(), message.size()});
 }
 
-std::shared_ptr<instance::op> instance::register_op(wfa_done_fn done, void* user,
-                                                    std::string log_prefix) {
+std::shared_ptr<instance::op> instance::register_op(wfa_done_fn done, void* user, std::string log_prefix) {
   auto o = std::make_shared<op>();
   o->done = done;
   o->user = user;
@@ -129,10 +124,9 @@ wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
   // Validation happens here, synchronously, so that nothing is sent for bad input; the
   // result still travels through the io thread (WFA-4/5).
   try {
-    auto options = parse_object(A0_HAS_FIELD(call, wfa_call, options_json) ? call.options_json : wfa_str{},
-                                "options_json");
-    auto inputs = parse_object(A0_HAS_FIELD(call, wfa_call, inputs_json) ? call.inputs_json : wfa_str{},
-                               "inputs_json");
+    auto options =
+        parse_object(A0_HAS_FIELD(call, wfa_call, options_json) ? call.options_json : wfa_str{}, "options_json");
+    auto inputs = parse_object(A0_HAS_FIELD(call, wfa_call, inputs_json) ? call.inputs_json : wfa_str{}, "inputs_json");
     run = actions::prepare_action(action, options, inputs);
   } catch (...) {
     early = outcome::from_exception(std::current_exception());
@@ -144,8 +138,7 @@ wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
 }
 
 wfa_op instance::list_options(const wfa_options_call& call, wfa_done_fn done, void* user) {
-  const auto action =
-      A0_HAS_FIELD(call, wfa_options_call, action_id) ? view(call.action_id) : std::string_view();
+  const auto action = A0_HAS_FIELD(call, wfa_options_call, action_id) ? view(call.action_id) : std::string_view();
   std::string prefix("[");
   prefix.append(action).append(" options] ");
   std::optional<actions::runner> run;
@@ -205,26 +198,25 @@ void instance::post_start(const std::shared_ptr<op>& o, std::optional<actions::r
       o->timed_out = true;
       o->signal.emit(asio::cancellation_type::terminal);
     });
-    asio::co_spawn(io_, std::move(*work),
-                   asio::bind_cancellation_slot(
-                       o->signal.slot(), [this, o](std::exception_ptr e, json::object outputs) {
-                         o->deadline->cancel();
-                         if (!e) {
-                           complete(o, outcome::ok(json::serialize(outputs)));
-                           return;
-                         }
-                         auto r = outcome::from_exception(e);
-                         if (o->timed_out) {
-                           r.code = WFA_TIMEOUT;
-                           r.retryable = true;
-                           r.message = "timed out after " + std::to_string(o->timeout.count()) +
-                                       " ms: " + r.message;
-                         } else if (o->cancel_requested) {
-                           r.code = WFA_CANCELLED;
-                           r.retryable = false;
-                         }
-                         complete(o, r);
-                       }));
+    asio::co_spawn(
+        io_, std::move(*work),
+        asio::bind_cancellation_slot(o->signal.slot(), [this, o](std::exception_ptr e, json::object outputs) {
+          o->deadline->cancel();
+          if (!e) {
+            complete(o, outcome::ok(json::serialize(outputs)));
+            return;
+          }
+          auto r = outcome::from_exception(e);
+          if (o->timed_out) {
+            r.code = WFA_TIMEOUT;
+            r.retryable = true;
+            r.message = "timed out after " + std::to_string(o->timeout.count()) + " ms: " + r.message;
+          } else if (o->cancel_requested) {
+            r.code = WFA_CANCELLED;
+            r.retryable = false;
+          }
+          complete(o, r);
+        }));
   });
 }
 

@@ -43,7 +43,8 @@ outcome from_api_error(const a0::api_error& e) {
   outcome o = outcome::error(e.code ? e.code : WFA_INTERNAL, e.message, e.retryable);
   o.http_status = e.http_status;
   // The runner's contract for a long rate-limit wait: integer seconds in details_json.
-  if (e.retry_after_s) o.details_json = boost::json::serialize(boost::json::object{{"retry_after_s", *e.retry_after_s}});
+  if (e.retry_after_s)
+    o.details_json = boost::json::serialize(boost::json::object{{"retry_after_s", *e.retry_after_s}});
   return o;
 }
 }  // namespace

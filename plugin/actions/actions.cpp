@@ -79,8 +79,7 @@ std::string lower_ascii(std::string_view s) {
   a0::api_error e;
   e.code = WFA_CONFLICT;
   e.message = std::move(message);
-  throw action_error(std::move(e), json::object{{"reason", reason}, {"metadata_patched", false},
-                                                {"linked", false}});
+  throw action_error(std::move(e), json::object{{"reason", reason}, {"metadata_patched", false}, {"linked", false}});
 }
 
 // require_verified_email: both present, both verified (JSON true, not "true"), equal
@@ -100,7 +99,8 @@ void check_verified_email(const json::object& p, const json::object& s) {
   if (!pe) refuse("require_verified_email: the primary has no email", "primary_email_missing");
   if (!se) refuse("require_verified_email: the secondary has no email", "secondary_email_missing");
   if (!verified(p)) refuse("require_verified_email: the primary's email is not verified", "primary_email_unverified");
-  if (!verified(s)) refuse("require_verified_email: the secondary's email is not verified", "secondary_email_unverified");
+  if (!verified(s))
+    refuse("require_verified_email: the secondary's email is not verified", "secondary_email_unverified");
   if (*pe != *se) refuse("require_verified_email: the users' emails differ", "emails_differ");
 }
 
@@ -150,7 +150,8 @@ void check_patched_size(const json::object& primary, const json::object& patch) 
   a0::api_error e;
   e.code = WFA_CONFLICT;
   e.message = "the merged primary would be about " + std::to_string(size / 1024) +
-              " KB, more than the client can read back (" + std::to_string(a0::max_response_bytes / 1024 - k_link_margin / 1024) +
+              " KB, more than the client can read back (" +
+              std::to_string(a0::max_response_bytes / 1024 - k_link_margin / 1024) +
               " KB with room for the link); nothing written";
   throw action_error(std::move(e), json::object{{"metadata_patched", false}, {"linked", false}});
 }
@@ -169,8 +170,8 @@ asio::awaitable<json::object> reread_patched(context& ctx, const std::string& us
     reread_error = e.error();
   }
   unread.retryable = reread_error->retryable;
-  unread.message += "; re-reading its metadata failed too (" + reread_error->message +
-                    "): metadata state unknown, not linked";
+  unread.message +=
+      "; re-reading its metadata failed too (" + reread_error->message + "): metadata state unknown, not linked";
   throw action_error(std::move(unread), json::object{{"metadata_patched", nullptr}, {"linked", false}});
 }
 
@@ -182,14 +183,12 @@ struct both_users {
 
 // Both GETs concurrently; a failed secondary GET is kept, not thrown, because a
 // secondary that is already linked answers 404 and the primary then tells the truth.
-asio::awaitable<both_users> get_both(context& ctx, const std::string& primary_id,
-                                     const std::string& secondary_id) {
+asio::awaitable<both_users> get_both(context& ctx, const std::string& primary_id, const std::string& secondary_id) {
   auto ex = co_await asio::this_coro::executor;
-  auto [order, pe, p, se, s] =
-      co_await asio::experimental::make_parallel_group(
-          asio::co_spawn(ex, ctx.client.get_user(primary_id), asio::deferred),
-          asio::co_spawn(ex, ctx.client.get_user(secondary_id), asio::deferred))
-          .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto [order, pe, p, se, s] = co_await asio::experimental::make_parallel_group(
+                                   asio::co_spawn(ex, ctx.client.get_user(primary_id), asio::deferred),
+                                   asio::co_spawn(ex, ctx.client.get_user(secondary_id), asio::deferred))
+                                   .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   (void)order;
   if (pe) std::rethrow_exception(pe);
   co_return both_users{std::move(p), std::move(s), se};
@@ -267,15 +266,15 @@ void warn_if_no_idp_tokens(context& ctx, bool asked, const json::array& identiti
 void check_token_margin(const jwt::decoded& token, std::chrono::seconds margin) {
   const auto* exp = token.claims.if_contains("exp");
   if (!exp || !exp->is_number()) return;  // the verification refuses it
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double left = exp->to_number<double>() - static_cast<double>(now);
   if (left < static_cast<double>(margin.count()))
-    throw std::invalid_argument("secondary_token: " +
-                                (left <= 0 ? std::string("has expired")
-                                           : "expires in " + std::to_string(static_cast<long long>(left)) + " s") +
-                                ", less than secondary_token_min_validity_s (" + std::to_string(margin.count()) +
-                                " s); nothing was written: get a fresh ID token");
+    throw std::invalid_argument(
+        "secondary_token: " +
+        (left <= 0 ? std::string("has expired") : "expires in " + std::to_string(static_cast<long long>(left)) + " s") +
+        ", less than secondary_token_min_validity_s (" + std::to_string(margin.count()) +
+        " s); nothing was written: get a fresh ID token");
 }
 
 asio::awaitable<json::object> link_account(context& ctx, link_request r) {
@@ -404,8 +403,9 @@ asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
     ctx.log(WFA_LOG_WARN, std::string("unlink: re-reading the primary failed: ") + e.what());
     failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;  // as for the link
   }
-  failure->message = (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
-                     failure->message;
+  failure->message =
+      (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
+      failure->message;
   throw action_error(*failure, unlink_details(still_linked));
 }
 
@@ -459,8 +459,7 @@ runner prepare_action(std::string_view id, const json::object& options, const js
   if (id == k_link) return [r = parse_link(options, inputs)](context& c) { return link_account(c, r); };
   if (id == k_unlink) return [r = parse_unlink(options, inputs)](context& c) { return unlink_account(c, r); };
   if (id == k_get_user) return [r = parse_get_user(options, inputs)](context& c) { return get_user(c, r); };
-  if (id == k_update)
-    return [r = parse_update_metadata(options, inputs)](context& c) { return update_metadata(c, r); };
+  if (id == k_update) return [r = parse_update_metadata(options, inputs)](context& c) { return update_metadata(c, r); };
   throw std::invalid_argument("action_id: '" + std::string(id) + "' is not an action of this plugin");
 }
 

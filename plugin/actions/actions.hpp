@@ -38,7 +38,7 @@ class action_error : public std::runtime_error {
 /// What every action runs with: one per plugin instance, outliving every run.
 struct context {
   a0::management_client& client;
-  key_lock& primary_locks;  ///< serialises links into the same primary
+  key_lock& primary_locks;       ///< serialises links into the same primary
   id_token_verifier& id_tokens;  ///< secondary_token against the tenant's JWKS (cached)
   std::function<void(int32_t level, std::string_view message)> log;  ///< never secrets
 };
@@ -55,7 +55,6 @@ runner prepare_action(std::string_view action_id, const boost::json::object& opt
 
 /// list_options(): only "/inputs/secondary_connection_id" of auth0.link-account, which
 /// lists the tenant's database connections one checkpoint page at a time.
-runner prepare_list_options(std::string_view action_id, std::string_view field,
-                            std::string_view page_token);
+runner prepare_list_options(std::string_view action_id, std::string_view field, std::string_view page_token);
 
 }  // namespace a0::actions

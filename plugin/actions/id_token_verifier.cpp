@@ -24,9 +24,7 @@ std::string id_token_audience(std::string_view client_id, std::string_view token
 
 namespace {
 
-[[noreturn]] void refuse(std::string_view why) {
-  throw std::invalid_argument("secondary_token: " + std::string(why));
-}
+[[noreturn]] void refuse(std::string_view why) { throw std::invalid_argument("secondary_token: " + std::string(why)); }
 
 std::exception_ptr jwks_failure(a0::api_error e, std::string_view what) {
   e.message = std::string(what) + e.message;
@@ -103,8 +101,9 @@ asio::awaitable<std::string> id_token_verifier::verify(const jwt::decoded& token
   // Without an audience any ID token the tenant issued, for any application, would pass:
   // refused outright, before the JWKS is fetched.
   if (s->audience.empty())
-    refuse("cannot be checked with this connection: its token carries no azp claim (the application an ID token "
-           "must be issued to); configure client_id and client_secret instead");
+    refuse(
+        "cannot be checked with this connection: its token carries no azp claim (the application an ID token "
+        "must be issued to); configure client_id and client_secret instead");
   auto keys = s->keys;
   if (!keys || s->now() - s->fetched_at >= s->pol.max_age) keys = co_await s->fetched();
   std::string unknown_key;

@@ -19,8 +19,7 @@ namespace {
 }
 
 // additionalProperties:false in the manifests; a typo must not be silently ignored.
-void only_known(const json::object& o, std::string_view where,
-                std::initializer_list<std::string_view> known) {
+void only_known(const json::object& o, std::string_view where, std::initializer_list<std::string_view> known) {
   for (const auto& kv : o)
     if (std::find(known.begin(), known.end(), kv.key()) == known.end())
       fail(std::string(where) + "." + std::string(kv.key()), "is not a known field");
@@ -94,11 +93,11 @@ void check_metadata_keys(const json::value& root, std::string root_pointer) {
 
 link_request parse_link(const json::object& options, const json::object& inputs) {
   only_known(options, "options",
-             {"merge_metadata", "include_idp_tokens", "require_verified_email", "dry_run",
-              "merge_exclude", "arrays", "secondary_token_min_validity_s"});
-  only_known(inputs, "inputs",
-             {"primary_user_id", "secondary_user_id", "secondary_provider",
-              "secondary_connection_id", "secondary_token"});
+             {"merge_metadata", "include_idp_tokens", "require_verified_email", "dry_run", "merge_exclude", "arrays",
+              "secondary_token_min_validity_s"});
+  only_known(
+      inputs, "inputs",
+      {"primary_user_id", "secondary_user_id", "secondary_provider", "secondary_connection_id", "secondary_token"});
   link_request r;
   const auto* merge = options.if_contains("merge_metadata");
   if (!merge || !merge->is_bool()) fail("merge_metadata", "is required (a boolean)");
@@ -121,10 +120,9 @@ link_request parse_link(const json::object& options, const json::object& inputs)
   r.connection_id = opt_string(inputs, "secondary_connection_id");
   if (!r.secondary_token.empty()) {
     // link_with must not be combined with provider, user_id or connection_id (API rule).
-    const std::pair<std::string_view, const std::string*> exclusive[] = {
-        {"secondary_user_id", &user_id},
-        {"secondary_provider", &provider},
-        {"secondary_connection_id", &r.connection_id}};
+    const std::pair<std::string_view, const std::string*> exclusive[] = {{"secondary_user_id", &user_id},
+                                                                         {"secondary_provider", &provider},
+                                                                         {"secondary_connection_id", &r.connection_id}};
     for (const auto& [name, value] : exclusive)
       if (!value->empty()) fail(name, "must not be given together with secondary_token");
     r.secondary_full_id = token_subject(r.secondary_token, r.token);
@@ -147,8 +145,8 @@ unlink_request parse_unlink(const json::object& options, const json::object& inp
   unlink_request r;
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
   r.primary_user_id = full_user_id(inputs, "primary_user_id");
-  r.secondary = resolve_secondary(required_string(inputs, "secondary_user_id"),
-                                  opt_string(inputs, "secondary_provider"));
+  r.secondary =
+      resolve_secondary(required_string(inputs, "secondary_user_id"), opt_string(inputs, "secondary_provider"));
   if (r.secondary.full() == r.primary_user_id)
     fail("secondary_user_id", "is the primary's own identity (it cannot be unlinked)");
   return r;

@@ -61,7 +61,6 @@ struct update_metadata_request {
 link_request parse_link(const boost::json::object& options, const boost::json::object& inputs);
 unlink_request parse_unlink(const boost::json::object& options, const boost::json::object& inputs);
 get_user_request parse_get_user(const boost::json::object& options, const boost::json::object& inputs);
-update_metadata_request parse_update_metadata(const boost::json::object& options,
-                                              const boost::json::object& inputs);
+update_metadata_request parse_update_metadata(const boost::json::object& options, const boost::json::object& inputs);
 
 }  // namespace a0::actions

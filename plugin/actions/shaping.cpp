@@ -12,20 +12,19 @@ namespace a0::actions {
 namespace json = boost::json;
 
 namespace {
-constexpr std::array<std::string_view, 3> k_idp_tokens{"access_token", "access_token_secret",
-                                                        "refresh_token"};
+constexpr std::array<std::string_view, 3> k_idp_tokens{"access_token", "access_token_secret", "refresh_token"};
 struct profile_key {
   std::string_view name;
   bool boolean;
 };
 constexpr std::array<profile_key, 8> k_profile_keys{{{"email", false},
-                                                    {"email_verified", true},
-                                                    {"name", false},
-                                                    {"username", false},
-                                                    {"given_name", false},
-                                                    {"phone_number", false},
-                                                    {"phone_verified", true},
-                                                    {"family_name", false}}};
+                                                     {"email_verified", true},
+                                                     {"name", false},
+                                                     {"username", false},
+                                                     {"given_name", false},
+                                                     {"phone_number", false},
+                                                     {"phone_verified", true},
+                                                     {"family_name", false}}};
 }  // namespace
 
 std::string id_text(const json::value& v) {
@@ -71,15 +70,13 @@ json::object shape_user(json::object user, bool include_idp_tokens) {
   return user;
 }
 
-bool has_identity(const json::array& identities, std::string_view provider,
-                  std::string_view bare_user_id) {
+bool has_identity(const json::array& identities, std::string_view provider, std::string_view bare_user_id) {
   for (const auto& i : identities) {
     if (!i.is_object()) continue;
     const auto& o = i.get_object();
     const auto* p = o.if_contains("provider");
     const auto* u = o.if_contains("user_id");
-    if (p && p->is_string() && p->get_string() == provider && u && id_text(*u) == bare_user_id)
-      return true;
+    if (p && p->is_string() && p->get_string() == provider && u && id_text(*u) == bare_user_id) return true;
   }
   return false;
 }

@@ -27,7 +27,6 @@ std::size_t json_depth(const boost::json::value& v);
 std::string id_text(const boost::json::value& v);
 
 /// True when `identities` holds provider + bare user_id.
-bool has_identity(const boost::json::array& identities, std::string_view provider,
-                  std::string_view bare_user_id);
+bool has_identity(const boost::json::array& identities, std::string_view provider, std::string_view bare_user_id);
 
 }  // namespace a0::actions

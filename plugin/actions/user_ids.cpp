@@ -9,23 +9,68 @@ namespace a0::actions {
 namespace {
 // auth0-api.md §2, UserIdentityProviderEnum. Kept sorted for binary search.
 constexpr std::array<std::string_view, 55> k_providers = [] {
-  std::array<std::string_view, 55> a{
-      "ad", "adfs", "amazon", "apple", "dropbox", "bitbucket", "auth0-oidc", "auth0", "baidu",
-      "bitly", "box", "custom", "daccount", "dwolla", "email", "evernote-sandbox", "evernote",
-      "exact", "facebook", "fitbit", "github", "google-apps", "google-oauth2", "instagram",
-      "ip", "line", "linkedin", "oauth1", "oauth2", "office365", "oidc", "okta", "paypal",
-      "paypal-sandbox", "pingfederate", "planningcenter", "salesforce-community",
-      "salesforce-sandbox", "salesforce", "samlp", "sharepoint", "shopify", "shop", "sms",
-      "soundcloud", "thirtysevensignals", "twitter", "untappd", "vkontakte", "waad", "weibo",
-      "windowslive", "wordpress", "yahoo", "yandex"};
+  std::array<std::string_view, 55> a{"ad",
+                                     "adfs",
+                                     "amazon",
+                                     "apple",
+                                     "dropbox",
+                                     "bitbucket",
+                                     "auth0-oidc",
+                                     "auth0",
+                                     "baidu",
+                                     "bitly",
+                                     "box",
+                                     "custom",
+                                     "daccount",
+                                     "dwolla",
+                                     "email",
+                                     "evernote-sandbox",
+                                     "evernote",
+                                     "exact",
+                                     "facebook",
+                                     "fitbit",
+                                     "github",
+                                     "google-apps",
+                                     "google-oauth2",
+                                     "instagram",
+                                     "ip",
+                                     "line",
+                                     "linkedin",
+                                     "oauth1",
+                                     "oauth2",
+                                     "office365",
+                                     "oidc",
+                                     "okta",
+                                     "paypal",
+                                     "paypal-sandbox",
+                                     "pingfederate",
+                                     "planningcenter",
+                                     "salesforce-community",
+                                     "salesforce-sandbox",
+                                     "salesforce",
+                                     "samlp",
+                                     "sharepoint",
+                                     "shopify",
+                                     "shop",
+                                     "sms",
+                                     "soundcloud",
+                                     "thirtysevensignals",
+                                     "twitter",
+                                     "untappd",
+                                     "vkontakte",
+                                     "waad",
+                                     "weibo",
+                                     "windowslive",
+                                     "wordpress",
+                                     "yahoo",
+                                     "yandex"};
   std::sort(a.begin(), a.end());
   return a;
 }();
 // The bare id is a path segment of the unlink DELETE; "." or ".." would be a dot
 // segment that servers and proxies resolve (/identities/auth0/.. is another resource).
 secondary_id checked(std::string provider, std::string bare) {
-  if (bare == "." || bare == "..")
-    throw std::invalid_argument("secondary_user_id: '" + bare + "' is not a user id");
+  if (bare == "." || bare == "..") throw std::invalid_argument("secondary_user_id: '" + bare + "' is not a user id");
   return {std::move(provider), std::move(bare)};
 }
 }  // namespace

@@ -33,16 +33,15 @@ std::string default_audience(std::string_view domain);
 /// /api/v2/users/{id} with the id percent-encoded as one segment.
 std::string user_target(std::string_view user_id);
 /// ... plus ?fields=a,b&include_fields=true|false when fields is not empty.
-std::string user_target(std::string_view user_id, const std::vector<std::string>& fields,
-                        bool include_fields);
+std::string user_target(std::string_view user_id, const std::vector<std::string>& fields, bool include_fields);
 /// /api/v2/users/{id}/identities
 std::string identities_target(std::string_view primary_user_id);
 /// /api/v2/users/{id}/identities/{provider}/{user_id}, every segment encoded.
 std::string identity_target(std::string_view primary_user_id, std::string_view provider,
                             std::string_view secondary_user_id);
 /// /api/v2/connections?strategy=..&strategy=..&from=..&take=N (checkpoint paging)
-std::string connections_target(const std::vector<std::string>& strategies,
-                               const std::optional<std::string>& from, int take);
+std::string connections_target(const std::vector<std::string>& strategies, const std::optional<std::string>& from,
+                               int take);
 
 }  // namespace auth0
 }  // namespace v1

@@ -26,8 +26,7 @@ enum class endpoint_kind { management, link, token };
 api_error error_from_status(int status, std::string_view body, endpoint_kind kind);
 
 /// Shorthand for the client's own errors (no upstream status).
-api_error make_error(int code, std::string message, bool retryable = false,
-                     bool ambiguous = false);
+api_error make_error(int code, std::string message, bool retryable = false, bool ambiguous = false);
 
 }  // namespace auth0
 }  // namespace v1

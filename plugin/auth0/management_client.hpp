@@ -72,13 +72,13 @@ struct client_config {
   /// secondary_token (https://CUSTOM/). Empty = the domain.
   std::string custom_domain;
   std::string client_id, client_secret;
-  std::string token;     ///< a ready Management API token (instead of client credentials)
-  std::string audience;  ///< default https://DOMAIN/api/v2/; must be an https://HOST/api/v2/ URL
-  std::string ca_file;   ///< extra trust anchor (PEM), added to the system store
+  std::string token;                         ///< a ready Management API token (instead of client credentials)
+  std::string audience;                      ///< default https://DOMAIN/api/v2/; must be an https://HOST/api/v2/ URL
+  std::string ca_file;                       ///< extra trust anchor (PEM), added to the system store
   std::chrono::milliseconds timeout{10000};  ///< per request attempt (sending..response)
   /// A new connection: resolve + TCP connect + TLS handshake together.
   std::chrono::milliseconds connect_timeout{10000};
-  int max_retries = 3;                       ///< for GET/PATCH/DELETE and token requests
+  int max_retries = 3;  ///< for GET/PATCH/DELETE and token requests
   /// Pool size. Connections are opened on demand, so a generous cap costs nothing at low
   /// concurrency and does not throttle a runner at 64 rows in flight.
   int max_connections = 128;
@@ -108,27 +108,23 @@ class management_client {
   const client_config& config() const noexcept;
 
   /// GET /api/v2/users/{id}; fields empty = all. Retried on 408/429/5xx/transport.
-  boost::asio::awaitable<boost::json::object> get_user(std::string_view user_id,
-                                                       std::vector<std::string> fields = {},
+  boost::asio::awaitable<boost::json::object> get_user(std::string_view user_id, std::vector<std::string> fields = {},
                                                        bool include_fields = true);
 
   /// PATCH /api/v2/users/{id}; returns the updated user. Retried like GET (PATCH with
   /// whole top-level values is idempotent).
-  boost::asio::awaitable<boost::json::object> patch_user(std::string_view user_id,
-                                                         boost::json::object body);
+  boost::asio::awaitable<boost::json::object> patch_user(std::string_view user_id, boost::json::object body);
 
   /// POST /api/v2/users/{id}/identities; returns the identities array (201).
   /// Never retried after the request may have reached the server: an ambiguous
   /// failure throws with api_error::ambiguous = true. 429 before any processing
   /// (the server said so) is retried after the advertised wait.
-  boost::asio::awaitable<boost::json::array> link(std::string_view primary_user_id,
-                                                  boost::json::object body);
+  boost::asio::awaitable<boost::json::array> link(std::string_view primary_user_id, boost::json::object body);
 
   /// DELETE /api/v2/users/{id}/identities/{provider}/{user_id}; returns the remaining
   /// identities. Retried like the link POST: on 429 and failures before sending only;
   /// a reset, timeout or 5xx after sending throws with api_error::ambiguous = true.
-  boost::asio::awaitable<boost::json::array> unlink(std::string_view primary_user_id,
-                                                    std::string_view provider,
+  boost::asio::awaitable<boost::json::array> unlink(std::string_view primary_user_id, std::string_view provider,
                                                     std::string_view secondary_user_id);
 
   /// GET /.well-known/jwks.json (no Authorization header): the tenant's signing keys.
@@ -136,8 +132,8 @@ class management_client {
   boost::asio::awaitable<boost::json::object> get_jwks();
 
   /// GET /api/v2/connections?strategy=...&from=...&take=... (checkpoint paging).
-  boost::asio::awaitable<connections_page> list_connections(
-      std::vector<std::string> strategies, std::optional<std::string> from, int take = 50);
+  boost::asio::awaitable<connections_page> list_connections(std::vector<std::string> strategies,
+                                                            std::optional<std::string> from, int take = 50);
 
   /// Counters for tests and benchmarks.
   struct stats {

@@ -20,15 +20,13 @@ namespace http {
 /// and on the operation's executor, which `cancel` and the destructor must run on.
 class deadline_canceller {
  public:
-  deadline_canceller(const boost::asio::any_io_executor& ex,
-                     boost::asio::steady_timer::time_point deadline,
+  deadline_canceller(const boost::asio::any_io_executor& ex, boost::asio::steady_timer::time_point deadline,
                      boost::asio::cancellation_slot slot, std::function<void()> cancel)
       : st_(std::make_shared<state>(std::move(cancel))), timer_(ex, deadline), slot_(slot) {
     timer_.async_wait([st = st_](const boost::system::error_code& ec) {
       if (!ec) st->fire(true);
     });
-    if (slot_.is_connected())
-      slot_.assign([st = st_](boost::asio::cancellation_type) { st->fire(false); });
+    if (slot_.is_connected()) slot_.assign([st = st_](boost::asio::cancellation_type) { st->fire(false); });
   }
   ~deadline_canceller() {
     st_->armed = false;  // a timer handler already queued finds it disarmed

@@ -31,16 +31,15 @@ namespace http {
 
 /// What one response said about its bucket.
 struct rate_headers {
-  long long limit = 0;      ///< x-ratelimit-limit: identifies the bucket
-  long long remaining = 0;  ///< x-ratelimit-remaining after this request
+  long long limit = 0;                                ///< x-ratelimit-limit: identifies the bucket
+  long long remaining = 0;                            ///< x-ratelimit-remaining after this request
   std::optional<std::chrono::milliseconds> reset_in;  ///< x-ratelimit-reset (epoch s) - now
 };
 
 /// Parses x-ratelimit-limit/-remaining/-reset; nullopt unless limit (>= 1) and remaining
 /// are valid integers (reset is optional).
 std::optional<rate_headers> read_rate_headers(std::string_view limit, std::string_view remaining,
-                                              std::string_view reset,
-                                              std::chrono::system_clock::time_point now);
+                                              std::string_view reset, std::chrono::system_clock::time_point now);
 
 class rate_pacer {
  public:
@@ -66,8 +65,7 @@ class rate_pacer {
 
   decision try_admit(route r, time_point now);
   /// A response to `ticket`: its rate-limit headers, if any; `refused` for a 429.
-  void on_response(std::uint64_t ticket, time_point now, const std::optional<rate_headers>& h,
-                   bool refused);
+  void on_response(std::uint64_t ticket, time_point now, const std::optional<rate_headers>& h, bool refused);
   /// The request ended without a response; `may_have_reached_server`: it may hold a token.
   void on_failure(std::uint64_t ticket, bool may_have_reached_server);
 
@@ -98,7 +96,7 @@ class rate_pacer {
     std::uint64_t sent = 0;           // requests attributed to this bucket
     std::uint64_t took_no_token = 0;  // of those: refused, or failed before reaching it
     std::size_t in_flight = 0;
-    long long lowest = 0;             // lowest count reported since `newest` (incl. it)
+    long long lowest = 0;                 // lowest count reported since `newest` (incl. it)
     std::optional<time_point> credit_at;  // no rate known: one token is back then
     std::optional<sample> anchor;         // start of the refill-rate window
   };

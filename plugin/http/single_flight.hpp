@@ -72,7 +72,7 @@ class single_flight {
     explicit run(const boost::asio::any_io_executor& ex) : done_event(ex) {
       done_event.expires_at(boost::asio::steady_timer::time_point::max());
     }
-    boost::asio::steady_timer done_event;  // cancelled when the run ends: wakes every waiter
+    boost::asio::steady_timer done_event;   // cancelled when the run ends: wakes every waiter
     boost::asio::cancellation_signal stop;  // bound to the detached run: abandon() cancels it
     bool done = false;
     std::exception_ptr error;

@@ -26,7 +26,7 @@ using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct origin {
-  std::string host;          ///< DNS name or IP literal: SNI (names only) and verification
+  std::string host;  ///< DNS name or IP literal: SNI (names only) and verification
   std::string port = "443";
   /// Where to connect instead of `host` (tests: verify a name the server does not hold).
   std::string connect_host;
@@ -43,15 +43,15 @@ struct pool_options {
 
 enum class failure {
   none,
-  connect,    ///< resolve/TCP connect failed: nothing was sent
-  tls,        ///< handshake or certificate verification failed: nothing was sent
+  connect,          ///< resolve/TCP connect failed: nothing was sent
+  tls,              ///< handshake or certificate verification failed: nothing was sent
   connect_timeout,  ///< resolve/connect/handshake passed connect_timeout: nothing was sent
-  timeout,    ///< the request deadline (pool_options::timeout) passed
-  cancelled,  ///< the awaiting coroutine was cancelled
-  io,         ///< reset/EOF/protocol error while exchanging
-  closed,     ///< the pool was shut down
-  refused,    ///< not sent: the target or a header value holds CR, LF, NUL or another control
-  too_large,  ///< a response came whose body exceeds pool_options::body_limit (status says which)
+  timeout,          ///< the request deadline (pool_options::timeout) passed
+  cancelled,        ///< the awaiting coroutine was cancelled
+  io,               ///< reset/EOF/protocol error while exchanging
+  closed,           ///< the pool was shut down
+  refused,          ///< not sent: the target or a header value holds CR, LF, NUL or another control
+  too_large,        ///< a response came whose body exceeds pool_options::body_limit (status says which)
 };
 
 struct exchange_result {

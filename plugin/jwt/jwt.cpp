@@ -48,7 +48,8 @@ json::object parse_object(std::string_view segment, const char* what) {
   if (!raw) fail(error::kind::malformed, std::string("is not a JWT (its ") + what + " is not base64url)");
   boost::system::error_code ec;
   auto v = json::parse(*raw, ec);
-  if (ec || !v.is_object()) fail(error::kind::malformed, std::string("is not a JWT (its ") + what + " is not a JSON object)");
+  if (ec || !v.is_object())
+    fail(error::kind::malformed, std::string("is not a JWT (its ") + what + " is not a JSON object)");
   return std::move(v.get_object());
 }
 
@@ -63,7 +64,8 @@ const json::string* string_at(const json::object& o, std::string_view key) {
 std::string shown_kid(std::string_view kid) {
   std::string out(kid.substr(0, 64));
   for (char& c : out)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.'))
       c = '?';
   if (kid.size() > 64) out += "...";
   return out;
@@ -73,7 +75,8 @@ std::string shown_kid(std::string_view kid) {
 bool printable_alg(std::string_view a) {
   if (a.empty() || a.size() > 16) return false;
   for (char c : a)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
   return true;
 }
 
@@ -87,7 +90,8 @@ pkey_ptr rsa_public_key(std::string_view n_b64, std::string_view e_b64, std::str
   if (!bn_n || !bn_e) throw std::bad_alloc();
   const int bits = BN_num_bits(bn_n.get());
   if (bits < k_min_bits || bits > k_max_bits)
-    fail(error::kind::malformed, which + ": an RSA modulus of " + std::to_string(bits) + " bits is not accepted (2048..8192)");
+    fail(error::kind::malformed,
+         which + ": an RSA modulus of " + std::to_string(bits) + " bits is not accepted (2048..8192)");
   if (!BN_is_odd(bn_e.get()) || BN_num_bits(bn_e.get()) < 2)
     fail(error::kind::malformed, which + ": the RSA exponent is not valid");
   param_bld_ptr bld(OSSL_PARAM_BLD_new());
@@ -236,7 +240,9 @@ std::optional<json::object> unverified_payload(std::string_view token) {
 
 std::string verify(const decoded& token, const key_set& keys, const expectations& expect) {
   const auto* key = keys.find(token.kid);
-  if (!key) fail(error::kind::unknown_key, "is signed with a key ('" + shown_kid(token.kid) + "') the tenant's JWKS does not hold");
+  if (!key)
+    fail(error::kind::unknown_key,
+         "is signed with a key ('" + shown_kid(token.kid) + "') the tenant's JWKS does not hold");
   EVP_PKEY* pkey = key->pkey.get();
   md_ctx_ptr md(EVP_MD_CTX_new());
   if (!md) throw std::bad_alloc();

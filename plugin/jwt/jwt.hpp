@@ -75,7 +75,7 @@ struct expectations {
   std::string issuer;                   ///< exact `iss`, e.g. https://example.eu.auth0.com/
   std::optional<std::string> audience;  ///< `aud` must be (or contain) it when set
   std::chrono::system_clock::time_point now;
-  std::chrono::seconds leeway{30};      ///< clock skew allowed on exp, nbf and iat
+  std::chrono::seconds leeway{30};  ///< clock skew allowed on exp, nbf and iat
 };
 
 /// Verifies the signature with keys[kid] (error{unknown_key} when the set lacks it,

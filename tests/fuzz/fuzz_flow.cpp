@@ -79,8 +79,7 @@ void templates(const json::value& v) {
       if (t.has_references() && !has_expression(std::string_view(v.get_string()))) {
         fail("parse_template found a reference in a string has_expression passes: " + std::string(v.get_string()));
       }
-    } catch (const expression_error&) {
-    }
+    } catch (const expression_error&) {}
   } else if (v.is_array()) {
     for (const auto& e : v.get_array()) templates(e);
   } else if (v.is_object()) {
@@ -140,8 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (options && inputs && options->is_object() && inputs->is_object()) {
         no_secret(cf.check_step(i, options->get_object(), inputs->get_object()), "check_step");
       }
-    } catch (const expression_error&) {
-    }
+    } catch (const expression_error&) {}
     // What the step "returned": the given outputs, or an echo of its inputs.
     if (given && given->contains(step.id)) {
       steps[step.id] = given->at(step.id);
@@ -151,7 +149,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     (void)evaluate(json::value(f.outputs), ctx);
-  } catch (const expression_error&) {
-  }
+  } catch (const expression_error&) {}
   return 0;
 }

@@ -69,7 +69,8 @@ std::optional<double> seconds_of(const json::object& claims, std::string_view ke
 void check_base64url(std::string_view segment) {
   const auto raw = jwt::base64url_decode(segment);
   if (raw && base64url_encode(*raw) != segment) {
-    fail("base64url_decode accepted \"" + std::string(segment) + "\", which is not the canonical encoding of what it decoded");
+    fail("base64url_decode accepted \"" + std::string(segment) +
+         "\", which is not the canonical encoding of what it decoded");
   }
 }
 
@@ -113,7 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   jwt::expectations expect;
   expect.issuer = string_or(o, "iss", "https://fuzz.example/");
-  if (const json::value* a = o.if_contains("aud"); a != nullptr && a->is_string()) expect.audience = std::string(a->get_string());
+  if (const json::value* a = o.if_contains("aud"); a != nullptr && a->is_string())
+    expect.audience = std::string(a->get_string());
   std::int64_t now = 1765000000;  // 2025-12-06
   if (const json::value* n = o.if_contains("now"); n != nullptr && n->is_int64()) now = n->get_int64();
   // The clock the action passes is today's; keep the fuzzer's within +-100 years of it.
@@ -131,7 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Accepted: the promises hold.
   if (!keys->contains(d->kid)) fail("verify accepted a kid the key set lacks: " + d->kid);
   const json::object& claims = d->claims;
-  if (string_or(claims, "iss", "") != expect.issuer || !claims.at("iss").is_string()) fail("verify accepted another iss");
+  if (string_or(claims, "iss", "") != expect.issuer || !claims.at("iss").is_string())
+    fail("verify accepted another iss");
   if (sub.empty() || string_or(claims, "sub", "") != sub) fail("verify returned a sub that is not the token's");
   const double leeway = static_cast<double>(expect.leeway.count());
   const auto exp = seconds_of(claims, "exp");
@@ -139,7 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const char* k : {"nbf", "iat"}) {
     if (claims.contains(k)) {
       const auto t = seconds_of(claims, k);
-      if (!t || *t > static_cast<double>(now) + leeway) fail(std::string("verify accepted a token whose ") + k + " is in the future");
+      if (!t || *t > static_cast<double>(now) + leeway)
+        fail(std::string("verify accepted a token whose ") + k + " is in the future");
     }
   }
   if (expect.audience) {

@@ -30,8 +30,7 @@ namespace json = boost::json;
 namespace {
 
 [[noreturn]] void fail(const std::string& what, std::string_view input) {
-  std::fprintf(stderr, "fuzz_merge: %s\n  input: %.*s\n", what.c_str(), static_cast<int>(input.size()),
-               input.data());
+  std::fprintf(stderr, "fuzz_merge: %s\n  input: %.*s\n", what.c_str(), static_cast<int>(input.size()), input.data());
   std::abort();
 }
 

@@ -19,8 +19,7 @@ constexpr std::array<std::string_view, 13> key_alphabet{
     "a", "b", "", "__proto__", "a/b", "~", "~1", "c", "\u00fc", "\u65e5\u672c", "0", "/~", "x y"};
 constexpr std::size_t frequent_keys = 4;
 
-constexpr std::array<std::string_view, 8> string_pool{"x", "y", "", "1", "null", "\u00fc",
-                                                       "a/b", "~0"};
+constexpr std::array<std::string_view, 8> string_pool{"x", "y", "", "1", "null", "\u00fc", "a/b", "~0"};
 
 constexpr double two53 = 9007199254740992.0;
 constexpr double two63 = 9223372036854775808.0;
@@ -70,7 +69,7 @@ json::value generator::number() {
     case 14: return json::value(std::uint64_t{9223372036854775808ULL});  // 2^63
     case 15: return json::value(two63);
     case 16: return json::value(u64max);
-    case 17: return json::value(two64);  // integral, but beyond every integer kind
+    case 17: return json::value(two64);   // integral, but beyond every integer kind
     case 18: return json::value(-two63);  // == INT64_MIN
     case 19: return json::value(1e300);
     // Random ones of each kind.
@@ -186,8 +185,7 @@ json::value generator::respell(const json::value& v) {
       }
       return out;
     }
-    default:
-      return v;
+    default: return v;
   }
 }
 

@@ -28,7 +28,7 @@ struct gen_config {
   std::size_t max_members = 6;   ///< members per object (drawn 0..max)
   std::size_t max_elements = 4;  ///< elements per array (drawn 0..max)
   unsigned null_percent = 12;    ///< chance that any value is null
-  unsigned chain_percent = 1;      ///< chance that a metadata pair also gets deep chains (1, or 2)
+  unsigned chain_percent = 1;    ///< chance that a metadata pair also gets deep chains (1, or 2)
   std::size_t min_chain = 8;     ///< levels of such a chain, drawn min..max
   std::size_t max_chain = 300;
 };

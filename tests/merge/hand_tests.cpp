@@ -42,15 +42,14 @@ TEST_CASE("walkthrough: google-oauth2 primary, database secondary") {
     "user_metadata": {"color": "blue", "hobby": "chess", "prefs": {"lang": "fr", "tz": "UTC"}},
     "app_metadata": {"roles": ["User", "Editor"], "plan": "pro"}})");
   const auto r = merge::merge_users(primary, secondary, {});
-  check_bytes(r.user_metadata,
-              R"({"color":"red","prefs":{"lang":"en","tz":"UTC"},"hobby":"chess"})");
+  check_bytes(r.user_metadata, R"({"color":"red","prefs":{"lang":"en","tz":"UTC"},"hobby":"chess"})");
   // `primary` keeps the primary's array whole: no lodash-style index-wise ["Admin","Editor"].
   check_bytes(r.app_metadata, R"({"roles":["Admin"],"plan":"pro"})");
   check_bytes(r.patch, R"({"user_metadata":{"prefs":{"lang":"en","tz":"UTC"},"hobby":"chess"},
                            "app_metadata":{"plan":"pro"}})");
   // In the secondary's document order.
-  CHECK(r.merged_keys == std::vector<std::string>{"/user_metadata/hobby",
-                                                  "/user_metadata/prefs/tz", "/app_metadata/plan"});
+  CHECK(r.merged_keys ==
+        std::vector<std::string>{"/user_metadata/hobby", "/user_metadata/prefs/tz", "/app_metadata/plan"});
 }
 
 TEST_CASE("walkthrough under union and concat") {
@@ -65,8 +64,8 @@ TEST_CASE("walkthrough under union and concat") {
   SUBCASE("concat appends everything") {
     const auto r = merge::merge_users(primary, secondary, opts_with(merge::array_policy::concat));
     check_bytes(r.app_metadata, R"({"roles":["Admin","User","Admin","User"]})");
-    CHECK(r.merged_keys == std::vector<std::string>{"/app_metadata/roles/1", "/app_metadata/roles/2",
-                                                    "/app_metadata/roles/3"});
+    CHECK(r.merged_keys ==
+          std::vector<std::string>{"/app_metadata/roles/1", "/app_metadata/roles/2", "/app_metadata/roles/3"});
   }
 }
 
@@ -78,8 +77,7 @@ TEST_CASE("type conflicts: the primary wins unless both are objects (or arrays u
       const std::string sd = std::string(R"({"k":)") + s + "}";
       CAPTURE(pd);
       CAPTURE(sd);
-      for (auto policy : {merge::array_policy::primary, merge::array_policy::concat,
-                          merge::array_policy::union_}) {
+      for (auto policy : {merge::array_policy::primary, merge::array_policy::concat, merge::array_policy::union_}) {
         const auto m = merged(pd, sd, opts_with(policy));
         const bool both_objects = std::string(p).front() == '{' && std::string(s).front() == '{';
         const bool both_arrays = std::string(p).front() == '[' && std::string(s).front() == '[';
@@ -96,8 +94,7 @@ TEST_CASE("type conflicts: the primary wins unless both are objects (or arrays u
 }
 
 TEST_CASE("nulls: a secondary null is never copied, a primary null stays") {
-  check_bytes(merged(R"({})", R"({"a":null,"b":{"c":null,"d":1,"e":{"f":null}}})"),
-              R"({"b":{"d":1,"e":{}}})");
+  check_bytes(merged(R"({})", R"({"a":null,"b":{"c":null,"d":1,"e":{"f":null}}})"), R"({"b":{"d":1,"e":{}}})");
   check_bytes(merged(R"({"a":null})", R"({"a":{"x":1}})"), R"({"a":null})");
   check_bytes(merged(R"({"a":{"x":null}})", R"({"a":{"x":5,"y":null}})"), R"({"a":{"x":null}})");
   // Arrays are copied verbatim, nulls inside them included.
@@ -106,11 +103,10 @@ TEST_CASE("nulls: a secondary null is never copied, a primary null stays") {
 
 TEST_CASE("nested objects merge at every depth, keys in P's order then S's") {
   std::vector<std::string> keys;
-  const auto m = merged(R"({"a":{"b":{"c":1,"z":0}},"q":1})",
-                        R"({"n":2,"a":{"b":{"d":2,"c":9},"e":{"f":3}}})", {}, &keys);
+  const auto m =
+      merged(R"({"a":{"b":{"c":1,"z":0}},"q":1})", R"({"n":2,"a":{"b":{"d":2,"c":9},"e":{"f":3}}})", {}, &keys);
   check_bytes(m, R"({"a":{"b":{"c":1,"z":0,"d":2},"e":{"f":3}},"q":1,"n":2})");
-  CHECK(keys == std::vector<std::string>{"/user_metadata/n", "/user_metadata/a/b/d",
-                                         "/user_metadata/a/e"});
+  CHECK(keys == std::vector<std::string>{"/user_metadata/n", "/user_metadata/a/b/d", "/user_metadata/a/e"});
 }
 
 TEST_CASE("arrays are never merged index-wise") {
@@ -121,11 +117,9 @@ TEST_CASE("arrays are never merged index-wise") {
                      opts_with(merge::array_policy::union_)),
               R"({"r":[{"a":1,"b":[2]},{"a":2}]})");
   // The primary's own duplicates stay under union.
-  check_bytes(merged(R"({"r":[1,1]})", R"({"r":[1,2,2]})", opts_with(merge::array_policy::union_)),
-              R"({"r":[1,1,2]})");
+  check_bytes(merged(R"({"r":[1,1]})", R"({"r":[1,2,2]})", opts_with(merge::array_policy::union_)), R"({"r":[1,1,2]})");
   // A new array key is copied verbatim under every policy.
-  check_bytes(merged(R"({})", R"({"r":[3,3]})", opts_with(merge::array_policy::union_)),
-              R"({"r":[3,3]})");
+  check_bytes(merged(R"({})", R"({"r":[3,3]})", opts_with(merge::array_policy::union_)), R"({"r":[3,3]})");
 }
 
 TEST_CASE("exclusions at several depths") {
@@ -155,15 +149,15 @@ TEST_CASE("exclusions with escaped keys") {
 TEST_CASE("an exclusion that indexes into an array is an error") {
   const auto o = opts_with(merge::array_policy::union_, {"/user_metadata/roles/0"});
   CHECK_THROWS_WITH_AS(merged(R"({"roles":["a"]})", R"({})", o),
-                       doctest::Contains("points into the array at \"/user_metadata/roles\""),
-                       merge::invalid_argument);
+                       doctest::Contains("points into the array at \"/user_metadata/roles\""), merge::invalid_argument);
   CHECK_THROWS_AS(merged(R"({})", R"({"roles":[1]})", o), merge::invalid_argument);
   // The array itself may be excluded; a key "0" of an object is an ordinary key.
   check_bytes(merged(R"({"roles":["a"]})", R"({"roles":["b"]})",
                      opts_with(merge::array_policy::union_, {"/user_metadata/roles"})),
               R"({"roles":["a"]})");
-  check_bytes(merged(R"({"m":{}})", R"({"m":{"0":1,"1":2}})", opts_with(merge::array_policy::primary, {"/user_metadata/m/0"})),
-              R"({"m":{"1":2}})");
+  check_bytes(
+      merged(R"({"m":{}})", R"({"m":{"0":1,"1":2}})", opts_with(merge::array_policy::primary, {"/user_metadata/m/0"})),
+      R"({"m":{"1":2}})");
 }
 
 TEST_CASE("keys are opaque strings") {
@@ -171,9 +165,8 @@ TEST_CASE("keys are opaque strings") {
   const auto m = merged(R"({"__proto__":{"a":1}})",
                         R"({"":1,"__proto__":{"b":2},"a/b":3,"~":4,"ü→✓":5,"constructor":6})", {}, &keys);
   check_bytes(m, R"({"__proto__":{"a":1,"b":2},"":1,"a/b":3,"~":4,"ü→✓":5,"constructor":6})");
-  CHECK(keys == std::vector<std::string>{"/user_metadata/", "/user_metadata/__proto__/b",
-                                         "/user_metadata/a~1b", "/user_metadata/~0",
-                                         "/user_metadata/ü→✓", "/user_metadata/constructor"});
+  CHECK(keys == std::vector<std::string>{"/user_metadata/", "/user_metadata/__proto__/b", "/user_metadata/a~1b",
+                                         "/user_metadata/~0", "/user_metadata/ü→✓", "/user_metadata/constructor"});
   for (const auto& k : keys) CHECK(merge::parse_pointer(k).size() >= 2);
   CHECK(merge::parse_pointer("/user_metadata/a~1b")[1] == "a/b");
   CHECK(merge::parse_pointer("/user_metadata/~0")[1] == "~");
@@ -220,8 +213,7 @@ TEST_CASE("options: arrays and merge_exclude are validated with clear errors") {
 
   const json::value bad = "merge";
   CHECK_THROWS_WITH_AS(merge::parse_options(&bad, nullptr),
-                       "arrays: \"merge\" is not one of \"primary\", \"concat\", \"union\"",
-                       merge::invalid_argument);
+                       "arrays: \"merge\" is not one of \"primary\", \"concat\", \"union\"", merge::invalid_argument);
   const json::value number = 1;
   CHECK_THROWS_AS(merge::parse_options(&number, nullptr), merge::invalid_argument);
 
@@ -239,15 +231,12 @@ TEST_CASE("options: arrays and merge_exclude are validated with clear errors") {
                        merge::invalid_argument);
   CHECK_THROWS_AS(ex(R"([""])"), merge::invalid_argument);
   CHECK_THROWS_AS(ex(R"(["/"])"), merge::invalid_argument);
-  CHECK_THROWS_WITH_AS(ex(R"(["/app_metadata", 3])"), doctest::Contains("merge_exclude[1]"),
-                       merge::invalid_argument);
+  CHECK_THROWS_WITH_AS(ex(R"(["/app_metadata", 3])"), doctest::Contains("merge_exclude[1]"), merge::invalid_argument);
   CHECK_THROWS_AS(ex(R"("/app_metadata")"), merge::invalid_argument);
 }
 
 TEST_CASE("json_equal is JSON-semantic") {
-  auto eq = [](std::string_view a, std::string_view b) {
-    return merge::json_equal(json::parse(a), json::parse(b));
-  };
+  auto eq = [](std::string_view a, std::string_view b) { return merge::json_equal(json::parse(a), json::parse(b)); };
   CHECK(eq("1", "1.0"));
   CHECK(eq("-0.0", "0"));
   CHECK(eq("18446744073709551615", "18446744073709551615"));
@@ -266,8 +255,7 @@ TEST_CASE("json_equal is JSON-semantic") {
 
 TEST_CASE("Auth0's PATCH rule") {
   const auto cur = obj(R"({"a":{"x":1,"y":2},"b":1,"c":2})");
-  check_bytes(merge::apply_auth0_patch(cur, obj(R"({"a":{"z":3},"c":null,"d":4})")),
-              R"({"a":{"z":3},"b":1,"d":4})");
+  check_bytes(merge::apply_auth0_patch(cur, obj(R"({"a":{"z":3},"c":null,"d":4})")), R"({"a":{"z":3},"b":1,"d":4})");
   check_bytes(merge::apply_auth0_patch(cur, obj("{}")), "{}");
 }
 
@@ -358,8 +346,8 @@ TEST_CASE("union of 200,000-element arrays of deep values is near-linear and exa
   }
   json::object primary{{"r", std::move(p)}}, secondary{{"r", std::move(s)}};
   std::vector<std::string> keys;
-  const auto m = merge::merge_metadata(primary, secondary, opts_with(merge::array_policy::union_),
-                                       "/user_metadata", &keys);
+  const auto m =
+      merge::merge_metadata(primary, secondary, opts_with(merge::array_policy::union_), "/user_metadata", &keys);
   const auto& r = m.at("r").as_array();
   REQUIRE(r.size() == static_cast<std::size_t>(n + n / 2));
   bool in_order = true;

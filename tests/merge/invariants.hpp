@@ -49,8 +49,8 @@ struct run_stats {
 /// the caller to report), or when the case is outside what the checks assume: metadata
 /// that is neither an object, null nor missing, or an exclusion through an array (the
 /// merge refuses both; see merge_refusal_expected).
-std::optional<merge_case> make_case(std::uint64_t seed, boost::json::object primary,
-                                    boost::json::object secondary, merge::options opts);
+std::optional<merge_case> make_case(std::uint64_t seed, boost::json::object primary, boost::json::object secondary,
+                                    merge::options opts);
 
 /// True when merge_users must refuse the case (merge::invalid_argument): metadata that is
 /// neither an object, null nor missing, or an exclusion passing through an array of

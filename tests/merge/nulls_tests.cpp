@@ -19,12 +19,12 @@ TEST_CASE("equal_but_dropped_nulls: a sent nested null may be absent, nothing el
     return merge::equal_but_dropped_nulls(json::parse(got), json::parse(sent));
   };
   CHECK(eq(R"({"b":1})", R"({"a":null,"b":1})"));
-  CHECK(eq(R"({"a":null,"b":1})", R"({"a":null,"b":1})"));      // kept: fine too
-  CHECK(eq(R"([{"r":2}])", R"([{"q":null,"r":2}])"));           // inside an array's object
-  CHECK(eq(R"({"b":1.0})", R"({"b":1})"));                       // JSON-semantic numbers
-  CHECK_FALSE(eq(R"({"b":1,"c":2})", R"({"a":null,"b":1})"));    // a member that was not sent
-  CHECK_FALSE(eq(R"({})", R"({"b":1})"));                        // a non-null member missing
-  CHECK_FALSE(eq(R"({"a":0,"b":1})", R"({"a":null,"b":1})"));    // null answered as a value
-  CHECK_FALSE(eq(R"([1])", R"([null,1])"));                      // array elements are not dropped
+  CHECK(eq(R"({"a":null,"b":1})", R"({"a":null,"b":1})"));     // kept: fine too
+  CHECK(eq(R"([{"r":2}])", R"([{"q":null,"r":2}])"));          // inside an array's object
+  CHECK(eq(R"({"b":1.0})", R"({"b":1})"));                     // JSON-semantic numbers
+  CHECK_FALSE(eq(R"({"b":1,"c":2})", R"({"a":null,"b":1})"));  // a member that was not sent
+  CHECK_FALSE(eq(R"({})", R"({"b":1})"));                      // a non-null member missing
+  CHECK_FALSE(eq(R"({"a":0,"b":1})", R"({"a":null,"b":1})"));  // null answered as a value
+  CHECK_FALSE(eq(R"([1])", R"([null,1])"));                    // array elements are not dropped
   CHECK_FALSE(eq(R"({"a":{"b":2}})", R"({"a":{"b":1}})"));
 }

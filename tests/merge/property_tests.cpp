@@ -195,8 +195,8 @@ const json::value* resolve(const json::value& doc, const path& tokens) {
     if (v->is_object()) {
       v = v->get_object().if_contains(t);
     } else if (v->is_array()) {
-      const bool digits = !t.empty() && t.find_first_not_of("0123456789") == std::string::npos &&
-                          (t.size() == 1 || t[0] != '0');
+      const bool digits =
+          !t.empty() && t.find_first_not_of("0123456789") == std::string::npos && (t.size() == 1 || t[0] != '0');
       if (!digits || t.size() > 9) return nullptr;
       const std::size_t i = std::stoul(t);
       if (i >= v->get_array().size()) return nullptr;
@@ -234,8 +234,7 @@ const json::value* value_at(const json::object& root, const path& rel) {
 
 /// Calls f(rel, value) for every member at every depth, walking through objects only
 /// (pre-order, in document order).
-void for_each_member(const json::object& o, path& rel,
-                     const std::function<void(const path&, const json::value&)>& f) {
+void for_each_member(const json::object& o, path& rel, const std::function<void(const path&, const json::value&)>& f) {
   for (const auto& kv : o) {
     rel.emplace_back(kv.key());
     f(rel, kv.value());
@@ -378,8 +377,8 @@ const char* policy_name(merge::array_policy p) {
 /// Random options: any policy, and up to three exclusions, mostly paths present in the
 /// documents, some absent, now and then a whole metadata object.
 merge::options random_options(generator& g, const json::object& pu, const json::object& su) {
-  constexpr std::array<merge::array_policy, 3> policies{
-      merge::array_policy::primary, merge::array_policy::concat, merge::array_policy::union_};
+  constexpr std::array<merge::array_policy, 3> policies{merge::array_policy::primary, merge::array_policy::concat,
+                                                        merge::array_policy::union_};
   merge::options o;
   o.arrays = policies[g.below(3)];
   // The paths present are counted, and only the drawn one is copied (deep chains have
@@ -464,8 +463,8 @@ void run_property(std::string_view test, Check&& check) {
   const std::uint64_t first = run_seed();
   // Before the first case: a crash or an abort (sanitizers) reports nothing afterwards.
   std::cerr << "[property] " << test << ": A0_PROPERTY_SEED=" << first << " A0_PROPERTY_ITERATIONS=" << n
-            << "\n[property]   replay: A0_PROPERTY_SEED=" << first << " A0_PROPERTY_ITERATIONS=" << n
-            << " ctest -R '" << test << "' --output-on-failure" << std::endl;
+            << "\n[property]   replay: A0_PROPERTY_SEED=" << first << " A0_PROPERTY_ITERATIONS=" << n << " ctest -R '"
+            << test << "' --output-on-failure" << std::endl;
   std::uint64_t seed = first;
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string failure;
@@ -481,8 +480,8 @@ void run_property(std::string_view test, Check&& check) {
     if (!failure.empty()) {
       std::ostringstream msg;
       msg << test << " violated: " << failure << "\n  case seed " << seed << " (case #" << i
-          << " of the run with A0_PROPERTY_SEED=" << first << ")\n  re-run: A0_PROPERTY_SEED="
-          << seed << " A0_PROPERTY_ITERATIONS=1 ctest -R '" << test << "' --output-on-failure"
+          << " of the run with A0_PROPERTY_SEED=" << first << ")\n  re-run: A0_PROPERTY_SEED=" << seed
+          << " A0_PROPERTY_ITERATIONS=1 ctest -R '" << test << "' --output-on-failure"
           << "\n  case: " << (c ? describe(*c) : std::string("(not generated)"));
       FAIL(msg.str());
       return;
@@ -552,17 +551,15 @@ void merge_test_checks::check_json_equal(const merge_test::merge_case& c, merge_
       const json::value* x = xy.first;
       const json::value* y = xy.second;
       expect(merge::json_equal(*x, *y) == same(*x, *y) && merge::json_equal(*y, *x) == same(*x, *y), [&] {
-        return "json_equal(" + text(*x) + ", " + text(*y) + ") is " +
-               (merge::json_equal(*x, *y) ? "true" : "false");
+        return "json_equal(" + text(*x) + ", " + text(*y) + ") is " + (merge::json_equal(*x, *y) ? "true" : "false");
       });
     }
     expect(same(a, respelt), [&] { return "respell changed the value: " + text(a) + " vs " + text(respelt); });
     expect(!same(a, changed), [&] { return "perturb kept the value: " + text(a); });
     const json::value n1 = g.number();
     const json::value n2 = g.chance(50) ? g.respell(n1) : g.number();
-    expect(merge::json_equal(n1, n2) == same(n1, n2), [&] {
-      return "json_equal(" + text(n1) + ", " + text(n2) + ") disagrees on numbers";
-    });
+    expect(merge::json_equal(n1, n2) == same(n1, n2),
+           [&] { return "json_equal(" + text(n1) + ", " + text(n2) + ") disagrees on numbers"; });
   }
 }
 
@@ -580,8 +577,7 @@ void merge_test_checks::check_invariant_1(const merge_test::merge_case& c, merge
     auto keys_first = [&](const json::object& p, const json::object& m, const path& rel) {
       expect(m.size() >= p.size(), [&] { return "M lost keys of P at " + where(sd, rel); });
       for (std::size_t i = 0; i < p.size(); ++i) {
-        expect(p.begin()[i].key() == m.begin()[i].key(),
-               [&] { return "P's key order not kept at " + where(sd, rel); });
+        expect(p.begin()[i].key() == m.begin()[i].key(), [&] { return "P's key order not kept at " + where(sd, rel); });
       }
     };
     keys_first(sd.p, *sd.m, {});
@@ -600,9 +596,7 @@ void merge_test_checks::check_invariant_1(const merge_test::merge_case& c, merge
                  [&] { return "P's array at " + where(sd, rel) + " is not a prefix of M's: " + text(*mv); });
         }
       } else {
-        expect(same(pv, *mv), [&] {
-          return "P's " + where(sd, rel) + " = " + text(pv) + " became " + text(*mv);
-        });
+        expect(same(pv, *mv), [&] { return "P's " + where(sd, rel) + " = " + text(pv) + " became " + text(*mv); });
       }
     });
   }
@@ -610,7 +604,8 @@ void merge_test_checks::check_invariant_1(const merge_test::merge_case& c, merge
 
 TEST_CASE("invariant 1: primary preserved") {
   merge_test::run_stats stats;
-  run_property("invariant 1: primary preserved", [&](const merge_case& c) { merge_test_checks::check_invariant_1(c, stats); });
+  run_property("invariant 1: primary preserved",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_1(c, stats); });
 }
 
 void merge_test_checks::check_invariant_2(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -626,9 +621,8 @@ void merge_test_checks::check_invariant_2(const merge_test::merge_case& c, merge
         if (sv.is_object()) {
           expect(mv->is_object(), [&] { return "S's object at " + where(sd, rel) + " is not an object in M"; });
         } else {
-          expect(same(sv, *mv), [&] {
-            return "S's " + where(sd, rel) + " = " + text(sv) + " is " + text(*mv) + " in M";
-          });
+          expect(same(sv, *mv),
+                 [&] { return "S's " + where(sd, rel) + " = " + text(sv) + " is " + text(*mv) + " in M"; });
         }
         return;
       }
@@ -660,7 +654,8 @@ void merge_test_checks::check_invariant_2(const merge_test::merge_case& c, merge
 
 TEST_CASE("invariant 2: secondary complete") {
   merge_test::run_stats stats;
-  run_property("invariant 2: secondary complete", [&](const merge_case& c) { merge_test_checks::check_invariant_2(c, stats); });
+  run_property("invariant 2: secondary complete",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_2(c, stats); });
 }
 
 void merge_test_checks::check_invariant_3(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -697,7 +692,8 @@ void merge_test_checks::check_invariant_3(const merge_test::merge_case& c, merge
 
 TEST_CASE("invariant 3: nothing invented") {
   merge_test::run_stats stats;
-  run_property("invariant 3: nothing invented", [&](const merge_case& c) { merge_test_checks::check_invariant_3(c, stats); });
+  run_property("invariant 3: nothing invented",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_3(c, stats); });
 }
 
 void merge_test_checks::check_invariant_4(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -802,11 +798,12 @@ TEST_CASE("invariant 6: type conflicts") {
   // and the cases where both users have an object deep_level levels down (the merge
   // recursed that deep on both sides: the generator's deep chains).
   merge_test::run_stats stats;
-  run_property("invariant 6: type conflicts", [&](const merge_case& c) { merge_test_checks::check_invariant_6(c, stats); });
+  run_property("invariant 6: type conflicts",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_6(c, stats); });
   if (iterations() >= full_run) {
     // (Seeds 1-6 give 26-35.)
-    CHECK_MESSAGE(stats.deep_cases >= 10, "only " << stats.deep_cases << " cases collide on objects " << deep_level
-                                            << " levels deep");
+    CHECK_MESSAGE(stats.deep_cases >= 10,
+                  "only " << stats.deep_cases << " cases collide on objects " << deep_level << " levels deep");
   }
   // (At 1,000 cases each pair is met about 25 times or more.)
   if (iterations() >= 1000) {
@@ -889,7 +886,8 @@ void merge_test_checks::check_invariant_8(const merge_test::merge_case& c, merge
 
 TEST_CASE("invariant 8: neutral elements") {
   merge_test::run_stats stats;
-  run_property("invariant 8: neutral elements", [&](const merge_case& c) { merge_test_checks::check_invariant_8(c, stats); });
+  run_property("invariant 8: neutral elements",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_8(c, stats); });
 }
 
 void merge_test_checks::check_invariant_9(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -908,7 +906,8 @@ void merge_test_checks::check_invariant_9(const merge_test::merge_case& c, merge
 
 TEST_CASE("invariant 9: RFC 7396 oracle") {
   merge_test::run_stats stats;
-  run_property("invariant 9: RFC 7396 oracle", [&](const merge_case& c) { merge_test_checks::check_invariant_9(c, stats); });
+  run_property("invariant 9: RFC 7396 oracle",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_9(c, stats); });
 }
 
 void merge_test_checks::check_invariant_10(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -949,7 +948,8 @@ void merge_test_checks::check_invariant_10(const merge_test::merge_case& c, merg
 
 TEST_CASE("invariant 10: delta correct") {
   merge_test::run_stats stats;
-  run_property("invariant 10: delta correct", [&](const merge_case& c) { merge_test_checks::check_invariant_10(c, stats); });
+  run_property("invariant 10: delta correct",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_10(c, stats); });
 }
 
 void merge_test_checks::check_invariant_11(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -973,7 +973,8 @@ void merge_test_checks::check_invariant_11(const merge_test::merge_case& c, merg
 
 TEST_CASE("invariant 11: delta minimal") {
   merge_test::run_stats stats;
-  run_property("invariant 11: delta minimal", [&](const merge_case& c) { merge_test_checks::check_invariant_11(c, stats); });
+  run_property("invariant 11: delta minimal",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_11(c, stats); });
 }
 
 void merge_test_checks::check_invariant_12(const merge_test::merge_case& c, merge_test::run_stats& /*stats*/) {
@@ -1020,7 +1021,8 @@ void merge_test_checks::check_invariant_12(const merge_test::merge_case& c, merg
 
 TEST_CASE("invariant 12: concurrent writer safe") {
   merge_test::run_stats stats;
-  run_property("invariant 12: concurrent writer safe", [&](const merge_case& c) { merge_test_checks::check_invariant_12(c, stats); });
+  run_property("invariant 12: concurrent writer safe",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_12(c, stats); });
 }
 
 void merge_test_checks::check_invariant_13(const merge_test::merge_case& c, merge_test::run_stats& stats) {
@@ -1064,29 +1066,30 @@ void merge_test_checks::check_invariant_13(const merge_test::merge_case& c, merg
       expect(sv != nullptr, [&] { return pointer + " is not in S"; });
       path abs = *tokens;
       const json::value cleaned = clean_ref(*sv, abs, c.exclusions);
-      expect(same(*mv, cleaned), [&] { return pointer + " = " + text(*mv) + " in M, clean(S) there = " + text(cleaned); });
+      expect(same(*mv, cleaned),
+             [&] { return pointer + " = " + text(*mv) + " in M, clean(S) there = " + text(cleaned); });
       if (nesting(cleaned) >= deep_level / 2) ++stats.deep_subtrees;
     }
   }
   // Exactly what M has beyond P: new members (whole), and elements appended to P's arrays.
   std::vector<std::string> added;
-  std::function<void(const json::object&, const json::object&, path&)> diff =
-      [&](const json::object& m, const json::object& p, path& abs) {
-        for (const auto& kv : m) {
-          abs.emplace_back(kv.key());
-          const json::value* pv = p.if_contains(kv.key());
-          if (pv == nullptr) {
-            added.push_back(to_pointer(abs));
-          } else if (pv->is_object() && kv.value().is_object()) {
-            diff(kv.value().get_object(), pv->get_object(), abs);
-          } else if (pv->is_array() && kv.value().is_array()) {
-            for (std::size_t i = pv->get_array().size(); i < kv.value().get_array().size(); ++i) {
-              added.push_back(to_pointer(abs) + "/" + std::to_string(i));
-            }
-          }
-          abs.pop_back();
+  std::function<void(const json::object&, const json::object&, path&)> diff = [&](const json::object& m,
+                                                                                  const json::object& p, path& abs) {
+    for (const auto& kv : m) {
+      abs.emplace_back(kv.key());
+      const json::value* pv = p.if_contains(kv.key());
+      if (pv == nullptr) {
+        added.push_back(to_pointer(abs));
+      } else if (pv->is_object() && kv.value().is_object()) {
+        diff(kv.value().get_object(), pv->get_object(), abs);
+      } else if (pv->is_array() && kv.value().is_array()) {
+        for (std::size_t i = pv->get_array().size(); i < kv.value().get_array().size(); ++i) {
+          added.push_back(to_pointer(abs) + "/" + std::to_string(i));
         }
-      };
+      }
+      abs.pop_back();
+    }
+  };
   for (const auto root : roots) {
     path abs{std::string(root)};
     diff(mdoc.at(root).get_object(), pdoc.at(root).get_object(), abs);
@@ -1100,25 +1103,25 @@ void merge_test_checks::check_invariant_13(const merge_test::merge_case& c, merg
   });
   // In document order (merge.hpp): the secondary's pre-order, user_metadata first.
   std::vector<std::string> ordered;
-  std::function<void(const json::object&, const json::object&, path&)> walk =
-      [&](const json::object& s, const json::object& p, path& abs) {
-        for (const auto& kv : s) {
-          abs.emplace_back(kv.key());
-          const std::string here = to_pointer(abs);
-          const json::value* pv = p.if_contains(kv.key());
-          if (want.count(here) != 0) ordered.push_back(here);
-          if (pv != nullptr && pv->is_object() && kv.value().is_object()) {
-            walk(kv.value().get_object(), pv->get_object(), abs);
-          } else if (pv != nullptr && pv->is_array()) {
-            for (std::size_t i = pv->get_array().size();; ++i) {
-              const std::string element = here + "/" + std::to_string(i);
-              if (want.count(element) == 0) break;
-              ordered.push_back(element);
-            }
-          }
-          abs.pop_back();
+  std::function<void(const json::object&, const json::object&, path&)> walk = [&](const json::object& s,
+                                                                                  const json::object& p, path& abs) {
+    for (const auto& kv : s) {
+      abs.emplace_back(kv.key());
+      const std::string here = to_pointer(abs);
+      const json::value* pv = p.if_contains(kv.key());
+      if (want.count(here) != 0) ordered.push_back(here);
+      if (pv != nullptr && pv->is_object() && kv.value().is_object()) {
+        walk(kv.value().get_object(), pv->get_object(), abs);
+      } else if (pv != nullptr && pv->is_array()) {
+        for (std::size_t i = pv->get_array().size();; ++i) {
+          const std::string element = here + "/" + std::to_string(i);
+          if (want.count(element) == 0) break;
+          ordered.push_back(element);
         }
-      };
+      }
+      abs.pop_back();
+    }
+  };
   for (const auto root : roots) {
     path abs{std::string(root)};
     walk(sdoc.at(root).get_object(), pdoc.at(root).get_object(), abs);
@@ -1128,13 +1131,15 @@ void merge_test_checks::check_invariant_13(const merge_test::merge_case& c, merg
 
 TEST_CASE("invariant 13: merged_keys exact") {
   merge_test::run_stats stats;
-  run_property("invariant 13: merged_keys exact", [&](const merge_case& c) { merge_test_checks::check_invariant_13(c, stats); });
+  run_property("invariant 13: merged_keys exact",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_13(c, stats); });
   // The run must have exercised escaping (keys "a/b", "~", "~1", "/~"), and deep additions.
   if (iterations() >= 200) CHECK(stats.escaped > 0);
   if (iterations() >= full_run) {
     // (Seeds 1-6 give 80-200 and 15-26.)
     CHECK_MESSAGE(stats.deep_keys >= 20, "only " << stats.deep_keys << " merged_keys " << deep_level << " levels deep");
-    CHECK_MESSAGE(stats.deep_subtrees >= 5, "only " << stats.deep_subtrees << " added subtrees " << deep_level / 2 << " levels deep");
+    CHECK_MESSAGE(stats.deep_subtrees >= 5,
+                  "only " << stats.deep_subtrees << " added subtrees " << deep_level / 2 << " levels deep");
   }
 }
 
@@ -1167,7 +1172,8 @@ void merge_test_checks::check_invariant_14(const merge_test::merge_case& c, merg
 
 TEST_CASE("invariant 14: deterministic and pure") {
   merge_test::run_stats stats;
-  run_property("invariant 14: deterministic and pure", [&](const merge_case& c) { merge_test_checks::check_invariant_14(c, stats); });
+  run_property("invariant 14: deterministic and pure",
+               [&](const merge_case& c) { merge_test_checks::check_invariant_14(c, stats); });
 }
 
 // ---------------------------------------------------------------- depth
@@ -1191,7 +1197,8 @@ TEST_CASE("depth: documents nested 10,000 deep merge without stack overflow") {
   const std::string s_obj_clean = nest(R"({"o":)", R"({"y":true})", "}", depth);
   const std::string p_bottom = R"({"p":1,"n":null,"arr":[)" + p_arr + "]}";
   const std::string s_bottom = R"({"n":{"x":1},"arr":[)" + s_arr + R"(],"p":2,"s":)" + s_new + R"(,"t":)" + s_obj + "}";
-  const std::string m_bottom = R"({"p":1,"n":null,"arr":[)" + p_arr + R"(],"s":)" + s_new + R"(,"t":)" + s_obj_clean + "}";
+  const std::string m_bottom =
+      R"({"p":1,"n":null,"arr":[)" + p_arr + R"(],"s":)" + s_new + R"(,"t":)" + s_obj_clean + "}";
   auto user = [&](std::string_view bottom) {
     return R"({"user_metadata":{"d":)" + nest(R"({"d":)", bottom, "}", depth) + "}}";
   };

@@ -115,8 +115,8 @@ http_result https_client::request(std::string_view method, std::string_view targ
     return out;
   } catch (const std::exception& e) {
     close();
-    throw std::runtime_error(std::string("https_client: ") + std::string(method) + " " + std::string(target) +
-                             ": " + e.what());
+    throw std::runtime_error(std::string("https_client: ") + std::string(method) + " " + std::string(target) + ": " +
+                             e.what());
   }
 }
 
@@ -174,7 +174,8 @@ emulator::emulator(std::string seed_file, std::vector<std::string> extra_args, s
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd pfd{stdout_fd_, POLLIN, 0};
     if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
       terminate();
@@ -246,7 +247,8 @@ http_result emulator::send_control(std::string_view method, const std::string& t
 }
 
 http_result emulator::control(std::string_view method, std::string_view path, const json::value* body) {
-  auto r = send_control(method, "/__emulator/" + std::string(path), body ? json::serialize(*body) : std::string{}, true);
+  auto r =
+      send_control(method, "/__emulator/" + std::string(path), body ? json::serialize(*body) : std::string{}, true);
   if (r.status / 100 != 2)
     throw std::runtime_error("emulator control " + std::string(method) + " " + std::string(path) + ": " + r.body);
   return r;

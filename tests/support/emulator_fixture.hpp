@@ -98,22 +98,21 @@ class emulator {
                     const std::string& client_secret = demo_client_secret);
 
   // Control API (tests/emulator/README.md). Each throws on a non-2xx answer.
-  void reset();                                   ///< back to the loaded seed
-  void seed(const boost::json::value& seed);      ///< replace the whole state
-  boost::json::object dump();                     ///< whole state
-  boost::json::array request_log();               ///< [{method,path,status,token,fault?}]
+  void reset();                               ///< back to the loaded seed
+  void seed(const boost::json::value& seed);  ///< replace the whole state
+  boost::json::object dump();                 ///< whole state
+  boost::json::array request_log();           ///< [{method,path,status,token,fault?}]
   void clear_log();
-  boost::json::object counters();                 ///< {requests,connections,tls_handshakes,...}
+  boost::json::object counters();  ///< {requests,connections,tls_handshakes,...}
   void reset_counters();
   long add_fault(const boost::json::object& rule);  ///< returns the rule id
   void remove_fault(long id);
   void clear_faults();
   /// Restarts the random source of probability rules (same seed, same decisions).
   void set_fault_random_seed(std::uint64_t seed);
-  void set_latency(long ms);                      ///< added to every API request
+  void set_latency(long ms);  ///< added to every API request
   /// Creates or replaces a rate-limit bucket; `extra` may hold "path" and "methods".
-  void set_bucket(const std::string& name, double burst, double per_second,
-                  const boost::json::object& extra = {});
+  void set_bucket(const std::string& name, double burst, double per_second, const boost::json::object& extra = {});
   void remove_bucket(const std::string& name);
   void set_token_lifetime(std::optional<long> seconds);
   /// PUT behaviour: {"relink":"409"|"400", "nested_nulls":"keep"|"drop",
@@ -128,8 +127,7 @@ class emulator {
 
  private:
   http_result control(std::string_view method, std::string_view path, const boost::json::value* body = nullptr);
-  http_result send_control(std::string_view method, const std::string& target, const std::string& body,
-                           bool retry);
+  http_result send_control(std::string_view method, const std::string& target, const std::string& body, bool retry);
 
   pid_t pid_ = -1;
   int stdin_fd_ = -1, stdout_fd_ = -1;

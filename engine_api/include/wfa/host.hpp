@@ -96,8 +96,7 @@ class instance {
  public:
   /// Creates it from a connection config (a JSON object). Lines below `min_level`
   /// are not even formatted by the plugin (wfa_host::log_enabled).
-  instance(const library& lib, std::string_view config_json, log_sink sink = {},
-           int32_t min_level = WFA_LOG_INFO);
+  instance(const library& lib, std::string_view config_json, log_sink sink = {}, int32_t min_level = WFA_LOG_INFO);
   /// destroy(): cancels what is in flight and returns once no callback can fire.
   /// Operations the plugin failed to complete are then completed here with
   /// WFA_INTERNAL, so that every completion still runs exactly once.
@@ -109,16 +108,14 @@ class instance {
   /// thread before this returns (WFA-4). When the plugin could not start the operation
   /// (it returned 0, WFA-5), `done` runs here, on the calling thread, with WFA_INTERNAL,
   /// and 0 is returned: either way `done` runs exactly once.
-  wfa_op execute(std::string_view action_id, std::string_view options_json,
-                 std::string_view inputs_json, completion done, std::string_view run_id = {},
-                 std::string_view step_id = {}, uint32_t timeout_ms = 0);
+  wfa_op execute(std::string_view action_id, std::string_view options_json, std::string_view inputs_json,
+                 completion done, std::string_view run_id = {}, std::string_view step_id = {}, uint32_t timeout_ms = 0);
 
   /// Starts listing the choices of a dynamic field; the same contract as execute().
   /// When the plugin has no list_options, `done` receives WFA_INVALID_INPUT on the
   /// calling thread before this returns, and 0 is returned.
-  wfa_op list_options(std::string_view action_id, std::string_view field,
-                      std::string_view context_json, std::string_view page_token,
-                      completion done);
+  wfa_op list_options(std::string_view action_id, std::string_view field, std::string_view context_json,
+                      std::string_view page_token, completion done);
 
   /// Asks an operation to stop; its completion still runs once (WFA_CANCELLED).
   void cancel(wfa_op op) noexcept;

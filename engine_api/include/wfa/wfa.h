@@ -242,12 +242,10 @@ typedef struct wfa_plugin {
   /* Starts an action; returns its handle at once; done fires exactly once (WFA-5),
      possibly before this returns (WFA-4). Returns 0, and never calls done, only when
      the operation could not be started (WFA-5). */
-  wfa_op (*execute)(wfa_instance* instance, const wfa_call* call, wfa_done_fn done,
-                    void* user);
+  wfa_op (*execute)(wfa_instance* instance, const wfa_call* call, wfa_done_fn done, void* user);
 
   /* Starts listing the choices of a dynamic field; same contract as execute(). */
-  wfa_op (*list_options)(wfa_instance* instance, const wfa_options_call* call,
-                         wfa_done_fn done, void* user);
+  wfa_op (*list_options)(wfa_instance* instance, const wfa_options_call* call, wfa_done_fn done, void* user);
 
   /* Asks an operation to stop. Idempotent; unknown or finished handles are ignored.
      The operation still completes exactly once, with WFA_CANCELLED unless it had
@@ -260,10 +258,8 @@ typedef struct wfa_plugin {
 /* The only exported symbol. host_major/host_minor: the ABI the host speaks.
    Returns the static descriptor, or NULL with err (when not NULL) filled with
    WFA_INCOMPATIBLE and a reason. Thread-safe; may be called more than once. */
-typedef const wfa_plugin* (*wfa_plugin_entry_fn)(uint32_t host_major, uint32_t host_minor,
-                                                 wfa_error* err);
-WFA_EXPORT const wfa_plugin* wfa_plugin_entry(uint32_t host_major, uint32_t host_minor,
-                                              wfa_error* err);
+typedef const wfa_plugin* (*wfa_plugin_entry_fn)(uint32_t host_major, uint32_t host_minor, wfa_error* err);
+WFA_EXPORT const wfa_plugin* wfa_plugin_entry(uint32_t host_major, uint32_t host_minor, wfa_error* err);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -50,25 +50,21 @@ struct result {
 
 /// Merges two user objects (as GET /api/v2/users/{id} returns them). A missing
 /// metadata key counts as {}; metadata that is not an object throws invalid_argument.
-result merge_users(const boost::json::object& primary, const boost::json::object& secondary,
-                   const options& opts);
+result merge_users(const boost::json::object& primary, const boost::json::object& secondary, const options& opts);
 
 /// merge(P, S) for one metadata object; `root` is "/user_metadata" or "/app_metadata"
 /// (used for exclusions and merged_keys, which are appended to *merged_keys when given).
-boost::json::object merge_metadata(const boost::json::object& primary,
-                                   const boost::json::object& secondary, const options& opts,
-                                   std::string_view root,
+boost::json::object merge_metadata(const boost::json::object& primary, const boost::json::object& secondary,
+                                   const options& opts, std::string_view root,
                                    std::vector<std::string>* merged_keys = nullptr);
 
 /// D = { k : M[k] | k not in P, or M[k] != P[k] } (JSON-semantic comparison).
-boost::json::object metadata_delta(const boost::json::object& primary,
-                                   const boost::json::object& merged);
+boost::json::object metadata_delta(const boost::json::object& primary, const boost::json::object& merged);
 
 /// Auth0's PATCH rule for one metadata object: top-level keys of `patch` overwrite,
 /// a top-level null deletes the key, nested objects are replaced whole, and an empty
 /// `patch` object wipes everything. Returns the new metadata object.
-boost::json::object apply_auth0_patch(const boost::json::object& current,
-                                      const boost::json::object& patch);
+boost::json::object apply_auth0_patch(const boost::json::object& current, const boost::json::object& patch);
 
 /// Whether Auth0 keeps a null nested inside a metadata value on PATCH is not documented.
 /// drop_nested_nulls removes, in place, every object member whose value is null inside

@@ -27,8 +27,7 @@ std::optional<std::string> opt_string(const json::object& o, std::string_view fi
   return std::string(v->get_string());
 }
 
-std::optional<std::int64_t> opt_int(const json::object& o, std::string_view field,
-                                    std::int64_t lo, std::int64_t hi) {
+std::optional<std::int64_t> opt_int(const json::object& o, std::string_view field, std::int64_t lo, std::int64_t hi) {
   const auto* v = o.if_contains(field);
   if (!v || v->is_null()) return std::nullopt;
   std::int64_t n = 0;
@@ -41,8 +40,7 @@ std::optional<std::int64_t> opt_int(const json::object& o, std::string_view fiel
   } else {
     fail(field, "must be an integer");
   }
-  if (n < lo || n > hi)
-    fail(field, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (n < lo || n > hi) fail(field, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
   return n;
 }
 
@@ -60,11 +58,9 @@ client_config client_config::from_json(const json::object& o) {
   const bool has_id = id && !id->empty();
   const bool has_secret = secret && !secret->empty();
   const bool has_token = token && !token->empty();
-  if (has_token && (has_id || has_secret))
-    fail("token", "give either token or client_id + client_secret, not both");
+  if (has_token && (has_id || has_secret)) fail("token", "give either token or client_id + client_secret, not both");
   if (!has_token) {
-    if (!has_id && !has_secret)
-      fail("client_id", "credentials are required: client_id + client_secret, or token");
+    if (!has_id && !has_secret) fail("client_id", "credentials are required: client_id + client_secret, or token");
     if (!has_id) fail("client_id", "is required with client_secret");
     if (!has_secret) fail("client_secret", "is required with client_id");
     c.client_id = std::move(*id);
@@ -73,8 +69,9 @@ client_config client_config::from_json(const json::object& o) {
     // It goes into the Authorization header: CR/LF there would inject headers or smuggle
     // a request. Never echoed.
     if (!http::is_token68(*token))
-      fail("token", "must be a bearer token of RFC 6750 token68 characters (A-Z a-z 0-9 - . _ ~ + / then "
-                    "optional trailing =); it holds a space, CR, LF or another character a bearer cannot");
+      fail("token",
+           "must be a bearer token of RFC 6750 token68 characters (A-Z a-z 0-9 - . _ ~ + / then "
+           "optional trailing =); it holds a space, CR, LF or another character a bearer cannot");
     c.token = std::move(*token);
   }
 
@@ -103,8 +100,7 @@ client_config client_config::from_json(const json::object& o) {
     }
     if (!ok) fail("audience", "must be the Management API identifier https://TENANT-DOMAIN/api/v2/");
   }
-  c.audience = audience && !audience->empty() ? std::move(*audience)
-                                              : auth0::default_audience(c.domain);
+  c.audience = audience && !audience->empty() ? std::move(*audience) : auth0::default_audience(c.domain);
 
   if (auto ca = opt_string(o, "ca_file"); ca && !ca->empty()) {
     std::ifstream probe(*ca, std::ios::binary);

@@ -82,12 +82,9 @@ std::string segment(std::string_view id, const char* what) {
 }
 }  // namespace
 
-std::string user_target(std::string_view user_id) {
-  return "/api/v2/users/" + segment(user_id, "user id");
-}
+std::string user_target(std::string_view user_id) { return "/api/v2/users/" + segment(user_id, "user id"); }
 
-std::string user_target(std::string_view user_id, const std::vector<std::string>& fields,
-                        bool include_fields) {
+std::string user_target(std::string_view user_id, const std::vector<std::string>& fields, bool include_fields) {
   auto t = user_target(user_id);
   if (fields.empty()) return t;
   t += "?fields=";
@@ -99,9 +96,7 @@ std::string user_target(std::string_view user_id, const std::vector<std::string>
   return t;
 }
 
-std::string identities_target(std::string_view primary_user_id) {
-  return user_target(primary_user_id) + "/identities";
-}
+std::string identities_target(std::string_view primary_user_id) { return user_target(primary_user_id) + "/identities"; }
 
 std::string identity_target(std::string_view primary_user_id, std::string_view provider,
                             std::string_view secondary_user_id) {
@@ -109,8 +104,8 @@ std::string identity_target(std::string_view primary_user_id, std::string_view p
          segment(secondary_user_id, "secondary user id");
 }
 
-std::string connections_target(const std::vector<std::string>& strategies,
-                               const std::optional<std::string>& from, int take) {
+std::string connections_target(const std::vector<std::string>& strategies, const std::optional<std::string>& from,
+                               int take) {
   std::string t = "/api/v2/connections";
   char sep = '?';
   for (const auto& s : strategies) {

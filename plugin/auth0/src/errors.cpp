@@ -71,8 +71,14 @@ api_error error_from_status(int status, std::string_view body, endpoint_kind kin
     case 403: e.code = WFA_FORBIDDEN; break;
     case 404: e.code = WFA_NOT_FOUND; break;
     case 409: e.code = WFA_CONFLICT; break;
-    case 408: e.code = WFA_TIMEOUT; e.retryable = true; break;
-    case 429: e.code = WFA_RATE_LIMITED; e.retryable = true; break;
+    case 408:
+      e.code = WFA_TIMEOUT;
+      e.retryable = true;
+      break;
+    case 429:
+      e.code = WFA_RATE_LIMITED;
+      e.retryable = true;
+      break;
     default:
       if (status >= 500 && status <= 599) {
         e.code = WFA_UNAVAILABLE;
@@ -81,15 +87,13 @@ api_error error_from_status(int status, std::string_view body, endpoint_kind kin
         e.code = WFA_INTERNAL;
       }
   }
-  if (kind == endpoint_kind::link && status == 400 &&
-      parsed.message.find("already exists") != std::string::npos)
+  if (kind == endpoint_kind::link && status == 400 && parsed.message.find("already exists") != std::string::npos)
     e.code = WFA_CONFLICT;  // the identity is linked already: a state conflict, not bad input
   if (kind == endpoint_kind::token) {
     // The token endpoint says "who you are" is wrong (invalid_client) vs "what you may
     // do" is wrong (access_denied: no client-grant; unauthorized_client: grant type).
     if (parsed.code == "invalid_client") e.code = WFA_UNAUTHORIZED;
-    if (parsed.code == "access_denied" || parsed.code == "unauthorized_client")
-      e.code = WFA_FORBIDDEN;
+    if (parsed.code == "access_denied" || parsed.code == "unauthorized_client") e.code = WFA_FORBIDDEN;
     // Real tenants answer a wrong client secret 401 access_denied "Unauthorized": the
     // status decides, the credentials are what is wrong (node-auth0#682).
     if (status == 401) e.code = WFA_UNAUTHORIZED;

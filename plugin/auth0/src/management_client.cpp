@@ -82,8 +82,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
         log(std::move(l)),
         hp(auth0::split_domain(cfg.domain)),
         pool(strand, http::origin{hp.host, hp.port, {}},
-             http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)),
-                                cfg.timeout, cfg.ca_file, max_response_bytes, cfg.connect_timeout}),
+             http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)), cfg.timeout, cfg.ca_file,
+                                max_response_bytes, cfg.connect_timeout}),
         gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = auth0::default_audience(cfg.domain);
@@ -155,8 +155,9 @@ struct client_core : std::enable_shared_from_this<client_core> {
     // A bearer with CR/LF would add headers or smuggle a request (tls_pool refuses any
     // such request too; this says why). The value is never echoed.
     if (!bearer.empty() && !http::is_token68(bearer))
-      throw api_exception(make_error(WFA_INTERNAL, "refused to send a bearer token that is not RFC 6750 token68 "
-                                                   "characters (CR, LF or other bytes a header must not hold)"));
+      throw api_exception(make_error(WFA_INTERNAL,
+                                     "refused to send a bearer token that is not RFC 6750 token68 "
+                                     "characters (CR, LF or other bytes a header must not hold)"));
     http::request req{c.verb, c.target, 11};
     req.set(bhttp::field::host, cfg.domain);
     req.set(bhttp::field::user_agent, user_agent);
@@ -214,13 +215,17 @@ struct client_core : std::enable_shared_from_this<client_core> {
     // Checked before it is cached: a token with CR/LF would inject headers, or smuggle a
     // second request onto a pooled connection, in every later call.
     if (!http::is_token68(at->get_string()))
-      throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered an access_token that is not an "
-                                                   "RFC 6750 bearer token (token68 characters); refused"));
+      throw api_exception(make_error(WFA_INTERNAL,
+                                     "token endpoint answered an access_token that is not an "
+                                     "RFC 6750 bearer token (token68 characters); refused"));
     std::int64_t lifetime_s = 86400;
     if (const auto* ei = o->if_contains("expires_in")) {
-      if (ei->is_int64()) lifetime_s = ei->get_int64();
-      else if (ei->is_uint64()) lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(ei->get_uint64(), 1u << 30));
-      else if (ei->is_double()) lifetime_s = static_cast<std::int64_t>(ei->get_double());
+      if (ei->is_int64())
+        lifetime_s = ei->get_int64();
+      else if (ei->is_uint64())
+        lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(ei->get_uint64(), 1u << 30));
+      else if (ei->is_double())
+        lifetime_s = static_cast<std::int64_t>(ei->get_double());
     }
     const milliseconds lifetime{std::max<std::int64_t>(lifetime_s, 0) * 1000};
     // Refresh early by max(10 s, 10%), but never more than half the lifetime, so that
@@ -244,9 +249,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
     auto retry_in = [&](milliseconds wait, const std::string& why) {
       ++attempt;
       n_retries.fetch_add(1);
-      say(WFA_LOG_WARN, std::string(verb_name(c.verb)) + " " + (is_token ? c.target : path_only(c.target)) +
-                            ": " + why + "; retry " + std::to_string(attempt) + " in " +
-                            std::to_string(wait.count()) + " ms");
+      say(WFA_LOG_WARN, std::string(verb_name(c.verb)) + " " + (is_token ? c.target : path_only(c.target)) + ": " +
+                            why + "; retry " + std::to_string(attempt) + " in " + std::to_string(wait.count()) + " ms");
       return wait;
     };
     for (;;) {
@@ -274,16 +278,18 @@ struct client_core : std::enable_shared_from_this<client_core> {
       guard.sending = true;
       auto r = co_await pool.exchange(std::move(req), c.idempotent);
       guard.reported = true;
-      if (r.kind == http::failure::none) note_rate_limit(ticket, *r.res);
-      else gate.on_failure(ticket, r.maybe_sent);
+      if (r.kind == http::failure::none)
+        note_rate_limit(ticket, *r.res);
+      else
+        gate.on_failure(ticket, r.maybe_sent);
 
       if (r.kind != http::failure::none) {
         if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
-        if (r.kind == http::failure::closed)
-          throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+        if (r.kind == http::failure::closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
         if (r.kind == http::failure::refused)
-          throw api_exception(make_error(WFA_INTERNAL, "refused to send a request whose target or a header holds "
-                                                       "CR, LF, NUL or another control character"));
+          throw api_exception(make_error(WFA_INTERNAL,
+                                         "refused to send a request whose target or a header holds "
+                                         "CR, LF, NUL or another control character"));
         if (r.kind == http::failure::too_large) throw api_exception(too_large(c, r.status));
         const bool timed_out = r.kind == http::failure::timeout || r.kind == http::failure::connect_timeout;
         const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
@@ -291,10 +297,11 @@ struct client_core : std::enable_shared_from_this<client_core> {
         if (r.kind == http::failure::tls && r.ec.category() == net::error::get_ssl_category())
           throw api_exception(make_error(WFA_UNAVAILABLE, what));  // a bad certificate does not heal
         if (!c.idempotent && r.maybe_sent)
-          throw api_exception(make_error(code, what + " after the request was sent; its outcome is unknown",
-                                         true, true));
+          throw api_exception(
+              make_error(code, what + " after the request was sent; its outcome is unknown", true, true));
         if (attempt < cfg.max_retries) {
-          co_await sleep_for(retry_in(http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff), what));
+          co_await sleep_for(
+              retry_in(http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff), what));
           continue;
         }
         throw api_exception(make_error(code, what, true));
@@ -331,8 +338,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
           throw api_exception(std::move(e));
         }
         if (attempt < cfg.max_retries) {
-          const auto wait = asked ? *asked
-                                  : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
+          const auto wait =
+              asked ? *asked : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
           co_await sleep_for(retry_in(std::min(wait, cfg.max_backoff), "HTTP " + std::to_string(status)));
           continue;
         }
@@ -357,7 +364,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
       const std::string basic = http::base64(cfg.client_id + ":" + cfg.client_secret);
       forms.push_back(basic);
       forms.push_back(basic.substr(0, basic.find('=')));
-      const std::string form_basic = http::base64(http::form_encode(cfg.client_id) + ":" + http::form_encode(cfg.client_secret));
+      const std::string form_basic =
+          http::base64(http::form_encode(cfg.client_id) + ":" + http::form_encode(cfg.client_secret));
       forms.push_back(form_basic);
     }
     auto e = auth0::error_from_status(status, http::mask_secrets(std::move(body), forms), c.kind);
@@ -400,9 +408,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     return static_cast<std::int64_t>(std::chrono::ceil<std::chrono::seconds>(d).count());
   }
 
-  static std::string path_only(const std::string& target) {
-    return target.substr(0, target.find('?'));
-  }
+  static std::string path_only(const std::string& target) { return target.substr(0, target.find('?')); }
 
   // Entry for every public call: runs on the strand, maps cancellation.
   net::awaitable<json::value> run_json(call c) {
@@ -422,15 +428,18 @@ struct client_core : std::enable_shared_from_this<client_core> {
       auto v = json::parse(res.body(), ec, {}, depth);
       if (ec == json::error::too_deep) {
         if (!write)
-          throw api_exception(make_error(WFA_CONFLICT, "the answer to GET " + target + " nests deeper than " +
-                                                           std::to_string(max_user_depth) +
-                                                           " levels, more than the outputs can carry (WFA_JSON_MAX_DEPTH " +
-                                                           std::to_string(WFA_JSON_MAX_DEPTH) + "); refused"));
-        throw api_exception(make_error(WFA_INTERNAL, "the " + std::to_string(res.result_int()) + " answer to " + target +
-                                                         " nests too deep to read; the request was applied",
+          throw api_exception(make_error(
+              WFA_CONFLICT, "the answer to GET " + target + " nests deeper than " + std::to_string(max_user_depth) +
+                                " levels, more than the outputs can carry (WFA_JSON_MAX_DEPTH " +
+                                std::to_string(WFA_JSON_MAX_DEPTH) + "); refused"));
+        throw api_exception(make_error(WFA_INTERNAL,
+                                       "the " + std::to_string(res.result_int()) + " answer to " + target +
+                                           " nests too deep to read; the request was applied",
                                        false, true));
       }
-      if (ec) throw api_exception(make_error(WFA_INTERNAL, "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
+      if (ec)
+        throw api_exception(
+            make_error(WFA_INTERNAL, "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
       co_return v;
     } catch (const boost::system::system_error& e) {
       if (e.code() == net::error::operation_aborted) throw_cancelled(ambiguous_if_cancelled);
@@ -478,15 +487,14 @@ void management_client::shutdown() {
 
 management_client::stats management_client::statistics() const {
   const auto& c = *impl_->core;
-  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes(),
-               c.gate.held()};
+  return stats{c.n_requests.load(), c.n_retries.load(), c.n_token_requests.load(), c.pool.handshakes(), c.gate.held()};
 }
 
-net::awaitable<json::object> management_client::get_user(std::string_view user_id,
-                                                         std::vector<std::string> fields,
+net::awaitable<json::object> management_client::get_user(std::string_view user_id, std::vector<std::string> fields,
                                                          bool include_fields) {
   if (user_id.empty()) throw bad_input("user_id must not be empty");
-  call c{bhttp::verb::get, auth0::user_target(user_id, fields, include_fields), {}, {}, true, endpoint_kind::management};
+  call c{bhttp::verb::get,         auth0::user_target(user_id, fields, include_fields), {}, {}, true,
+         endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_object()) throw unexpected("GET user did not return an object");
   co_return std::move(v.get_object());
@@ -494,7 +502,7 @@ net::awaitable<json::object> management_client::get_user(std::string_view user_i
 
 net::awaitable<json::object> management_client::patch_user(std::string_view user_id, json::object body) {
   if (user_id.empty()) throw bad_input("user_id must not be empty");
-  call c{bhttp::verb::patch, auth0::user_target(user_id), json::serialize(body), "application/json", true,
+  call c{bhttp::verb::patch,       auth0::user_target(user_id), json::serialize(body), "application/json", true,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_object()) throw unexpected("PATCH user did not return an object");
@@ -504,8 +512,9 @@ net::awaitable<json::object> management_client::patch_user(std::string_view user
 net::awaitable<json::array> management_client::link(std::string_view primary_user_id, json::object body) {
   if (primary_user_id.empty()) throw bad_input("primary_user_id must not be empty");
   if (body.empty()) throw bad_input("link body must not be empty");
-  call c{bhttp::verb::post, auth0::identities_target(primary_user_id), json::serialize(body), "application/json",
-         false, endpoint_kind::link};
+  call c{
+      bhttp::verb::post,  auth0::identities_target(primary_user_id), json::serialize(body), "application/json", false,
+      endpoint_kind::link};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("link did not return an identities array");
   co_return std::move(v.get_array());
@@ -518,7 +527,7 @@ net::awaitable<json::array> management_client::unlink(std::string_view primary_u
   // Not idempotent for retries: what Auth0 answers to unlinking an identity that is no
   // longer linked is unknown (auth0-api.md Unknowns #3), so an ambiguous failure is
   // reported, not resent; the caller re-reads the primary.
-  call c{bhttp::verb::delete_, auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, false,
+  call c{bhttp::verb::delete_,     auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, false,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("unlink did not return an identities array");

@@ -46,8 +46,10 @@ struct rate_gate::state {
     auto& q = it->second;
     const bool was_head = !q.empty() && q.front() == w;
     std::erase(q, w);
-    if (q.empty()) queues.erase(it);
-    else if (was_head) wake(q);
+    if (q.empty())
+      queues.erase(it);
+    else if (was_head)
+      wake(q);
   }
 };
 

@@ -26,8 +26,7 @@ constexpr double kOneToken = 1.0 - 1e-9;
 }  // namespace
 
 std::optional<rate_headers> read_rate_headers(std::string_view limit, std::string_view remaining,
-                                              std::string_view reset,
-                                              std::chrono::system_clock::time_point now) {
+                                              std::string_view reset, std::chrono::system_clock::time_point now) {
   const auto l = parse_header_int(limit);
   const auto r = parse_header_int(remaining);
   if (!l || !r || *l < 1) return std::nullopt;
@@ -132,8 +131,7 @@ std::size_t rate_pacer::in_flight_after(std::uint64_t bucket_id, std::uint64_t t
   return n;
 }
 
-void rate_pacer::on_response(std::uint64_t ticket, time_point now, const std::optional<rate_headers>& h,
-                             bool refused) {
+void rate_pacer::on_response(std::uint64_t ticket, time_point now, const std::optional<rate_headers>& h, bool refused) {
   const auto it = flights_.find(ticket);
   if (it == flights_.end()) return;
   const flight f = it->second;
@@ -199,8 +197,8 @@ void rate_pacer::learn_rate(bucket& b, const rate_headers& h, time_point now, st
   }
   const auto span = now - b.anchor->at;
   if (span < kShortest) return;
-  const double gained = static_cast<double>(h.remaining - b.anchor->remaining) +
-                        static_cast<double>(took) - static_cast<double>(b.anchor->took) - 1.0;
+  const double gained = static_cast<double>(h.remaining - b.anchor->remaining) + static_cast<double>(took) -
+                        static_cast<double>(b.anchor->took) - 1.0;
   const double rate = gained / seconds_d(span).count();
   if (rate > 0) b.rate = rate;
   if (span >= kLongest) b.anchor = sample{now, h.remaining, took};

@@ -27,8 +27,7 @@ std::optional<int> parse_fixed_int(std::string_view s) noexcept {
   return v;
 }
 
-milliseconds until(std::chrono::system_clock::time_point at,
-                   std::chrono::system_clock::time_point now) {
+milliseconds until(std::chrono::system_clock::time_point at, std::chrono::system_clock::time_point now) {
   if (at <= now) return milliseconds{0};
   return std::chrono::ceil<milliseconds>(at - now);
 }
@@ -36,16 +35,15 @@ milliseconds until(std::chrono::system_clock::time_point at,
 // IMF-fixdate only ("Sun, 06 Nov 1994 08:49:37 GMT"): RFC 9110 requires senders to use it.
 std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view s) {
   if (s.size() != 29 || s[3] != ',' || s.substr(25) != " GMT") return std::nullopt;
-  static constexpr std::array<const char*, 12> months = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto day = parse_fixed_int(s.substr(5, 2));
   const auto mon_name = s.substr(8, 3);
   const auto year = parse_fixed_int(s.substr(12, 4));
   const auto hh = parse_fixed_int(s.substr(17, 2));
   const auto mm = parse_fixed_int(s.substr(20, 2));
   const auto ss = parse_fixed_int(s.substr(23, 2));
-  if (!day || !year || !hh || !mm || !ss || s[16] != ' ' || s[19] != ':' || s[22] != ':')
-    return std::nullopt;
+  if (!day || !year || !hh || !mm || !ss || s[16] != ' ' || s[19] != ':' || s[22] != ':') return std::nullopt;
   unsigned mon = 0;
   for (unsigned i = 0; i < months.size(); ++i)
     if (mon_name == months[i]) mon = i + 1;
@@ -53,8 +51,7 @@ std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::stri
   const std::chrono::year_month_day ymd{std::chrono::year{*year}, std::chrono::month{mon},
                                         std::chrono::day{static_cast<unsigned>(*day)}};
   if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd} + std::chrono::hours{*hh} + std::chrono::minutes{*mm} +
-         std::chrono::seconds{*ss};
+  return std::chrono::sys_days{ymd} + std::chrono::hours{*hh} + std::chrono::minutes{*mm} + std::chrono::seconds{*ss};
 }
 
 }  // namespace
@@ -77,8 +74,7 @@ std::optional<long long> parse_header_int(std::string_view value) noexcept {
   return v;
 }
 
-std::optional<milliseconds> parse_retry_after(std::string_view value,
-                                              std::chrono::system_clock::time_point now) {
+std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
   if (std::isdigit(static_cast<unsigned char>(value.front()))) {
@@ -91,8 +87,7 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   return until(*at, now);
 }
 
-std::optional<milliseconds> parse_ratelimit_reset(std::string_view value,
-                                                  std::chrono::system_clock::time_point now) {
+std::optional<milliseconds> parse_ratelimit_reset(std::string_view value, std::chrono::system_clock::time_point now) {
   const auto epoch = parse_header_int(value);
   if (!epoch) return std::nullopt;
   // Saturate before converting: the clock counts nanoseconds, so seconds{epoch} into a
@@ -105,10 +100,8 @@ std::optional<milliseconds> parse_ratelimit_reset(std::string_view value,
   return until(at, now);
 }
 
-std::optional<milliseconds> server_wait_hint(std::string_view retry_after,
-                                             std::string_view ratelimit_reset,
-                                             std::chrono::system_clock::time_point now,
-                                             milliseconds cap) {
+std::optional<milliseconds> server_wait_hint(std::string_view retry_after, std::string_view ratelimit_reset,
+                                             std::chrono::system_clock::time_point now, milliseconds cap) {
   auto hint = parse_retry_after(retry_after, now);
   if (!hint) hint = parse_ratelimit_reset(ratelimit_reset, now);
   if (!hint) return std::nullopt;

@@ -166,9 +166,7 @@ std::uint64_t tls_pool::handshakes() const noexcept { return st_->handshakes.loa
 
 namespace {
 
-bool cancelled_now(const net::cancellation_state& cs) {
-  return cs.cancelled() != net::cancellation_type::none;
-}
+bool cancelled_now(const net::cancellation_state& cs) { return cs.cancelled() != net::cancellation_type::none; }
 
 failure classify(const error_code& ec, const net::cancellation_state& cs, failure otherwise) {
   if (ec == beast::error::timeout) return failure::timeout;
@@ -196,9 +194,7 @@ net::awaitable<bool> acquire(tls_pool::state& s, lease& l) {
   struct unqueue {  // leaves the queue on every exit path, incl. a throw on cancellation
     tls_pool::state& s;
     std::shared_ptr<waiter>& w;
-    ~unqueue() {
-      std::erase(s.waiters, w);
-    }
+    ~unqueue() { std::erase(s.waiters, w); }
   } guard{s, w};
   (void)co_await w->timer.async_wait(net::as_tuple(net::use_awaitable));
   if (w->granted) {
@@ -238,8 +234,7 @@ net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
     bool expired = false;
     {
       deadline_canceller stop(s.ex, deadline, cs.slot(), [&resolver] { resolver.cancel(); });
-      std::tie(rec, results) =
-          co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
+      std::tie(rec, results) = co_await resolver.async_resolve(where, s.org.port, net::as_tuple(net::use_awaitable));
       expired = stop.expired();
     }
     if (rec) co_return failed(expired ? error_code(beast::error::timeout) : rec, failure::connect);
@@ -256,8 +251,7 @@ net::awaitable<exchange_result> connect(tls_pool::state& s, connection& c) {
   c.stream.set_verify_mode(net::ssl::verify_peer);
   c.stream.set_verify_callback(net::ssl::host_name_verification(s.org.host));
   low.expires_at(deadline);
-  auto [hec] = co_await c.stream.async_handshake(net::ssl::stream_base::client,
-                                                 net::as_tuple(net::use_awaitable));
+  auto [hec] = co_await c.stream.async_handshake(net::ssl::stream_base::client, net::as_tuple(net::use_awaitable));
   if (hec) co_return failed(hec, failure::tls);
   s.handshakes.fetch_add(1);
   co_return r;
@@ -312,8 +306,7 @@ net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent)
       low.expires_after(st->opts.timeout);
 
       r.maybe_sent = true;  // from here on the server may see (part of) the request
-      auto [wec, written] =
-          co_await bhttp::async_write(l.conn->stream, req, net::as_tuple(net::use_awaitable));
+      auto [wec, written] = co_await bhttp::async_write(l.conn->stream, req, net::as_tuple(net::use_awaitable));
       if (wec) {
         const auto kind = classify(wec, cs, failure::io);
         // A TLS record is all-or-nothing: zero bytes accepted means nothing arrived.
@@ -332,8 +325,7 @@ net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent)
       beast::flat_buffer buffer;
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(st->opts.body_limit);
-      auto [rec, n] = co_await bhttp::async_read(l.conn->stream, buffer, parser,
-                                                 net::as_tuple(net::use_awaitable));
+      auto [rec, n] = co_await bhttp::async_read(l.conn->stream, buffer, parser, net::as_tuple(net::use_awaitable));
       (void)n;
       if (rec) {
         const auto kind = classify(rec, cs, failure::io);

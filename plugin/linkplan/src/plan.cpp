@@ -34,9 +34,7 @@ std::uint64_t fnv1a(std::string_view s) {
   throw error("line " + std::to_string(line_no) + ": " + std::string(what));
 }
 
-bool blank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // One line of the export, checked. Views point into the parsed value.
 struct account_view {
@@ -64,12 +62,14 @@ account_view read_account(const json::value& v, std::uint64_t line_no) {
   if (!id) bad_line(line_no, "no user_id");
   if (!id->is_string() || id->get_string().empty()) bad_line(line_no, "user_id is not a non-empty string");
   a.user_id = id->get_string();
-  if (a.user_id.size() > std::numeric_limits<std::uint16_t>::max()) bad_line(line_no, "user_id is longer than 65535 bytes");
+  if (a.user_id.size() > std::numeric_limits<std::uint16_t>::max())
+    bad_line(line_no, "user_id is longer than 65535 bytes");
 
   if (const auto* e = field(o, "email"); e && !e->is_null()) {
     if (!e->is_string()) bad_line(line_no, "email is not a string");
     a.email = e->get_string();
-    if (a.email.size() > std::numeric_limits<std::uint16_t>::max()) bad_line(line_no, "email is longer than 65535 bytes");
+    if (a.email.size() > std::numeric_limits<std::uint16_t>::max())
+      bad_line(line_no, "email is longer than 65535 bytes");
   }
   auto boolean = [&](std::string_view name) {
     const auto* b = field(o, name);
@@ -89,7 +89,8 @@ account_view read_account(const json::value& v, std::uint64_t line_no) {
 
   if (const auto* l = field(o, "logins_count"); l && !l->is_null()) {
     if (l->is_int64() && l->get_int64() >= 0)
-      a.logins = static_cast<std::uint32_t>(std::min<std::int64_t>(l->get_int64(), std::numeric_limits<std::uint32_t>::max()));
+      a.logins =
+          static_cast<std::uint32_t>(std::min<std::int64_t>(l->get_int64(), std::numeric_limits<std::uint32_t>::max()));
     else if (l->is_uint64())
       a.logins = std::numeric_limits<std::uint32_t>::max();
     else
@@ -214,8 +215,7 @@ struct planner::state {
       case policy_kind::prefer_connection:
         if (a.preferred != b.preferred) return a.preferred;
         break;
-      case policy_kind::oldest:
-        break;
+      case policy_kind::oldest: break;
     }
     if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
     return a.uid_sv() < b.uid_sv();
@@ -242,8 +242,9 @@ void planner::first_pass(std::string_view line, std::uint64_t line_no) {
 
 void planner::start_second_pass() {
   if (s_->first_accounts > 0 && s_->with_email == 0)
-    throw error("no account of the export has an email: export with the fields user_id, email, email_verified, "
-                "created_at, logins_count, identities and blocked");
+    throw error(
+        "no account of the export has an email: export with the fields user_id, email, email_verified, "
+        "created_at, logins_count, identities and blocked");
   // Keep only the hashes seen twice or more: the candidate duplicates.
   auto& h = s_->hashes;
   std::sort(h.begin(), h.end());
@@ -267,8 +268,10 @@ void planner::second_pass(std::string_view line, std::uint64_t line_no, const re
   s_->with_account(line, line_no, [&](const account_view& a) {
     ++s_->sum.accounts;
     if (a.email.empty()) return s_->refuse(on_refused, a.user_id, "no_email", line_no);
-    if (!a.verified) s_->refuse(on_refused, a.user_id, "unverified", line_no);
-    else if (a.blocked) s_->refuse(on_refused, a.user_id, "blocked", line_no);
+    if (!a.verified)
+      s_->refuse(on_refused, a.user_id, "unverified", line_no);
+    else if (a.blocked)
+      s_->refuse(on_refused, a.user_id, "blocked", line_no);
     if (!a.clustered()) return;
     const std::string folded = fold_email(a.email);
     const auto h = s_->hash(folded);
@@ -333,15 +336,20 @@ summary planner::finish(const pair_sink& on_pair, const refusal_sink& on_refused
     }
 
     std::string_view reason;
-    if (primaries + ineligible_primaries > 1) reason = "conflicting_primaries";
-    else if (ineligible_primaries == 1) reason = "primary_ineligible";
-    else if (linkable < 2) reason = "alone";
+    if (primaries + ineligible_primaries > 1)
+      reason = "conflicting_primaries";
+    else if (ineligible_primaries == 1)
+      reason = "primary_ineligible";
+    else if (linkable < 2)
+      reason = "alone";
     if (!reason.empty()) {
       for (std::size_t k = i; k < j; ++k)
         if (!(kept[k].flags & ineligible_flag)) st.refuse(on_refused, kept[k].uid_sv(), reason, kept[k].line);
     } else {
-      if (!primary) primary = &kept[i];  // policy order: the first linkable (all are here)
-      else ++st.sum.kept_primaries;
+      if (!primary)
+        primary = &kept[i];  // policy order: the first linkable (all are here)
+      else
+        ++st.sum.kept_primaries;
       ++st.sum.clusters;
       for (std::size_t k = i; k < j; ++k) {
         if (&kept[k] == primary) continue;

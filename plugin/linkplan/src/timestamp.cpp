@@ -62,8 +62,8 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
-  const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                            h * 3600 + mi * 60 + sec - offset_min * 60;
+  const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+                            mi * 60 + sec - offset_min * 60;
   return secs * 1000 + ms;
 }
 

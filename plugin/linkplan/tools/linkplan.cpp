@@ -165,14 +165,22 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw lp::error(std::string(a) + " needs a value");
         return argv[++i];
       };
-      if (a == "--policy") pol = lp::parse_policy(value());
-      else if (a == "--out") out_path = value();
-      else if (a == "--refused") refused_path = value();
-      else if (a == "--summary") summary = true;
-      else if (a == "-h" || a == "--help") return usage("plans account links from a users export"), 0;
-      else if (a.size() > 1 && a[0] == '-') return usage("unknown option " + std::string(a));
-      else if (users.empty()) users = a;
-      else return usage("one export file only");
+      if (a == "--policy")
+        pol = lp::parse_policy(value());
+      else if (a == "--out")
+        out_path = value();
+      else if (a == "--refused")
+        refused_path = value();
+      else if (a == "--summary")
+        summary = true;
+      else if (a == "-h" || a == "--help")
+        return usage("plans account links from a users export"), 0;
+      else if (a.size() > 1 && a[0] == '-')
+        return usage("unknown option " + std::string(a));
+      else if (users.empty())
+        users = a;
+      else
+        return usage("one export file only");
     }
   } catch (const lp::error& e) {
     return usage(e.what());

@@ -30,8 +30,7 @@ std::string text(const json::object& o, std::string_view k, std::string dflt) {
 }
 
 long long epoch_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool method_matches(const std::vector<std::string>& ms, const std::string& m) {
@@ -71,12 +70,8 @@ bucket make_bucket(const std::string& name, const json::object& cfg) {
 json::object bucket_json(const bucket& b) {
   json::array ms;
   for (auto& m : b.methods) ms.emplace_back(m);
-  return json::object{{"name", b.name},
-                      {"burst", b.burst},
-                      {"per_second", b.per_second},
-                      {"methods", std::move(ms)},
-                      {"path", b.path},
-                      {"tokens", std::floor(b.tokens)}};
+  return json::object{{"name", b.name},           {"burst", b.burst}, {"per_second", b.per_second},
+                      {"methods", std::move(ms)}, {"path", b.path},   {"tokens", std::floor(b.tokens)}};
 }
 
 void refill(bucket& b, steady::time_point now) {
@@ -101,8 +96,10 @@ std::vector<bucket> rate_limiter::parse(const json::object& seed) {
   std::vector<bucket> out;
   auto it = seed.find("rate_limits");
   if (it == seed.end() || it->value().is_null()) {
-    out.push_back(make_bucket("management", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/api/v2/*"}}));
-    out.push_back(make_bucket("token", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/oauth/token"}}));
+    out.push_back(
+        make_bucket("management", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/api/v2/*"}}));
+    out.push_back(
+        make_bucket("token", json::object{{"burst", 100000}, {"per_second", 100000}, {"path", "/oauth/token"}}));
     return out;
   }
   if (!it->value().is_array()) throw std::invalid_argument("seed: \"rate_limits\" must be an array");
@@ -168,9 +165,8 @@ rate_limiter::verdict report(const std::vector<bucket*>& hit, bool allowed) {
   v.limit = static_cast<long long>(worst->burst);
   v.remaining = static_cast<long long>(std::floor(std::max(0.0, worst->tokens)));
   // Reset = when the next token arrives (now while one is left).
-  const double until_one = worst->tokens >= 1 || worst->per_second <= 0
-                               ? 0.0
-                               : (1.0 - worst->tokens) / worst->per_second;
+  const double until_one =
+      worst->tokens >= 1 || worst->per_second <= 0 ? 0.0 : (1.0 - worst->tokens) / worst->per_second;
   v.reset_epoch = epoch_now() + static_cast<long long>(std::ceil(until_one));
   if (worst->per_second <= 0 && worst->tokens < 1) v.reset_epoch = epoch_now() + 3600;
   return v;
@@ -197,9 +193,8 @@ void add_rate_headers(response& r, const rate_limiter::verdict& v) {
 }
 
 response too_many_requests(const std::string& path, const rate_limiter::verdict& v) {
-  response r = path == "/oauth/token"
-                   ? oauth_error(429, "too_many_requests", "Rate limit exceeded")
-                   : mgmt_error(429, "Global limit has been reached", "too_many_requests");
+  response r = path == "/oauth/token" ? oauth_error(429, "too_many_requests", "Rate limit exceeded")
+                                      : mgmt_error(429, "Global limit has been reached", "too_many_requests");
   add_rate_headers(r, v);
   return r;
 }
@@ -207,10 +202,12 @@ response too_many_requests(const std::string& path, const rate_limiter::verdict&
 // ---------------------------------------------------------------- faults
 
 json::object fault_rule::to_json() const {
-  json::object o{{"id", id},         {"method", method},      {"action", action},
+  json::object o{{"id", id},           {"method", method},           {"action", action},
                  {"times", remaining}, {"probability", probability}, {"fired", fired}};
-  if (regex_src.empty()) o["path"] = path;
-  else o["path_regex"] = regex_src;
+  if (regex_src.empty())
+    o["path"] = path;
+  else
+    o["path_regex"] = regex_src;
   if (latency_ms) o["latency_ms"] = latency_ms;
   if (action == "status") {
     o["status"] = status;
@@ -336,7 +333,8 @@ response emulator_state::dispatch(const request& req, const std::string& path, c
     v.remaining = 0;
     v.reset_epoch = epoch_now() + plan.rate_limit->reset_in_s;
     auto r = too_many_requests(path, v);
-    if (plan.rate_limit->retry_after_s) r.headers.emplace_back("retry-after", std::to_string(*plan.rate_limit->retry_after_s));
+    if (plan.rate_limit->retry_after_s)
+      r.headers.emplace_back("retry-after", std::to_string(*plan.rate_limit->retry_after_s));
     return r;
   }
   response r;
@@ -354,10 +352,8 @@ response emulator_state::dispatch(const request& req, const std::string& path, c
 
 void emulator_state::log_request(const request& req, unsigned status, const std::string& fault) {
   if (log.size() >= max_log) log.erase(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(max_log / 10));
-  json::object e{{"method", req.method},
-                 {"path", req.target},
-                 {"status", status},
-                 {"token", !req.authorization.empty()}};
+  json::object e{
+      {"method", req.method}, {"path", req.target}, {"status", status}, {"token", !req.authorization.empty()}};
   if (!fault.empty()) e["fault"] = fault;
   log.push_back(std::move(e));
 }
@@ -472,9 +468,12 @@ response handle_control(emulator_state& st, const request& req) {
       if (!body.is_object() || !body.get_object().contains("seconds"))
         return mgmt_error(400, "control API: expected {\"seconds\": N or null}");
       const auto& s = body.at("seconds");
-      if (s.is_null()) st.api.set_token_lifetime(std::nullopt);
-      else if (s.is_number() && s.to_number<double>() >= 0) st.api.set_token_lifetime(s.to_number<long>());
-      else return mgmt_error(400, "control API: seconds must be >= 0 or null");
+      if (s.is_null())
+        st.api.set_token_lifetime(std::nullopt);
+      else if (s.is_number() && s.to_number<double>() >= 0)
+        st.api.set_token_lifetime(s.to_number<long>());
+      else
+        return mgmt_error(400, "control API: seconds must be >= 0 or null");
       return ok();
     }
   } catch (const std::exception& e) {

@@ -67,10 +67,10 @@ class rate_limiter {
 struct fault_rule {
   long id = 0;
   std::string method = "*";
-  std::string path = "*";           ///< glob (used when regex is empty)
-  std::string regex_src;            ///< ECMAScript regex over the decoded path
+  std::string path = "*";  ///< glob (used when regex is empty)
+  std::string regex_src;   ///< ECMAScript regex over the decoded path
   std::optional<std::regex> regex;
-  std::string action;               ///< latency | status | rate_limit | reset_before | reset_after
+  std::string action;  ///< latency | status | rate_limit | reset_before | reset_after
   long latency_ms = 0;
   unsigned status = 500;
   std::string message, error_code;
@@ -93,7 +93,7 @@ struct fault_plan {
   };
   std::optional<too_many> rate_limit;  ///< rate_limit fault: a 429 as if the bucket were empty
   bool reset_before = false, reset_after = false;
-  std::string fired;                   ///< ids of the rules that fired, for the log
+  std::string fired;  ///< ids of the rules that fired, for the log
 };
 
 class fault_rules {
@@ -115,8 +115,8 @@ class fault_rules {
 };
 
 struct counters {
-  unsigned long long requests = 0, control_requests = 0, connections = 0, tls_handshakes = 0,
-                     faults_fired = 0, rate_limited = 0;
+  unsigned long long requests = 0, control_requests = 0, connections = 0, tls_handshakes = 0, faults_fired = 0,
+                     rate_limited = 0;
 };
 
 /// The whole emulator state that one request may read or change.

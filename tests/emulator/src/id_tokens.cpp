@@ -87,7 +87,8 @@ std::string id_token_keys::mint(const json::object& claims, const header_options
     std::unique_ptr<EVP_MD_CTX, md_ctx_free> md(EVP_MD_CTX_new());
     std::size_t len = 0;
     check(md && EVP_DigestSignInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, key_->pkey.get(), nullptr) == 1 &&
-              EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1,
+              EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                             input.size()) == 1,
           "sign init");
     sig.resize(len);
     check(EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -132,8 +133,8 @@ std::optional<response> id_token_keys::check_link_with(std::string_view tok, con
                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
     return invalid;
   const auto& claims = claims_v.get_object();
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto* exp = claims.if_contains("exp");
   if (!exp || !exp->is_number() || exp->to_number<double>() <= static_cast<double>(now)) return invalid;
   const auto* iss = claims.if_contains("iss");

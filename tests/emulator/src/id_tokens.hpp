@@ -28,8 +28,9 @@ class id_token_keys {
   boost::json::object jwks() const;
 
   struct header_options {
-    std::string alg = "RS256";      ///< RS256 (this key), HS256 (HMAC keyed with the public key's DER: the alg-confusion forgery), none
-    std::optional<std::string> kid; ///< default: this key's kid
+    std::string alg =
+        "RS256";  ///< RS256 (this key), HS256 (HMAC keyed with the public key's DER: the alg-confusion forgery), none
+    std::optional<std::string> kid;  ///< default: this key's kid
   };
   /// A compact JWS of `claims` with header {alg, typ:"JWT", kid}.
   std::string mint(const boost::json::object& claims, const header_options& h) const;

@@ -57,22 +57,34 @@ options parse(int argc, char** argv) {
       if (v.empty() || *end != '\0' || n < 0) usage(a + ": not a non-negative number: " + v);
       return n;
     };
-    if (a == "--seed") o.seed = value();
+    if (a == "--seed")
+      o.seed = value();
     else if (a == "--port") {
       const long p = number();
       if (p > 65535) usage("--port out of range");
       o.port = static_cast<unsigned>(p);
-    } else if (a == "--state-dir") o.state_dir = value();
-    else if (a == "--cert") o.cert = value();
-    else if (a == "--key") o.key = value();
-    else if (a == "--ca") o.ca = value();
-    else if (a == "--token-lifetime") o.token_lifetime = number();
-    else if (a == "--generate-users") o.generate = number();
-    else if (a == "--latency") o.latency = number();
-    else if (a == "--idle-timeout") o.idle = number();
-    else if (a == "--exit-on-stdin-eof") o.exit_on_eof = true;
-    else if (a == "--help" || a == "-h") usage("help");
-    else usage("unknown argument " + a);
+    } else if (a == "--state-dir")
+      o.state_dir = value();
+    else if (a == "--cert")
+      o.cert = value();
+    else if (a == "--key")
+      o.key = value();
+    else if (a == "--ca")
+      o.ca = value();
+    else if (a == "--token-lifetime")
+      o.token_lifetime = number();
+    else if (a == "--generate-users")
+      o.generate = number();
+    else if (a == "--latency")
+      o.latency = number();
+    else if (a == "--idle-timeout")
+      o.idle = number();
+    else if (a == "--exit-on-stdin-eof")
+      o.exit_on_eof = true;
+    else if (a == "--help" || a == "-h")
+      usage("help");
+    else
+      usage("unknown argument " + a);
   }
   if ((o.cert.empty() != o.key.empty()) || (!o.cert.empty() && o.ca.empty()))
     usage("--cert, --key and --ca go together");
@@ -100,15 +112,14 @@ json::value load_seed_file(const std::string& path) {
 
 int main(int argc, char** argv) try {
   const auto opt = parse(argc, argv);
-  json::value seed = opt.seed.empty() ? json::value(json::object{{"domain", "emulator.local"}})
-                                      : load_seed_file(opt.seed);
+  json::value seed =
+      opt.seed.empty() ? json::value(json::object{{"domain", "emulator.local"}}) : load_seed_file(opt.seed);
   if (opt.generate > 0) emu::generate_pairs(seed.get_object(), static_cast<std::size_t>(opt.generate));
   auto state = [&]() -> emu::emulator_state {
     try {
       return emu::emulator_state(seed);
     } catch (const std::invalid_argument& e) {
-      throw std::runtime_error("--seed " + (opt.seed.empty() ? std::string("(built-in)") : opt.seed) +
-                               ": " + e.what());
+      throw std::runtime_error("--seed " + (opt.seed.empty() ? std::string("(built-in)") : opt.seed) + ": " + e.what());
     }
   }();
   if (opt.token_lifetime >= 0) state.api.set_token_lifetime(opt.token_lifetime);
@@ -116,8 +127,7 @@ int main(int argc, char** argv) try {
 
   asio::ssl::context tls(asio::ssl::context::tls_server);
   tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                  asio::ssl::context::no_tlsv1_1);
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   std::string ca_file;
   std::filesystem::path owned_dir;  // a temp dir we made: removed again on a clean exit
   if (!opt.cert.empty()) {
@@ -142,8 +152,8 @@ int main(int argc, char** argv) try {
   }
 
   asio::io_context ioc(1);
-  const auto port = emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port),
-                                     std::chrono::seconds(opt.idle));
+  const auto port =
+      emu::start_server(ioc, tls, state, static_cast<std::uint16_t>(opt.port), std::chrono::seconds(opt.idle));
   state.api.set_listen_port(port);  // its own API audiences are https://{127.0.0.1,localhost}:PORT/api/v2/
   const auto storage_port = emu::start_storage_server(ioc, tls, state);
   state.api.set_storage_port(storage_port);  // where completed users exports are downloaded

@@ -51,8 +51,8 @@ http::response<http::string_body> to_beast(const response& r, unsigned version, 
   return res;
 }
 
-asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulator_state& st,
-                              std::chrono::seconds idle, bool storage) {
+asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulator_state& st, std::chrono::seconds idle,
+                              bool storage) {
   ++st.count.connections;
   sock.set_option(tcp::no_delay(true));
   tls_stream stream(beast::tcp_stream(std::move(sock)), tls);
@@ -117,8 +117,8 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
   co_await stream.async_shutdown(use_tuple);
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, asio::ssl::context& tls,
-                                  emulator_state& st, std::chrono::seconds idle, bool storage) {
+asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, asio::ssl::context& tls, emulator_state& st,
+                                  std::chrono::seconds idle, bool storage) {
   for (;;) {
     auto [ec, sock] = co_await acc->async_accept(use_tuple);
     if (ec) {
@@ -144,8 +144,8 @@ std::uint16_t listen(asio::io_context& ioc, asio::ssl::context& tls, emulator_st
 
 }  // namespace
 
-std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state,
-                           std::uint16_t port, std::chrono::seconds idle_timeout) {
+std::uint16_t start_server(asio::io_context& ioc, asio::ssl::context& tls, emulator_state& state, std::uint16_t port,
+                           std::chrono::seconds idle_timeout) {
   return listen(ioc, tls, state, port, idle_timeout, false);
 }
 

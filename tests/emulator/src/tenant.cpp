@@ -26,41 +26,116 @@ namespace json = boost::json;
 namespace {
 
 // UserIdentityProviderEnum of the OAS (auth0-api.md §2).
-const std::set<std::string, std::less<>> k_providers = {
-    "ad", "adfs", "amazon", "apple", "dropbox", "bitbucket", "auth0-oidc", "auth0", "baidu",
-    "bitly", "box", "custom", "daccount", "dwolla", "email", "evernote-sandbox", "evernote",
-    "exact", "facebook", "fitbit", "github", "google-apps", "google-oauth2", "instagram", "ip",
-    "line", "linkedin", "oauth1", "oauth2", "office365", "oidc", "okta", "paypal",
-    "paypal-sandbox", "pingfederate", "planningcenter", "salesforce-community",
-    "salesforce-sandbox", "salesforce", "samlp", "sharepoint", "shopify", "shop", "sms",
-    "soundcloud", "thirtysevensignals", "twitter", "untappd", "vkontakte", "waad", "weibo",
-    "windowslive", "wordpress", "yahoo", "yandex"};
+const std::set<std::string, std::less<>> k_providers = {"ad",
+                                                        "adfs",
+                                                        "amazon",
+                                                        "apple",
+                                                        "dropbox",
+                                                        "bitbucket",
+                                                        "auth0-oidc",
+                                                        "auth0",
+                                                        "baidu",
+                                                        "bitly",
+                                                        "box",
+                                                        "custom",
+                                                        "daccount",
+                                                        "dwolla",
+                                                        "email",
+                                                        "evernote-sandbox",
+                                                        "evernote",
+                                                        "exact",
+                                                        "facebook",
+                                                        "fitbit",
+                                                        "github",
+                                                        "google-apps",
+                                                        "google-oauth2",
+                                                        "instagram",
+                                                        "ip",
+                                                        "line",
+                                                        "linkedin",
+                                                        "oauth1",
+                                                        "oauth2",
+                                                        "office365",
+                                                        "oidc",
+                                                        "okta",
+                                                        "paypal",
+                                                        "paypal-sandbox",
+                                                        "pingfederate",
+                                                        "planningcenter",
+                                                        "salesforce-community",
+                                                        "salesforce-sandbox",
+                                                        "salesforce",
+                                                        "samlp",
+                                                        "sharepoint",
+                                                        "shopify",
+                                                        "shop",
+                                                        "sms",
+                                                        "soundcloud",
+                                                        "thirtysevensignals",
+                                                        "twitter",
+                                                        "untappd",
+                                                        "vkontakte",
+                                                        "waad",
+                                                        "weibo",
+                                                        "windowslive",
+                                                        "wordpress",
+                                                        "yahoo",
+                                                        "yandex"};
 
-const std::set<std::string, std::less<>> k_user_fields = {
-    "user_id", "email", "email_verified", "username", "phone_number", "phone_verified",
-    "created_at", "updated_at", "identities", "app_metadata", "user_metadata", "picture", "name",
-    "nickname", "given_name", "family_name", "multifactor", "multifactor_last_modified",
-    "last_ip", "last_login", "last_password_reset", "logins_count", "blocked", "blocked_for",
-    "guardian_authenticators", "passkeys"};
+const std::set<std::string, std::less<>> k_user_fields = {"user_id",
+                                                          "email",
+                                                          "email_verified",
+                                                          "username",
+                                                          "phone_number",
+                                                          "phone_verified",
+                                                          "created_at",
+                                                          "updated_at",
+                                                          "identities",
+                                                          "app_metadata",
+                                                          "user_metadata",
+                                                          "picture",
+                                                          "name",
+                                                          "nickname",
+                                                          "given_name",
+                                                          "family_name",
+                                                          "multifactor",
+                                                          "multifactor_last_modified",
+                                                          "last_ip",
+                                                          "last_login",
+                                                          "last_password_reset",
+                                                          "logins_count",
+                                                          "blocked",
+                                                          "blocked_for",
+                                                          "guardian_authenticators",
+                                                          "passkeys"};
 
-const std::set<std::string, std::less<>> k_connection_fields = {
-    "id", "name", "display_name", "options", "strategy", "realms", "is_domain_connection",
-    "show_as_button", "metadata", "enabled_clients", "authentication", "connected_accounts",
-    "provisioning_ticket_url"};
+const std::set<std::string, std::less<>> k_connection_fields = {"id",
+                                                                "name",
+                                                                "display_name",
+                                                                "options",
+                                                                "strategy",
+                                                                "realms",
+                                                                "is_domain_connection",
+                                                                "show_as_button",
+                                                                "metadata",
+                                                                "enabled_clients",
+                                                                "authentication",
+                                                                "connected_accounts",
+                                                                "provisioning_ticket_url"};
 
 const std::set<std::string, std::less<>> k_app_reserved = {
-    "__tenant", "_id", "blocked", "clientID", "created_at", "email_verified", "email",
-    "globalClientID", "global_client_id", "identities", "lastIP", "lastLogin", "loginsCount",
-    "metadata", "multifactor_last_modified", "multifactor", "updated_at", "user_id"};
+    "__tenant",       "_id",        "blocked",        "clientID",         "created_at",
+    "email_verified", "email",      "globalClientID", "global_client_id", "identities",
+    "lastIP",         "lastLogin",  "loginsCount",    "metadata",         "multifactor_last_modified",
+    "multifactor",    "updated_at", "user_id"};
 
 // Root attributes copied into profileData of a linked identity (order as recorded).
-constexpr std::array k_profile_keys = {"email",    "name",        "given_name",     "family_name",
-                                       "username", "nickname",    "picture",        "email_verified",
-                                       "phone_number", "phone_verified"};
+constexpr std::array k_profile_keys = {"email",    "name",    "given_name",     "family_name",  "username",
+                                       "nickname", "picture", "email_verified", "phone_number", "phone_verified"};
 
 const std::vector<std::string> k_all_scopes = {
-    "read:users",       "update:users",       "delete:users",          "create:users",
-    "read:connections", "create:connections", "delete:connections",    "update:users_app_metadata",
+    "read:users",          "update:users",       "delete:users",       "create:users",
+    "read:connections",    "create:connections", "delete:connections", "update:users_app_metadata",
     "read:user_idp_tokens"};
 
 const std::regex k_connection_id_re("^con_[A-Za-z0-9]{16}$");
@@ -154,8 +229,8 @@ std::optional<response> check_metadata(const json::object& body, std::string_vie
   if (it == body.end()) return std::nullopt;
   if (!it->value().is_object())
     return invalid_body("'Expected type object but found type " +
-                        std::string(it->value().is_null() ? "null" : "other") + "' on property " +
-                        std::string(name) + ".");
+                        std::string(it->value().is_null() ? "null" : "other") + "' on property " + std::string(name) +
+                        ".");
   std::string which;
   if (bad_key(it->value(), which))
     return invalid_body("'Invalid field name: \"" + which + "\" (must not contain \".\" or \"$\")' on property " +
@@ -163,19 +238,18 @@ std::optional<response> check_metadata(const json::object& body, std::string_vie
   if (name == "app_metadata")
     for (auto& kv : it->value().get_object())
       if (k_app_reserved.contains(kv.key()))
-        return invalid_body("'app_metadata may not contain the reserved key \"" +
-                            std::string(kv.key()) + "\"' on property app_metadata.");
+        return invalid_body("'app_metadata may not contain the reserved key \"" + std::string(kv.key()) +
+                            "\"' on property app_metadata.");
   return std::nullopt;
 }
 
 json::object profile_data(const json::object& user) {
   json::object pd;
   const json::array* ids = nullptr;
-  if (auto it = user.find("identities"); it != user.end() && it->value().is_array())
-    ids = &it->value().get_array();
+  if (auto it = user.find("identities"); it != user.end() && it->value().is_array()) ids = &it->value().get_array();
   // Database users' name defaults to the email and is not echoed (as recorded).
-  const bool database = ids && !ids->empty() && ids->front().is_object() &&
-                        str_at(ids->front().get_object(), "provider") == "auth0";
+  const bool database =
+      ids && !ids->empty() && ids->front().is_object() && str_at(ids->front().get_object(), "provider") == "auth0";
   for (const char* k : k_profile_keys) {
     if (database && std::string_view(k) == "name") continue;
     if (auto it = user.find(k); it != user.end()) pd[k] = it->value();
@@ -220,7 +294,9 @@ std::optional<response> parse_fields(const std::vector<std::pair<std::string, st
   for (auto& [k, v] : q) {
     if (k == "include_fields") {
       if (v != "true" && v != "false")
-        return query_error("'Expected type boolean but found type string' on property include_fields (Whether specified fields are to be included (true) or excluded (false).).");
+        return query_error(
+            "'Expected type boolean but found type string' on property include_fields (Whether specified fields are to "
+            "be included (true) or excluded (false).).");
       include = v == "true";
     } else if (k == "fields") {
       std::string_view rest = v;
@@ -231,7 +307,8 @@ std::optional<response> parse_fields(const std::vector<std::pair<std::string, st
         if (f.empty()) continue;
         if (!known(f))
           return query_error("'String does not match pattern: " + f +
-                             "' on property fields (Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.).");
+                             "' on property fields (Comma-separated list of fields to include or exclude (based on "
+                             "value provided for include_fields) in the result. Leave empty to retrieve all fields.).");
         fields.push_back(std::move(f));
       }
     }
@@ -254,7 +331,8 @@ json::object default_db_options() {
   return json::parse(R"({"mfa":{"active":true,"return_enroll_settings":true},"passwordPolicy":"good",
     "strategy_version":2,"authentication_methods":{"password":{"enabled":true},"passkey":{"enabled":false}},
     "passkey_options":{"challenge_ui":"both","progressive_enrollment_enabled":true,"local_enrollment_enabled":true},
-    "brute_force_protection":true})").as_object();
+    "brute_force_protection":true})")
+      .as_object();
 }
 
 }  // namespace
@@ -357,10 +435,11 @@ void tenant::apply_seed(const json::object& seed) {
         throw std::invalid_argument("seed: user_id must be provider|id: " + id);
       if (!o.contains("identities")) {
         const auto provider = id.substr(0, bar);
-        o["identities"] = json::array{json::object{{"connection", provider == "auth0" ? "Username-Password-Authentication" : provider},
-                                                   {"user_id", id.substr(bar + 1)},
-                                                   {"provider", provider},
-                                                   {"isSocial", provider != "auth0"}}};
+        o["identities"] = json::array{
+            json::object{{"connection", provider == "auth0" ? "Username-Password-Authentication" : provider},
+                         {"user_id", id.substr(bar + 1)},
+                         {"provider", provider},
+                         {"isSocial", provider != "auth0"}}};
       }
       if (!o["identities"].is_array() || o["identities"].get_array().empty())
         throw std::invalid_argument("seed: identities must be a non-empty array: " + id);
@@ -419,8 +498,8 @@ std::string tenant::new_id(std::size_t n, bool hex) {
 std::string tenant::sign(const std::string& data) const {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &len);
   return base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
@@ -431,8 +510,8 @@ std::string tenant::now_iso() const {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
@@ -471,11 +550,15 @@ void tenant::set_behaviour(const json::object& o) {
                                     "\" or \"" + std::string(b2) + "\"");
       return v.get_string() == b2;
     };
-    if (kv.key() == "relink") b.relink_400 = choice("409", "400");
-    else if (kv.key() == "nested_nulls") b.drop_nested_nulls = choice("keep", "drop");
-    else if (kv.key() == "wrong_secret") b.wrong_secret_access_denied = choice("invalid_client", "access_denied");
+    if (kv.key() == "relink")
+      b.relink_400 = choice("409", "400");
+    else if (kv.key() == "nested_nulls")
+      b.drop_nested_nulls = choice("keep", "drop");
+    else if (kv.key() == "wrong_secret")
+      b.wrong_secret_access_denied = choice("invalid_client", "access_denied");
     else if (kv.key() == "custom_domain") {
-      if (!v.is_null() && !v.is_string()) throw std::invalid_argument("behaviour: custom_domain must be a string or null");
+      if (!v.is_null() && !v.is_string())
+        throw std::invalid_argument("behaviour: custom_domain must be a string or null");
       b.custom_domain = v.is_string() ? std::string(v.get_string()) : std::string();
     } else {
       throw std::invalid_argument("behaviour: unknown member " + std::string(kv.key()));
@@ -540,8 +623,8 @@ response tenant::oauth_token(const request& req) {
                       {"gty", "client-credentials"},
                       {"azp", cid},
                       {"jti", new_id(16, true)}};
-  const std::string head = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                           base64url_encode(json::serialize(claims));
+  const std::string head =
+      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(json::serialize(claims));
   return json_response(200, json::object{{"access_token", head + "." + sign(head)},
                                          {"scope", scope},
                                          {"expires_in", lifetime},
@@ -596,7 +679,8 @@ std::optional<tenant::token_claims> tenant::authenticate(const request& req, res
   }
   token_claims c;
   c.sub = str_at(o, "sub");
-  std::string_view sc = o.contains("scope") && o.at("scope").is_string() ? std::string_view(o.at("scope").get_string()) : "";
+  std::string_view sc =
+      o.contains("scope") && o.at("scope").is_string() ? std::string_view(o.at("scope").get_string()) : "";
   while (!sc.empty()) {
     const auto sp = sc.find(' ');
     if (sp != 0) c.scopes.emplace_back(sc.substr(0, sp));
@@ -605,8 +689,7 @@ std::optional<tenant::token_claims> tenant::authenticate(const request& req, res
   return c;
 }
 
-response tenant::users_route(const request& req, const std::vector<std::string>& segs,
-                             const token_claims& who) {
+response tenant::users_route(const request& req, const std::vector<std::string>& segs, const token_claims& who) {
   const auto& m = req.method;
   if (segs.size() == 3) {
     if (m == "POST") {
@@ -646,7 +729,8 @@ response tenant::users_route(const request& req, const std::vector<std::string>&
         if (body)
           for (auto& kv : *body)
             if (!(kv.key() == "app_metadata" && app) && !(kv.key() == "user_metadata" && own))
-              return mgmt_error(403, "Some fields cannot be read with the permissions granted by the bearer token scopes.",
+              return mgmt_error(403,
+                                "Some fields cannot be read with the permissions granted by the bearer token scopes.",
                                 "insufficient_scope");
       }
       return patch_user(id, req);
@@ -777,21 +861,23 @@ response tenant::create_user(const request& req) {
   const std::string uid = provider + "|" + bare;
   if (users_.contains(uid)) return mgmt_error(409, "The user already exists.", "auth0_idp_error");
   json::object u;
-  for (auto k : {"blocked", "email", "email_verified", "family_name", "given_name", "name", "nickname",
-                 "picture", "username", "phone_number", "phone_verified"})
+  for (auto k : {"blocked", "email", "email_verified", "family_name", "given_name", "name", "nickname", "picture",
+                 "username", "phone_number", "phone_verified"})
     if (auto f = body->find(k); f != body->end() && !f->value().is_null()) u[k] = f->value();
   if (!u.contains("email_verified") && !email.empty()) u["email_verified"] = false;
   if (!u.contains("name") && !email.empty()) u["name"] = email;
   if (!u.contains("nickname") && !email.empty()) u["nickname"] = email.substr(0, email.find('@'));
   if (!u.contains("picture"))
-    u["picture"] = "https://cdn.auth0.com/avatars/" + (email.size() >= 2 ? email.substr(0, 2) : std::string("un")) + ".png";
+    u["picture"] =
+        "https://cdn.auth0.com/avatars/" + (email.size() >= 2 ? email.substr(0, 2) : std::string("un")) + ".png";
   const auto now = now_iso();
   u["created_at"] = now;
   u["updated_at"] = now;
-  u["identities"] = json::array{json::object{{"connection", conn_name},
-                                             {"user_id", bare},
-                                             {"provider", provider},
-                                             {"isSocial", strategy != "auth0" && strategy != "email" && strategy != "sms"}}};
+  u["identities"] =
+      json::array{json::object{{"connection", conn_name},
+                               {"user_id", bare},
+                               {"provider", provider},
+                               {"isSocial", strategy != "auth0" && strategy != "email" && strategy != "sms"}}};
   u["user_id"] = uid;
   for (auto k : {"user_metadata", "app_metadata"})
     if (auto* m = obj_at(*body, k); m && !m->empty()) u[k] = *m;
@@ -835,12 +921,16 @@ response tenant::link(const std::string& id, const request& req) {
     if (!pv.is_string()) return invalid_body("'Expected type string' on property provider.");
     provider = pv.get_string();
     if (!k_providers.contains(provider))
-      return invalid_body("'No enum match for: \"" + provider + "\"' on property provider (Identity provider of the secondary user account being linked.).");
+      return invalid_body("'No enum match for: \"" + provider +
+                          "\"' on property provider (Identity provider of the secondary user account being linked.).");
     const auto& uv = body->at("user_id");
     std::string uid;
-    if (uv.is_string() && !uv.get_string().empty()) uid = uv.get_string();
-    else if (uv.is_int64() || uv.is_uint64()) uid = id_text(uv);
-    else return invalid_body("'Expected type string or integer (non-empty)' on property user_id.");
+    if (uv.is_string() && !uv.get_string().empty())
+      uid = uv.get_string();
+    else if (uv.is_int64() || uv.is_uint64())
+      uid = id_text(uv);
+    else
+      return invalid_body("'Expected type string or integer (non-empty)' on property user_id.");
     if (auto cv = body->find("connection_id"); cv != body->end()) {
       if (!cv->value().is_string() || !std::regex_match(std::string(cv->value().get_string()), k_connection_id_re))
         return invalid_body("'String does not match pattern ^con_[A-Za-z0-9]{16}$: " +
@@ -889,8 +979,10 @@ response tenant::link(const std::string& id, const request& req) {
 
 response tenant::unlink(const std::string& id, const std::string& provider, const std::string& uid) {
   if (!k_providers.contains(provider))
-    return mgmt_error(400, "Path validation error: 'No enum match for: \"" + provider +
-                               "\"' on property provider (Identity provider name of the secondary linked account (e.g. `google-oauth2`).).",
+    return mgmt_error(400,
+                      "Path validation error: 'No enum match for: \"" + provider +
+                          "\"' on property provider (Identity provider name of the secondary linked account (e.g. "
+                          "`google-oauth2`).).",
                       "invalid_uri");
   auto pit = users_.find(id);
   if (pit == users_.end()) return mgmt_error(404, "The user does not exist.", "inexistent_user");
@@ -926,8 +1018,7 @@ response tenant::unlink(const std::string& id, const std::string& provider, cons
   return json_response(200, identities_with_profile(primary));
 }
 
-response tenant::connections_route(const request& req, const std::vector<std::string>& segs,
-                                   const token_claims& who) {
+response tenant::connections_route(const request& req, const std::vector<std::string>& segs, const token_claims& who) {
   if (segs.size() == 3 && req.method == "GET") {
     if (!has_scope(who.scopes, {"read:connections"})) return insufficient_scope({"read:connections"});
     return list_connections(req);
@@ -959,14 +1050,18 @@ response tenant::create_connection(const request& req) {
   if (name.empty()) return invalid_body("'Missing required property: name'.");
   if (strategy.empty()) return invalid_body("'Missing required property: strategy'.");
   for (auto& c : connections_)
-    if (str_at(c, "name") == name) return mgmt_error(409, "A connection with the same name already exists", "connection_conflict");
+    if (str_at(c, "name") == name)
+      return mgmt_error(409, "A connection with the same name already exists", "connection_conflict");
   json::object c;
   c["id"] = "con_" + new_id(16, false);
-  if (auto* o = obj_at(*body, "options")) c["options"] = *o;
-  else c["options"] = strategy == "auth0" ? default_db_options() : json::object{};
+  if (auto* o = obj_at(*body, "options"))
+    c["options"] = *o;
+  else
+    c["options"] = strategy == "auth0" ? default_db_options() : json::object{};
   c["strategy"] = strategy;
   c["name"] = name;
-  c["is_domain_connection"] = body->contains("is_domain_connection") ? body->at("is_domain_connection") : json::value(false);
+  c["is_domain_connection"] =
+      body->contains("is_domain_connection") ? body->at("is_domain_connection") : json::value(false);
   c["enabled_clients"] = body->contains("enabled_clients") ? body->at("enabled_clients") : json::array{};
   c["realms"] = body->contains("realms") ? body->at("realms") : json::array{name};
   connections_.push_back(c);
@@ -979,7 +1074,8 @@ response tenant::list_connections(const request& req) {
   const auto q = parse_query(query);
   std::vector<std::string> fields;
   bool include = true;
-  if (auto e = parse_fields(q, [](const std::string& f) { return k_connection_fields.contains(f); }, fields, include))
+  if (auto e = parse_fields(
+          q, [](const std::string& f) { return k_connection_fields.contains(f); }, fields, include))
     return *e;
   std::vector<std::string> strategies;
   std::optional<std::string> name, from;
@@ -997,14 +1093,22 @@ response tenant::list_connections(const request& req) {
     }
   };
   for (auto& [k, v] : q) {
-    if (k == "strategy") strategies.push_back(v);
-    else if (k == "name") name = v;
+    if (k == "strategy")
+      strategies.push_back(v);
+    else if (k == "name")
+      name = v;
     else if (k == "page") {
-      if (!number(v, 0, 1L << 30, page)) return query_error("'Expected type integer, minimum 0' on property page (Page index of the results to return. First page is 0.).");
+      if (!number(v, 0, 1L << 30, page))
+        return query_error(
+            "'Expected type integer, minimum 0' on property page (Page index of the results to return. First page is "
+            "0.).");
     } else if (k == "per_page") {
-      if (!number(v, 1, 100, per_page)) return query_error("'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 100.).");
+      if (!number(v, 1, 100, per_page))
+        return query_error(
+            "'Number must be between 1 and 100' on property per_page (Number of results per page. Defaults to 100.).");
     } else if (k == "include_totals") {
-      if (v != "true" && v != "false") return query_error("'Expected type boolean but found type string' on property include_totals.");
+      if (v != "true" && v != "false")
+        return query_error("'Expected type boolean but found type string' on property include_totals.");
       totals = v == "true";
     } else if (k == "from") {
       from = v;
@@ -1018,14 +1122,17 @@ response tenant::list_connections(const request& req) {
   std::vector<const json::object*> hits;
   for (auto& c : connections_) {
     if (name && str_at(c, "name") != *name) continue;
-    if (!strategies.empty() && std::find(strategies.begin(), strategies.end(), str_at(c, "strategy")) == strategies.end()) continue;
+    if (!strategies.empty() &&
+        std::find(strategies.begin(), strategies.end(), str_at(c, "strategy")) == strategies.end())
+      continue;
     hits.push_back(&c);
   }
   std::sort(hits.begin(), hits.end(), [](auto* a, auto* b) { return str_at(*a, "id") < str_at(*b, "id"); });
   auto shape = [&](const json::object& c) {
     auto o = select_fields(c, fields, include);
     // Recorded quirk: fields=id&include_fields=true still returned is_domain_connection.
-    if (!fields.empty() && include && c.contains("is_domain_connection")) o["is_domain_connection"] = c.at("is_domain_connection");
+    if (!fields.empty() && include && c.contains("is_domain_connection"))
+      o["is_domain_connection"] = c.at("is_domain_connection");
     return o;
   };
   json::array items;
@@ -1045,10 +1152,9 @@ response tenant::list_connections(const request& req) {
   for (std::size_t j = start; j < hits.size() && j < start + static_cast<std::size_t>(per_page); ++j)
     items.push_back(shape(*hits[j]));
   if (!totals) return json_response(200, items);
-  return json_response(200, json::object{{"total", hits.size()},
-                                         {"start", start},
-                                         {"limit", per_page},
-                                         {"connections", std::move(items)}});
+  return json_response(
+      200,
+      json::object{{"total", hits.size()}, {"start", start}, {"limit", per_page}, {"connections", std::move(items)}});
 }
 
 }  // namespace emu

@@ -36,10 +36,10 @@ class tenant {
   /// Answers where Auth0's documents allow more than one (control API PUT behaviour;
   /// kept across seed/reset, like fault rules). Defaults = what the emulator always did.
   struct behaviour {
-    bool relink_400 = false;          ///< re-link: 400 "secondary account not found" (else 409)
-    bool drop_nested_nulls = false;   ///< PATCH: nulls nested in a metadata value are not stored
+    bool relink_400 = false;                  ///< re-link: 400 "secondary account not found" (else 409)
+    bool drop_nested_nulls = false;           ///< PATCH: nulls nested in a metadata value are not stored
     bool wrong_secret_access_denied = false;  ///< token: 401 access_denied "Unauthorized" (else invalid_client)
-    std::string custom_domain;        ///< one more issuer of ID tokens: https://CUSTOM/
+    std::string custom_domain;                ///< one more issuer of ID tokens: https://CUSTOM/
   };
   /// Applies the members present in `o` (PUT behaviour); throws std::invalid_argument.
   void set_behaviour(const boost::json::object& o);
@@ -89,10 +89,8 @@ class tenant {
   response oauth_token(const request& req);
   /// Returns the claims, or fills `err` with the 401 response.
   std::optional<token_claims> authenticate(const request& req, response& err) const;
-  response users_route(const request& req, const std::vector<std::string>& segs,
-                       const token_claims& who);
-  response connections_route(const request& req, const std::vector<std::string>& segs,
-                             const token_claims& who);
+  response users_route(const request& req, const std::vector<std::string>& segs, const token_claims& who);
+  response connections_route(const request& req, const std::vector<std::string>& segs, const token_claims& who);
   response get_user(const std::string& id, const request& req);
   response users_by_email(const request& req);
   response patch_user(const std::string& id, const request& req);
@@ -114,7 +112,7 @@ class tenant {
   std::optional<long> lifetime_override_;
   behaviour quirks_;
   unsigned port_ = 0;
-  std::string key_;  ///< HMAC key of issued tokens (per process)
+  std::string key_;        ///< HMAC key of issued tokens (per process)
   id_token_keys id_keys_;  ///< RS256 key of users' ID tokens (per process)
 
   // tenant_exports.cpp

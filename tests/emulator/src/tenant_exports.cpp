@@ -81,9 +81,9 @@ long long epoch_now() {
 
 // The predefined set Auth0 exports when no `fields` are given (its docs list the exact set
 // per format; this stand-in exports these).
-const char* const k_default_fields[] = {"user_id",   "email",      "email_verified", "name",    "nickname",
-                                        "created_at", "updated_at", "last_login",     "logins_count", "identities",
-                                        "blocked"};
+const char* const k_default_fields[] = {"user_id",      "email",      "email_verified", "name",
+                                        "nickname",     "created_at", "updated_at",     "last_login",
+                                        "logins_count", "identities", "blocked"};
 
 }  // namespace
 
@@ -105,7 +105,8 @@ void tenant::set_export_behaviour(const json::object& cfg) {
 response tenant::jobs_route(const request& req, const std::vector<std::string>& segs,
                             const std::vector<std::string>& scopes) {
   if (segs.size() == 4 && segs[3] == "users-exports" && req.method == "POST") {
-    if (!has(scopes, "read:users")) return mgmt_error(403, "Insufficient scope, expected any of: read:users", "insufficient_scope");
+    if (!has(scopes, "read:users"))
+      return mgmt_error(403, "Insufficient scope, expected any of: read:users", "insufficient_scope");
     return create_export(req);
   }
   if (segs.size() == 4 && req.method == "GET") {
@@ -125,14 +126,17 @@ response tenant::create_export(const request& req) {
   job.format = "json";
   if (const auto* f = b.if_contains("format")) {
     if (!f->is_string() || (f->get_string() != "json" && f->get_string() != "csv"))
-      return mgmt_error(400, "Payload validation error: 'No enum match for: " + json::serialize(*f) + "' on property format.",
-                        "invalid_body");
+      return mgmt_error(
+          400, "Payload validation error: 'No enum match for: " + json::serialize(*f) + "' on property format.",
+          "invalid_body");
     job.format = std::string(f->get_string());
     if (job.format == "csv")  // the stand-in writes JSON only
       return mgmt_error(501, "auth0-emulator: format csv is not emulated; use json");
   }
   if (const auto* c = b.if_contains("connection_id")) {
-    if (!c->is_string()) return mgmt_error(400, "Payload validation error: 'Expected type string' on property connection_id.", "invalid_body");
+    if (!c->is_string())
+      return mgmt_error(400, "Payload validation error: 'Expected type string' on property connection_id.",
+                        "invalid_body");
     const auto it = std::find_if(connections_.begin(), connections_.end(), [&](const json::object& con) {
       const auto* id = con.if_contains("id");
       return id && id->is_string() && id->get_string() == c->get_string();
@@ -142,17 +146,21 @@ response tenant::create_export(const request& req) {
     job.connection = std::string(it->at("name").as_string());
   }
   if (const auto* l = b.if_contains("limit")) {
-    if (!l->is_int64() || l->get_int64() < 1) return mgmt_error(400, "Payload validation error: 'limit' must be a positive integer.", "invalid_body");
+    if (!l->is_int64() || l->get_int64() < 1)
+      return mgmt_error(400, "Payload validation error: 'limit' must be a positive integer.", "invalid_body");
     job.limit = l->get_int64();
   }
   if (const auto* f = b.if_contains("fields")) {
-    if (!f->is_array()) return mgmt_error(400, "Payload validation error: 'Expected type array' on property fields.", "invalid_body");
+    if (!f->is_array())
+      return mgmt_error(400, "Payload validation error: 'Expected type array' on property fields.", "invalid_body");
     for (const auto& e : f->get_array()) {
       const auto* name = e.is_object() ? e.get_object().if_contains("name") : nullptr;
       if (!name || !name->is_string() || name->get_string().empty())
-        return mgmt_error(400, "Payload validation error: 'Missing required property: name' on property fields.", "invalid_body");
+        return mgmt_error(400, "Payload validation error: 'Missing required property: name' on property fields.",
+                          "invalid_body");
       std::string as(name->get_string());
-      if (const auto* x = e.get_object().if_contains("export_as"); x && x->is_string()) as = std::string(x->get_string());
+      if (const auto* x = e.get_object().if_contains("export_as"); x && x->is_string())
+        as = std::string(x->get_string());
       job.fields.emplace_back(std::string(name->get_string()), as);
     }
   }
@@ -175,8 +183,9 @@ json::object tenant::job_json(const export_job& job, std::string_view status) co
     if (as != name) f["export_as"] = as;
     fields.push_back(std::move(f));
   }
-  json::object o{{"type", "users_export"}, {"status", status},          {"format", job.format},
-                 {"fields", std::move(fields)}, {"created_at", job.created_at}, {"id", job.id}};
+  json::object o{{"type", "users_export"},       {"status", status},
+                 {"format", job.format},         {"fields", std::move(fields)},
+                 {"created_at", job.created_at}, {"id", job.id}};
   if (job.limit) o["limit"] = job.limit;
   if (!job.connection_id.empty()) {
     o["connection_id"] = job.connection_id;
@@ -237,7 +246,8 @@ response tenant::storage(const request& req) {
              std::string(message) + "</Message></Error>";
     return r;
   };
-  if (req.method != "GET") return refuse(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+  if (req.method != "GET")
+    return refuse(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
   if (!req.authorization.empty())
     return refuse(400, "InvalidArgument",
                   "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
@@ -251,10 +261,12 @@ response tenant::storage(const request& req) {
     return refuse(404, "NoSuchKey", "The specified key does not exist.");
   const auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
   const auto it = jobs_.find(id);
-  if (it == jobs_.end() || it->second.file.empty()) return refuse(404, "NoSuchKey", "The specified key does not exist.");
+  if (it == jobs_.end() || it->second.file.empty())
+    return refuse(404, "NoSuchKey", "The specified key does not exist.");
   const auto& job = it->second;
   if (query != "expires=" + std::to_string(job.expires) + "&signature=" + job.signature)
-    return refuse(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+    return refuse(403, "SignatureDoesNotMatch",
+                  "The request signature we calculated does not match the signature you provided.");
   if (epoch_now() > job.expires) return refuse(403, "AccessDenied", "Request has expired");
   response r;
   r.content_type = "application/gzip";

@@ -37,12 +37,13 @@ response tenant::mint_id_token(const json::value& body, const request& req) {
   if (user == users_.end()) return mgmt_error(404, "control API: no such user " + std::string(uid->get_string()));
 
   std::string client;
-  if (const auto* cl = seed_.if_contains("clients"); cl && cl->is_array() && !cl->get_array().empty() &&
-                                                     cl->get_array()[0].is_object())
+  if (const auto* cl = seed_.if_contains("clients");
+      cl && cl->is_array() && !cl->get_array().empty() && cl->get_array()[0].is_object())
     if (const auto* id = cl->get_array()[0].get_object().if_contains("client_id"); id && id->is_string())
       client = id->get_string();
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
-  const auto exp_in = b.contains("exp_in_s") && b.at("exp_in_s").is_number() ? b.at("exp_in_s").to_number<long long>() : 3600;
+  const auto exp_in =
+      b.contains("exp_in_s") && b.at("exp_in_s").is_number() ? b.at("exp_in_s").to_number<long long>() : 3600;
   json::object claims{{"iss", "https://" + (req.host.empty() ? domain_ : req.host) + "/"},
                       {"sub", user->first},
                       {"aud", client},
@@ -54,8 +55,10 @@ response tenant::mint_id_token(const json::value& body, const request& req) {
   for (const char* k : {"iss", "sub", "aud", "iat", "exp", "nbf"}) {
     const auto* v = b.if_contains(k);
     if (!v) continue;
-    if (v->is_null()) claims.erase(k);
-    else claims[k] = *v;
+    if (v->is_null())
+      claims.erase(k);
+    else
+      claims[k] = *v;
   }
   id_token_keys::header_options h;
   if (const auto* a = b.if_contains("alg"); a && a->is_string()) h.alg = a->get_string();

@@ -54,8 +54,7 @@ x509_ptr new_cert(EVP_PKEY* key, const char* cn) {
   X509_gmtime_adj(X509_getm_notAfter(c.get()), 7L * 24 * 3600);
   check(X509_set_pubkey(c.get(), key) == 1, "pubkey");
   auto* name = X509_get_subject_name(c.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
   return c;
 }
 
@@ -92,9 +91,8 @@ pem_bundle make_pki() {
   pem_bundle out;
   out.ca_cert = to_pem([&](BIO* b) { return PEM_write_bio_X509(b, ca.get()); });
   out.server_cert = to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
-  out.server_key = to_pem([&](BIO* b) {
-    return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  });
+  out.server_key =
+      to_pem([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
   return out;
 }
 

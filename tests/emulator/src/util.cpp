@@ -66,9 +66,7 @@ std::vector<std::string> path_segments(std::string_view target, std::string* que
   return segs;
 }
 
-std::string decoded_path(std::string_view target) {
-  return pct_decode(target.substr(0, target.find('?')), false);
-}
+std::string decoded_path(std::string_view target) { return pct_decode(target.substr(0, target.find('?')), false); }
 
 std::string base64url_encode(std::string_view data) {
   static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -93,13 +91,20 @@ bool base64url_decode(std::string_view in, std::string& out) {
   int bits = -8;
   for (char c : in) {
     int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '-' || c == '+') d = 62;
-    else if (c == '_' || c == '/') d = 63;
-    else if (c == '=') break;
-    else return false;
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == '-' || c == '+')
+      d = 62;
+    else if (c == '_' || c == '/')
+      d = 63;
+    else if (c == '=')
+      break;
+    else
+      return false;
     val = (val << 6) + static_cast<unsigned>(d);
     bits += 6;
     if (bits >= 0) {

@@ -17,7 +17,11 @@ json::object payload_of(const std::string& jwt) {
   std::string out;
   int val = 0, bits = -8;
   for (char c : p) {
-    int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '-' ? 62 : 63;
+    int d = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-'             ? 62
+                                   : 63;
     val = (val << 6) + d;
     bits += 6;
     if (bits >= 0) {
@@ -46,13 +50,17 @@ TEST_CASE("token: client credentials as form and as JSON, for the audiences of t
 
   for (std::string aud : {"https://localhost:" + std::to_string(h.emu.port()) + "/api/v2/",
                           std::string("https://test-tenant.auth0.local/api/v2/")}) {
-    json::object body{{"grant_type", "client_credentials"}, {"client_id", "full-client"},
-                      {"client_secret", "full-secret"}, {"audience", aud}};
+    json::object body{{"grant_type", "client_credentials"},
+                      {"client_id", "full-client"},
+                      {"client_secret", "full-secret"},
+                      {"audience", aud}};
     CHECK(h.http.request("POST", "/oauth/token", json::serialize(body)).status == 200);
   }
   // The seed's own audience for a client.
-  json::object custom{{"grant_type", "client_credentials"}, {"client_id", "aud-client"},
-                      {"client_secret", "aud-secret"}, {"audience", "https://custom.example/api/v2/"}};
+  json::object custom{{"grant_type", "client_credentials"},
+                      {"client_id", "aud-client"},
+                      {"client_secret", "aud-secret"},
+                      {"audience", "https://custom.example/api/v2/"}};
   CHECK(h.http.request("POST", "/oauth/token", json::serialize(custom)).status == 200);
 }
 
@@ -113,9 +121,10 @@ TEST_CASE("bearer: missing, malformed, forged tokens, scopes") {
   check_error(h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, forged), 401, "Invalid token");
 
   CHECK(h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, tok).status == 200);
-  check_error(h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x"})", tok), 403,
-              "Insufficient scope, expected any of: update:users,update:users_app_metadata,update:current_user_metadata",
-              "insufficient_scope");
+  check_error(
+      h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x"})", tok), 403,
+      "Insufficient scope, expected any of: update:users,update:users_app_metadata,update:current_user_metadata",
+      "insufficient_scope");
   check_error(h.call("GET", "/api/v2/connections", {}, tok), 403,
               "Insufficient scope, expected any of: read:connections", "insufficient_scope");
   check_error(h.call("POST", "/api/v2/users/auth0%7Cprimary1/identities", R"({"provider":"auth0","user_id":"x"})", tok),
@@ -142,7 +151,8 @@ TEST_CASE("GET user: full object, 404 shape, percent-decoded multi-pipe ids, num
 
   r = h.get("/api/v2/users/auth0%7Cnobody");
   check_error(r, 404, "The user does not exist.", "inexistent_user");
-  CHECK(r.body == R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})");
+  CHECK(r.body ==
+        R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})");
 
   r = h.get("/api/v2/users/samlp%7CNeoLink%7C40813347");
   REQUIRE(r.status == 200);
@@ -183,8 +193,9 @@ TEST_CASE("GET user: fields/include_fields, unknown field 400, IdP tokens only w
 
 TEST_CASE("PATCH user: top-level metadata merge, null deletes, {} wipes, root attributes") {
   harness h;
-  auto r = h.call("PATCH", "/api/v2/users/auth0%7Cprimary1",
-                  R"({"user_metadata":{"color":null,"nested":{"c":3},"added":[1,2]},"app_metadata":{"tier":"gold"},"name":"Neo"})");
+  auto r = h.call(
+      "PATCH", "/api/v2/users/auth0%7Cprimary1",
+      R"({"user_metadata":{"color":null,"nested":{"c":3},"added":[1,2]},"app_metadata":{"tier":"gold"},"name":"Neo"})");
   REQUIRE(r.status == 200);
   auto u = obj(r);
   CHECK(u.at("user_metadata") == json::parse(R"({"keep":1,"nested":{"c":3},"added":[1,2]})"));
@@ -199,11 +210,13 @@ TEST_CASE("PATCH user: top-level metadata merge, null deletes, {} wipes, root at
   CHECK_FALSE(obj(r).contains("user_metadata"));
   CHECK(obj(r).contains("app_metadata"));
   // Form-encoded bodies are accepted too (root attributes).
-  r = h.http.request("PATCH", "/api/v2/users/auth0%7Cprimary1", "nickname=formed",
-                     {{"Authorization", "Bearer " + h.bearer()}, {"content-type", "application/x-www-form-urlencoded"}});
+  r = h.http.request(
+      "PATCH", "/api/v2/users/auth0%7Cprimary1", "nickname=formed",
+      {{"Authorization", "Bearer " + h.bearer()}, {"content-type", "application/x-www-form-urlencoded"}});
   CHECK(obj(r).at("nickname").as_string() == "formed");
   // Root attribute null unsets it; password sets last_password_reset and is never stored.
-  r = h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"given_name":null,"password":"pw","connection":"Username-Password-Authentication"})");
+  r = h.call("PATCH", "/api/v2/users/auth0%7Cprimary1",
+             R"({"given_name":null,"password":"pw","connection":"Username-Password-Authentication"})");
   CHECK_FALSE(obj(r).contains("given_name"));
   CHECK(obj(r).contains("last_password_reset"));
   CHECK_FALSE(obj(r).contains("password"));
@@ -255,8 +268,9 @@ TEST_CASE("POST user then DELETE: ids, defaults, 204 even when absent, then 404"
   CHECK_FALSE(u.contains("password"));
   CHECK_FALSE(u.contains("verify_email"));
   CHECK(u.at("created_at") == u.at("updated_at"));
-  CHECK(h.call("POST", "/api/v2/users", R"({"connection":"Username-Password-Authentication","email":"new@example.com"})")
-            .status == 409);
+  CHECK(
+      h.call("POST", "/api/v2/users", R"({"connection":"Username-Password-Authentication","email":"new@example.com"})")
+          .status == 409);
   check_error(h.call("POST", "/api/v2/users", R"({"connection":"Nope","email":"x@example.com"})"), 400,
               "The connection does not exist.", "inexistent_connection");
   CHECK(h.call("POST", "/api/v2/users", R"({"email":"x@example.com"})").status == 400);

@@ -15,8 +15,8 @@ TEST_CASE("behaviour: defaults, a partial PUT keeps the rest, bad values are ref
   CHECK(json::serialize(now.json()) ==
         R"({"relink":"409","nested_nulls":"keep","wrong_secret":"invalid_client","custom_domain":null})");
   h.emu.set_behaviour({{"relink", "400"}});
-  for (auto bad : {R"({"relink":"401"})", R"({"nested_nulls":true})", R"({"custom_domain":1})", R"({"other":1})",
-                   R"([1])"}) {
+  for (auto bad :
+       {R"({"relink":"401"})", R"({"nested_nulls":true})", R"({"custom_domain":1})", R"({"other":1})", R"([1])"}) {
     INFO(bad);
     CHECK(h.emu.client().request("PUT", "/__emulator/behaviour", bad).status == 400);
   }
@@ -35,7 +35,8 @@ TEST_CASE("behaviour relink: a linked secondary is 409 by default, 400 \"seconda
 
 TEST_CASE("behaviour nested_nulls: PATCH keeps nested nulls, or drops them (top-level null still deletes)") {
   const std::string target = "/api/v2/users/auth0%7Cprimary1";
-  const std::string body = R"({"user_metadata":{"color":null,"nested":{"a":null,"b":{"c":null,"d":1}},"list":[null,{"e":null}]}})";
+  const std::string body =
+      R"({"user_metadata":{"color":null,"nested":{"a":null,"b":{"c":null,"d":1}},"list":[null,{"e":null}]}})";
   for (auto mode : {"keep", "drop"}) {
     INFO(mode);
     harness h;
@@ -71,7 +72,8 @@ TEST_CASE("behaviour wrong_secret: 401 invalid_client by default, 401 access_den
   CHECK(json::serialize(r.json()) == R"({"error":"access_denied","error_description":"Unauthorized"})");
 }
 
-TEST_CASE("behaviour custom_domain: ID tokens it issues are accepted as link_with, the API audience stays the tenant's") {
+TEST_CASE(
+    "behaviour custom_domain: ID tokens it issues are accepted as link_with, the API audience stays the tenant's") {
   harness h;
   const auto token = h.emu.id_token({{"user_id", "auth0|secondary1"}, {"iss", "https://login.custom.example/"}});
   const auto body = json::serialize(json::object{{"link_with", token}});
@@ -79,8 +81,9 @@ TEST_CASE("behaviour custom_domain: ID tokens it issues are accepted as link_wit
   h.emu.set_behaviour({{"custom_domain", "login.custom.example"}});
   CHECK(h.call("POST", k_link, body).status == 201);
   // No token for https://CUSTOM/api/v2/: the Management API keeps its canonical identifier.
-  const std::string form = "grant_type=client_credentials&client_id=full-client&client_secret=full-secret"
-                           "&audience=https://login.custom.example/api/v2/";
+  const std::string form =
+      "grant_type=client_credentials&client_id=full-client&client_secret=full-secret"
+      "&audience=https://login.custom.example/api/v2/";
   auto r = h.http.request("POST", "/oauth/token", form, {{"content-type", "application/x-www-form-urlencoded"}});
   CHECK(r.status == 403);
   CHECK(r.json().at("error") == "access_denied");

@@ -56,9 +56,10 @@ json::object connection_from(const std::string& fixture, std::size_t interaction
 
 void replay(const std::string& name, const json::array& connections) {
   a0::test::emulator emu("");
-  emu.seed(json::object{{"domain", "go-auth0-dev.eu.auth0.com"},
-                        {"clients", json::array{json::object{{"client_id", "conformance"}, {"client_secret", "conf-secret"}}}},
-                        {"connections", connections}});
+  emu.seed(json::object{
+      {"domain", "go-auth0-dev.eu.auth0.com"},
+      {"clients", json::array{json::object{{"client_id", "conformance"}, {"client_secret", "conf-secret"}}}},
+      {"connections", connections}});
   const auto tok = emu.token("conformance", "conf-secret");
   auto http = emu.client();
   std::map<std::string, std::string> ids;
@@ -73,8 +74,8 @@ void replay(const std::string& name, const json::array& connections) {
     const std::string target = replace_all(url.substr(k_host.size()), ids);
     const std::string body = rq.at("body").is_null() ? std::string{} : replace_all(json::serialize(rq.at("body")), ids);
     const std::string method(rq.at("method").as_string());
-    auto got = http.request(method, target, body,
-                            {{"Authorization", "Bearer " + tok}, {"Content-Type", "application/json"}});
+    auto got =
+        http.request(method, target, body, {{"Authorization", "Bearer " + tok}, {"Content-Type", "application/json"}});
     INFO(name << " #" << n << " " << method << " " << target << "\n  got: " << got.body);
     const auto want_status = rs.at("status").to_number<unsigned>();
     CHECK(got.status == want_status);
@@ -106,9 +107,7 @@ json::array link_tenant_connections() { return json::array{connection_from("Test
 }  // namespace
 
 TEST_CASE("conformance: TestUserManager_Read") { replay("TestUserManager_Read", link_tenant_connections()); }
-TEST_CASE("conformance: TestUserManager_Update") {
-  replay("TestUserManager_Update", link_tenant_connections());
-}
+TEST_CASE("conformance: TestUserManager_Update") { replay("TestUserManager_Update", link_tenant_connections()); }
 TEST_CASE("conformance: TestUserManager_Delete") { replay("TestUserManager_Delete", link_tenant_connections()); }
 TEST_CASE("conformance: TestUserManager_Link") { replay("TestUserManager_Link", link_tenant_connections()); }
 TEST_CASE("conformance: TestUserManager_Unlink") { replay("TestUserManager_Unlink", link_tenant_connections()); }

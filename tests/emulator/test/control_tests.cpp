@@ -42,20 +42,26 @@ TEST_CASE("ready line: port, CA file and base URL") {
 TEST_CASE("fault: status with Auth0's error body, next N matches only, method and glob match") {
   harness h;
   h.bearer();
-  h.emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 2}});
+  h.emu.add_fault(
+      {{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 2}});
   check_error(h.get(k_user), 503, "Service Unavailable");
   CHECK(h.call("PATCH", k_user, R"({"nickname":"x"})").status == 200);  // other method: not matched
   check_error(h.get(k_user), 503, "Service Unavailable");
   CHECK(h.get(k_user).status == 200);  // used up
   auto rules = h.emu.dump();
   (void)rules;
-  h.emu.add_fault({{"path", "/api/v2/users/auth0|primary1"}, {"action", "status"}, {"status", 500},
-                   {"message", "boom"}, {"error_code", "internal"}});
+  h.emu.add_fault({{"path", "/api/v2/users/auth0|primary1"},
+                   {"action", "status"},
+                   {"status", 500},
+                   {"message", "boom"},
+                   {"error_code", "internal"}});
   check_error(h.get(k_user), 500, "boom", "internal");
   h.emu.clear_faults();
   CHECK(h.get(k_user).status == 200);
   // A verbatim body.
-  const auto id = h.emu.add_fault({{"path_regex", "^/api/v2/connections$"}, {"action", "status"}, {"status", 502},
+  const auto id = h.emu.add_fault({{"path_regex", "^/api/v2/connections$"},
+                                   {"action", "status"},
+                                   {"status", 502},
                                    {"body", json::object{{"raw", true}}}});
   auto r = h.get("/api/v2/connections");
   CHECK(r.status == 502);
@@ -77,7 +83,8 @@ TEST_CASE("fault: probability 0 never fires, 1 always") {
 TEST_CASE("fault: 429 with x-ratelimit-reset and Retry-After") {
   harness h;
   h.bearer();
-  h.emu.add_fault({{"path", "/api/v2/*"}, {"action", "rate_limit"}, {"reset_in_s", 5}, {"retry_after_s", 3}, {"times", 1}});
+  h.emu.add_fault(
+      {{"path", "/api/v2/*"}, {"action", "rate_limit"}, {"reset_in_s", 5}, {"retry_after_s", 3}, {"times", 1}});
   auto r = h.get(k_user);
   check_error(r, 429, "Global limit has been reached", "too_many_requests");
   CHECK(r.header("retry-after") == "3");
@@ -172,7 +179,8 @@ TEST_CASE("rate limits: token buckets, headers on every response, 429 shapes per
   h.emu.set_bucket("token", 1, 0, {{"path", "/oauth/token"}});
   CHECK_NOTHROW(h.token());
   auto t = h.http.request("POST", "/oauth/token",
-                          json::serialize(json::object{{"grant_type", "client_credentials"}, {"client_id", "full-client"},
+                          json::serialize(json::object{{"grant_type", "client_credentials"},
+                                                       {"client_id", "full-client"},
                                                        {"client_secret", "full-secret"},
                                                        {"audience", "https://" + h.emu.domain() + "/api/v2/"}}));
   CHECK(t.status == 429);
@@ -246,8 +254,10 @@ TEST_CASE("seed, reset, dump") {
 
   CHECK_THROWS(h.emu.seed(json::parse(R"({"users":[]})")));  // no domain: refused, state kept
   CHECK(h.emu.dump().at("users").as_array().size() == 8);
-  CHECK_THROWS(h.emu.seed(json::parse(R"({"domain":"x","connections":[{"id":"con_bad","name":"a","strategy":"auth0"}]})")));
-  h.emu.seed(json::parse(R"({"domain":"other.local","clients":[{"client_id":"c","client_secret":"s"}],"users":[{"user_id":"auth0|only"}]})"));
+  CHECK_THROWS(
+      h.emu.seed(json::parse(R"({"domain":"x","connections":[{"id":"con_bad","name":"a","strategy":"auth0"}]})")));
+  h.emu.seed(json::parse(
+      R"({"domain":"other.local","clients":[{"client_id":"c","client_secret":"s"}],"users":[{"user_id":"auth0|only"}]})"));
   auto tok = h.emu.token("c", "s");
   CHECK(h.call("GET", "/api/v2/users/auth0%7Conly", {}, tok).status == 200);
   CHECK(h.call("GET", k_user, {}, tok).status == 404);
@@ -307,14 +317,16 @@ TEST_CASE("--cert/--key/--ca: serves the given certificate and reports the given
   REQUIRE(::mkdtemp(dir_tmpl) != nullptr);
   const std::string dir = dir_tmpl;
   const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + dir +
-                          "/key.pem -out " + dir + "/cert.pem -days 1 -subj /CN=localhost "
+                          "/key.pem -out " + dir +
+                          "/cert.pem -days 1 -subj /CN=localhost "
                           "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) {
     MESSAGE("openssl CLI not available: skipped");
     return;
   }
   {
-    a0::test::emulator emu(test_seed(), {"--cert", dir + "/cert.pem", "--key", dir + "/key.pem", "--ca", dir + "/cert.pem"});
+    a0::test::emulator emu(test_seed(),
+                           {"--cert", dir + "/cert.pem", "--key", dir + "/key.pem", "--ca", dir + "/cert.pem"});
     CHECK(emu.ca_file() == dir + "/cert.pem");
     CHECK(emu.client().request("GET", "/__emulator/health").status == 200);
   }

@@ -37,9 +37,11 @@ TEST_CASE("reason phrases: every status a fault may inject has its own (Node's t
 TEST_CASE("fault: an injected status carries its reason phrase in Auth0's error body") {
   harness h;
   h.bearer();
-  for (auto [status, phrase] : std::vector<std::pair<unsigned, std::string>>{
-           {410, "Gone"}, {413, "Payload Too Large"}, {422, "Unprocessable Entity"},
-           {451, "Unavailable For Legal Reasons"}, {507, "Insufficient Storage"}}) {
+  for (auto [status, phrase] : std::vector<std::pair<unsigned, std::string>>{{410, "Gone"},
+                                                                             {413, "Payload Too Large"},
+                                                                             {422, "Unprocessable Entity"},
+                                                                             {451, "Unavailable For Legal Reasons"},
+                                                                             {507, "Insufficient Storage"}}) {
     h.emu.add_fault({{"path", "/api/v2/users/*"}, {"action", "status"}, {"status", status}, {"times", 1}});
     auto r = h.get(k_user);
     check_error(r, status, phrase);

@@ -54,8 +54,10 @@ inline void check_error(const http_result& r, unsigned status, const std::string
   CHECK(o.at("statusCode").to_number<unsigned>() == status);
   CHECK(o.at("message").as_string() == message);
   CHECK(o.contains("error"));
-  if (error_code.empty()) CHECK_FALSE(o.contains("errorCode"));
-  else CHECK(o.at("errorCode").as_string() == error_code);
+  if (error_code.empty())
+    CHECK_FALSE(o.contains("errorCode"));
+  else
+    CHECK(o.at("errorCode").as_string() == error_code);
 }
 
 inline json::object obj(const http_result& r) { return r.json().as_object(); }

@@ -84,12 +84,14 @@ TEST_CASE("link: full prefixed user_id, connection_id, numeric user_id, multi-pi
 
 TEST_CASE("link: connection_id of another connection does not find the secondary") {
   harness h;
-  check_error(h.call("POST", k_link, R"({"provider":"auth0","user_id":"secondary1","connection_id":"con_AAAAAAAAAAAAAAA2"})"),
-              400, "Provided secondary account not found.", "invalid_body");
+  check_error(
+      h.call("POST", k_link, R"({"provider":"auth0","user_id":"secondary1","connection_id":"con_AAAAAAAAAAAAAAA2"})"),
+      400, "Provided secondary account not found.", "invalid_body");
   CHECK(h.call("POST", k_link, R"({"provider":"auth0","user_id":"other-db","connection_id":"con_AAAAAAAAAAAAAAA2"})")
             .status == 201);
-  check_error(h.call("POST", k_link, R"({"provider":"auth0","user_id":"plain","connection_id":"con_ZZZZZZZZZZZZZZZZ"})"),
-              400, "The provider/connection is not configured.", "invalid_body");
+  check_error(
+      h.call("POST", k_link, R"({"provider":"auth0","user_id":"plain","connection_id":"con_ZZZZZZZZZZZZZZZZ"})"), 400,
+      "The provider/connection is not configured.", "invalid_body");
 }
 
 TEST_CASE("link: body validation errors are invalid_body 400s") {
@@ -117,8 +119,8 @@ TEST_CASE("link: body validation errors are invalid_body 400s") {
               "Main identity and the new one are the same.", "invalid_body");
   check_error(h.call("POST", k_link, R"({"provider":"auth0","user_id":"ghost"})"), 400,
               "Provided secondary account not found.", "invalid_body");
-  check_error(h.call("POST", "/api/v2/users/auth0%7Cghost/identities", R"({"provider":"auth0","user_id":"plain"})"), 404,
-              "The user does not exist.", "inexistent_user");
+  check_error(h.call("POST", "/api/v2/users/auth0%7Cghost/identities", R"({"provider":"auth0","user_id":"plain"})"),
+              404, "The user does not exist.", "inexistent_user");
   // Nothing changed by any of the refusals.
   CHECK(obj(h.get("/api/v2/users/auth0%7Cprimary1")).at("identities").as_array().size() == 1);
 }
@@ -164,14 +166,15 @@ TEST_CASE("link: link_with is checked as Auth0 does: RS256, signature, issuer, a
               invalid, "invalid_body");
   auto forged_claims = claims;
   forged_claims["sub"] = "github|4242";
-  check_error(link_with(good.substr(0, good.find('.') + 1) + b64url(json::serialize(forged_claims)) + good.substr(good.rfind('.'))),
+  check_error(link_with(good.substr(0, good.find('.') + 1) + b64url(json::serialize(forged_claims)) +
+                        good.substr(good.rfind('.'))),
               400, invalid, "invalid_body");
   check_error(link_with(mint({{"kid", "not-the-tenants"}})), 400, invalid, "invalid_body");
   check_error(link_with(mint({{"exp_in_s", -60}})), 400, invalid, "invalid_body");
   check_error(link_with(mint({{"alg", "HS256"}})), 400, "JWT (link_with) alg must be RS256.", "invalid_body");
   check_error(link_with(mint({{"alg", "none"}})), 400, "JWT (link_with) alg must be RS256.", "invalid_body");
-  check_error(link_with(mint({{"iss", "https://elsewhere.example/"}})), 400, "JWT (link_with) issuer must match the tenant's.",
-              "invalid_body");
+  check_error(link_with(mint({{"iss", "https://elsewhere.example/"}})), 400,
+              "JWT (link_with) issuer must match the tenant's.", "invalid_body");
   check_error(link_with(mint({{"aud", nullptr}})), 400, "JWT (link_with) has an invalid aud.", "invalid_body");
   check_error(link_with(mint({{"aud", "idp-client"}})), 400, "JWT (link_with) aud must match the caller's azp.",
               "invalid_body");

@@ -27,7 +27,9 @@ rate_headers check_rate_headers(const http_result& r, const std::string& what) {
     std::size_t used = 0;
     const long long n = std::stoll(v, &used);
     REQUIRE_MESSAGE(used == v.size(), name << " not a number: " << v);
-    (std::string_view(name) == "x-ratelimit-limit" ? h.limit : std::string_view(name) == "x-ratelimit-remaining" ? h.remaining : h.reset) = n;
+    (std::string_view(name) == "x-ratelimit-limit"       ? h.limit
+     : std::string_view(name) == "x-ratelimit-remaining" ? h.remaining
+                                                         : h.reset) = n;
   }
   CHECK(h.limit >= 1);
   CHECK(h.remaining >= 0);
@@ -46,7 +48,8 @@ void every_kind_of_answer(harness& h) {
     return check_rate_headers(r, what);
   };
   expect(h.get(k_user), 200, "GET user");
-  auto created = h.call("POST", "/api/v2/users", R"({"connection":"Username-Password-Authentication","email":"rl@example.com"})");
+  auto created =
+      h.call("POST", "/api/v2/users", R"({"connection":"Username-Password-Authentication","email":"rl@example.com"})");
   expect(created, 201, "POST user");
   expect(h.call("DELETE", "/api/v2/users/" + std::string(obj(created).at("user_id").as_string())), 204, "DELETE user");
   expect(h.call("POST", k_user + "/identities", "{}"), 400, "link, empty body");
@@ -59,8 +62,10 @@ void every_kind_of_answer(harness& h) {
   expect(h.call("POST", k_user + "/identities", R"({"provider":"auth0","user_id":"secondary1"})"), 409, "re-link");
   const auto aud = "https://" + h.emu.domain() + "/api/v2/";
   expect(h.http.request("POST", "/oauth/token",
-                        json::serialize(json::object{{"grant_type", "client_credentials"}, {"client_id", "full-client"},
-                                                     {"client_secret", "full-secret"}, {"audience", aud}})),
+                        json::serialize(json::object{{"grant_type", "client_credentials"},
+                                                     {"client_id", "full-client"},
+                                                     {"client_secret", "full-secret"},
+                                                     {"audience", aud}})),
          200, "token");
   expect(h.http.request("POST", "/oauth/token", R"({"grant_type":"client_credentials","client_id":"nobody"})"), 401,
          "token error");
@@ -85,7 +90,8 @@ TEST_CASE("rate headers: every kind of answer carries them, with the default buc
 TEST_CASE("rate headers: a seed with one bucket, routes it does not cover fall under the default bucket") {
   harness h;
   auto seed = read_json(test_seed());
-  seed.as_object()["rate_limits"] = json::parse(R"([{"name":"read-users","burst":40,"per_second":8,"path":"/api/v2/users/*","methods":["GET"]}])");
+  seed.as_object()["rate_limits"] =
+      json::parse(R"([{"name":"read-users","burst":40,"per_second":8,"path":"/api/v2/users/*","methods":["GET"]}])");
   h.emu.seed(seed);
   auto r = h.get(k_user);
   auto v = check_rate_headers(r, "GET user");
@@ -160,7 +166,8 @@ TEST_CASE("429 on /oauth/token: the OAuth body and the token bucket's headers") 
   CHECK_NOTHROW(h.token());
   const auto before = now_epoch();
   auto r = h.http.request("POST", "/oauth/token",
-                          json::serialize(json::object{{"grant_type", "client_credentials"}, {"client_id", "full-client"},
+                          json::serialize(json::object{{"grant_type", "client_credentials"},
+                                                       {"client_id", "full-client"},
                                                        {"client_secret", "full-secret"},
                                                        {"audience", "https://" + h.emu.domain() + "/api/v2/"}}));
   INFO(r.body);

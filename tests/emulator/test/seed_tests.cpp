@@ -100,7 +100,8 @@ TEST_CASE("POST seed: a seed with bad rate_limits is refused whole, state and re
     CHECK(h.emu.dump() == before);
   }
   // A bad tenant part: refused as well, and the runtime change survives it.
-  auto r = post_seed(h, json::parse(R"({"domain":"x","connections":[{"id":"con_bad","name":"a","strategy":"auth0"}]})"));
+  auto r =
+      post_seed(h, json::parse(R"({"domain":"x","connections":[{"id":"con_bad","name":"a","strategy":"auth0"}]})"));
   CHECK(r.status == 400);
   CHECK(h.emu.dump() == before);
   // reset goes back to the last seed that loaded (the test seed), not to a refused one.
@@ -125,12 +126,12 @@ TEST_CASE("--seed: an invalid seed file stops the emulator with a message naming
   struct bad_file {
     std::string name, content, says;
   };
-  for (auto& [name, content, says] : std::vector<bad_file>{
-           {"syntax.json", R"({"domain": )", "not valid JSON"},
-           {"array.json", "[1]", "seed must be a JSON object"},
-           {"nodomain.json", R"({"users":[]})", "\"domain\" (string) is required"},
-           {"limits.json", R"({"domain":"d","rate_limits":[{"name":"x","burst":1,"per_second":-1}]})",
-            "rate_limits[0]: bucket needs burst >= 1 and per_second >= 0"}}) {
+  for (auto& [name, content, says] :
+       std::vector<bad_file>{{"syntax.json", R"({"domain": )", "not valid JSON"},
+                             {"array.json", "[1]", "seed must be a JSON object"},
+                             {"nodomain.json", R"({"users":[]})", "\"domain\" (string) is required"},
+                             {"limits.json", R"({"domain":"d","rate_limits":[{"name":"x","burst":1,"per_second":-1}]})",
+                              "rate_limits[0]: bucket needs burst >= 1 and per_second >= 0"}}) {
     const auto file = dir + "/" + name;
     std::ofstream(file) << content;
     const auto r = run_with_seed(file);
@@ -158,7 +159,8 @@ TEST_CASE("every example seed in manifests/emulator loads and serves its users a
     a0::test::emulator emu(path.string());
     auto http = emu.client();
     const auto& first = seed.at("clients").at(0).as_object();
-    const auto tok = emu.token(std::string(first.at("client_id").as_string()), std::string(first.at("client_secret").as_string()));
+    const auto tok =
+        emu.token(std::string(first.at("client_id").as_string()), std::string(first.at("client_secret").as_string()));
     const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + tok}};
 
     // Every user by its (percent-encoded) id, with the identities it was seeded with.
@@ -178,7 +180,8 @@ TEST_CASE("every example seed in manifests/emulator loads and serves its users a
     std::sort(want.begin(), want.end());
     std::vector<std::string> got;
     for (int page = 0; page < 100; ++page) {
-      auto r = http.request("GET", "/api/v2/connections?per_page=2&include_totals=true&page=" + std::to_string(page), {}, auth);
+      auto r = http.request("GET", "/api/v2/connections?per_page=2&include_totals=true&page=" + std::to_string(page),
+                            {}, auth);
       REQUIRE(r.status == 200);
       auto o = r.json().as_object();
       CHECK(o.at("total").to_number<std::size_t>() == want.size());

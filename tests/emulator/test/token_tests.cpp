@@ -4,7 +4,8 @@
 using namespace emutest;
 
 namespace {
-http_result post_form(harness& h, const std::string& body, std::vector<std::pair<std::string, std::string>> extra = {}) {
+http_result post_form(harness& h, const std::string& body,
+                      std::vector<std::pair<std::string, std::string>> extra = {}) {
   extra.emplace_back("content-type", "application/x-www-form-urlencoded");
   return h.http.request("POST", "/oauth/token", body, extra);
 }
@@ -32,10 +33,10 @@ TEST_CASE("token: every documented error body, exactly") {
   check_oauth(post_form(h, form("nobody", "full-secret", aud)), 401, "invalid_client", "Client authentication failed");
   check_oauth(post_form(h, "grant_type=client_credentials&client_id=full-client&client_secret=full-secret"), 403,
               "access_denied", "No audience parameter was provided, and no default audience has been configured");
-  check_oauth(post_form(h, form("full-client", "full-secret", "https://elsewhere.example/api/v2/")), 403,
-              "access_denied",
-              "Client is not authorized to access \"https://elsewhere.example/api/v2/\". You need to create a "
-              "\"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants");
+  check_oauth(
+      post_form(h, form("full-client", "full-secret", "https://elsewhere.example/api/v2/")), 403, "access_denied",
+      "Client is not authorized to access \"https://elsewhere.example/api/v2/\". You need to create a "
+      "\"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants");
   check_oauth(post_form(h, "grant_type=password&client_id=full-client&client_secret=full-secret&audience=" + aud), 400,
               "unsupported_grant_type", "Unsupported grant type: password");
   check_oauth(post_form(h, "client_id=full-client&client_secret=full-secret&audience=" + aud), 400, "invalid_request",
@@ -44,8 +45,9 @@ TEST_CASE("token: every documented error body, exactly") {
 
   // A client without the client_credentials grant (Auth0's grant_types).
   auto seed = read_json(test_seed());
-  seed.as_object()["clients"].as_array().push_back(
-      json::object{{"client_id", "spa-client"}, {"client_secret", "spa-secret"}, {"grant_types", json::array{"authorization_code"}}});
+  seed.as_object()["clients"].as_array().push_back(json::object{{"client_id", "spa-client"},
+                                                                {"client_secret", "spa-secret"},
+                                                                {"grant_types", json::array{"authorization_code"}}});
   h.emu.seed(seed);
   check_oauth(post_form(h, form("spa-client", "spa-secret", aud)), 403, "unauthorized_client",
               "Grant type 'client_credentials' not allowed for the client.");
@@ -96,8 +98,8 @@ TEST_CASE("bearer: a token minted for another audience is refused with 401 Bad a
   auto refused = h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, old_tok);
   INFO(refused.body);
   CHECK(refused.status == 401);
-  CHECK(refused.json() == json::parse(R"({"statusCode":401,"error":"Unauthorized","message":"Bad audience: )" + old_aud +
-                                      R"(","attributes":{"error":"Bad audience: )" + old_aud + R"("}})"));
+  CHECK(refused.json() == json::parse(R"({"statusCode":401,"error":"Unauthorized","message":"Bad audience: )" +
+                                      old_aud + R"(","attributes":{"error":"Bad audience: )" + old_aud + R"("}})"));
   // The client no longer declares its custom audience: its token is for another API now.
   check_error(h.call("GET", "/api/v2/users/auth0%7Cprimary1", {}, custom_tok), 401,
               "Bad audience: https://custom.example/api/v2/");

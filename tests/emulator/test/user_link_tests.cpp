@@ -11,8 +11,9 @@ namespace {
 const std::string k_link = "/api/v2/users/auth0%7Cprimary1/identities";
 
 http_result post_form(harness& h, const std::string& target, const std::string& body) {
-  return h.http.request("POST", target, body,
-                        {{"Authorization", "Bearer " + h.bearer()}, {"content-type", "application/x-www-form-urlencoded"}});
+  return h.http.request(
+      "POST", target, body,
+      {{"Authorization", "Bearer " + h.bearer()}, {"content-type", "application/x-www-form-urlencoded"}});
 }
 
 const std::string k_fields_help =
@@ -23,9 +24,9 @@ const std::string k_fields_help =
 TEST_CASE("link: an already-linked secondary gives 409 with the bare and with the full user_id") {
   harness h;
   REQUIRE(h.call("POST", k_link, R"({"provider":"auth0","user_id":"secondary1"})").status == 201);
-  for (std::string body : {R"({"provider":"auth0","user_id":"secondary1"})",
-                           R"({"provider":"auth0","user_id":"auth0|secondary1"})",
-                           R"({"provider":"auth0","user_id":"auth0|secondary1","connection_id":"con_AAAAAAAAAAAAAAA1"})"}) {
+  for (std::string body :
+       {R"({"provider":"auth0","user_id":"secondary1"})", R"({"provider":"auth0","user_id":"auth0|secondary1"})",
+        R"({"provider":"auth0","user_id":"auth0|secondary1","connection_id":"con_AAAAAAAAAAAAAAA1"})"}) {
     INFO(body);
     check_error(h.call("POST", k_link, body), 409, "Specified identity already exists.", "identity_conflict");
   }
@@ -64,7 +65,7 @@ TEST_CASE("link: link_with whose JWT has no usable sub is a 400 that says so") {
   harness h;
   // Properly signed tokens (the signature is checked first), each with a sub that names no user id.
   for (const json::value& sub : {json::value(nullptr), json::value("no-pipe"), json::value("|leading"),
-                                json::value("trailing|"), json::value(42)}) {
+                                 json::value("trailing|"), json::value(42)}) {
     INFO(json::serialize(sub));
     const std::string jwt = h.emu.id_token(json::object{{"user_id", "google-oauth2|111"}, {"sub", sub}});
     check_error(h.call("POST", k_link, json::serialize(json::object{{"link_with", jwt}})), 400,
@@ -86,10 +87,11 @@ TEST_CASE("GET user: fields takes every OAS root attribute and any attribute the
   CHECK_FALSE(u.contains("user_id"));
   CHECK(u.contains("email"));
   // Every root attribute the OAS user schema lists is a valid name, present or not.
-  r = get(jane + "?fields=user_id,email,email_verified,username,phone_number,phone_verified,created_at,updated_at,"
-                 "identities,app_metadata,user_metadata,picture,name,nickname,given_name,family_name,multifactor,"
-                 "multifactor_last_modified,last_ip,last_login,last_password_reset,logins_count,blocked,blocked_for,"
-                 "guardian_authenticators,passkeys");
+  r = get(jane +
+          "?fields=user_id,email,email_verified,username,phone_number,phone_verified,created_at,updated_at,"
+          "identities,app_metadata,user_metadata,picture,name,nickname,given_name,family_name,multifactor,"
+          "multifactor_last_modified,last_ip,last_login,last_password_reset,logins_count,blocked,blocked_for,"
+          "guardian_authenticators,passkeys");
   CHECK(r.status == 200);
   CHECK_FALSE(obj(r).contains("locale"));
   // A name neither the schema nor the user has.
@@ -120,7 +122,8 @@ TEST_CASE("PATCH user: update:users_app_metadata alone may not change other fiel
   harness h;
   const auto t = h.token("appmeta-client");
   check_error(h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"name":"x","app_metadata":{"a":1}})", t), 403,
-              "Some fields cannot be read with the permissions granted by the bearer token scopes.", "insufficient_scope");
+              "Some fields cannot be read with the permissions granted by the bearer token scopes.",
+              "insufficient_scope");
   CHECK(obj(h.get("/api/v2/users/auth0%7Cprimary1")).at("name").as_string() == "one@example.com");
   auto r = h.call("PATCH", "/api/v2/users/auth0%7Cprimary1", R"({"app_metadata":{"a":1}})", t);
   REQUIRE(r.status == 200);
@@ -152,7 +155,8 @@ TEST_CASE("POST user: 409 body when the user already exists") {
   harness h;
   const auto email_taken = R"({"connection":"Username-Password-Authentication","email":"one@example.com"})";
   check_error(h.call("POST", "/api/v2/users", email_taken), 409, "The user already exists.", "auth0_idp_error");
-  const auto id_taken = R"({"connection":"Username-Password-Authentication","email":"fresh@example.com","user_id":"plain"})";
+  const auto id_taken =
+      R"({"connection":"Username-Password-Authentication","email":"fresh@example.com","user_id":"plain"})";
   check_error(h.call("POST", "/api/v2/users", id_taken), 409, "The user already exists.", "auth0_idp_error");
   CHECK(h.call("POST", "/api/v2/users", R"({"connection":"Other-Database","email":"one@example.com"})").status == 201);
 }
@@ -163,10 +167,11 @@ TEST_CASE("scopes: the *:current_user* scopes act on the token's own user only")
   // token's own user, the stand-in for a user's access token.
   auto seed = read_json(test_seed());
   seed.as_object()["clients"].as_array().push_back(json::object{
-      {"client_id", "auth0|self"}, {"client_secret", "self-secret"},
+      {"client_id", "auth0|self"},
+      {"client_secret", "self-secret"},
       {"scopes", json::array{"read:current_user", "update:current_user_metadata", "update:current_user_identities"}}});
-  seed.as_object()["clients"].as_array().push_back(
-      json::object{{"client_id", "create-client"}, {"client_secret", "create-secret"}, {"scopes", json::array{"create:users"}}});
+  seed.as_object()["clients"].as_array().push_back(json::object{
+      {"client_id", "create-client"}, {"client_secret", "create-secret"}, {"scopes", json::array{"create:users"}}});
   seed.as_object()["users"].as_array().push_back(json::parse(
       R"({"user_id":"auth0|self@clients","email":"self@example.com","name":"self@example.com","user_metadata":{"a":1}})"));
   h.emu.seed(seed);
@@ -180,9 +185,11 @@ TEST_CASE("scopes: the *:current_user* scopes act on the token's own user only")
   REQUIRE(r.status == 200);
   CHECK(obj(r).at("user_metadata") == json::parse(R"({"a":1,"b":2})"));
   check_error(h.call("PATCH", own, R"({"name":"x"})", tok), 403,
-              "Some fields cannot be read with the permissions granted by the bearer token scopes.", "insufficient_scope");
+              "Some fields cannot be read with the permissions granted by the bearer token scopes.",
+              "insufficient_scope");
   check_error(h.call("PATCH", other, R"({"user_metadata":{"b":2}})", tok), 403, mismatch);
-  check_error(h.call("POST", other + "/identities", R"({"provider":"auth0","user_id":"secondary1"})", tok), 403, mismatch);
+  check_error(h.call("POST", other + "/identities", R"({"provider":"auth0","user_id":"secondary1"})", tok), 403,
+              mismatch);
   r = h.call("POST", own + "/identities", R"({"provider":"auth0","user_id":"secondary1"})", tok);
   REQUIRE(r.status == 201);
   check_error(h.call("DELETE", other + "/identities/auth0/secondary1", {}, tok), 403, mismatch);

@@ -18,9 +18,10 @@ TEST_CASE("1,000 concurrent executions: each completes exactly once, with unique
   collector c;
   std::set<wfa_op> handles;
   for (int i = 0; i < 1000; ++i) {
-    wfa_op op = i % 3 == 0 ? execute(inst, "test.delay", "{}", R"({"ms":)" + std::to_string(i % 7) + R"(,"value":)" +
-                                                                  std::to_string(i) + "}", c, i)
-                           : execute(inst, "test.echo", "{}", R"({"value":)" + std::to_string(i) + "}", c, i);
+    wfa_op op = i % 3 == 0
+                    ? execute(inst, "test.delay", "{}",
+                              R"({"ms":)" + std::to_string(i % 7) + R"(,"value":)" + std::to_string(i) + "}", c, i)
+                    : execute(inst, "test.echo", "{}", R"({"value":)" + std::to_string(i) + "}", c, i);
     CHECK(op != 0);
     handles.insert(op);
   }
@@ -134,7 +135,8 @@ TEST_CASE("execute and cancel from four host threads at once") {
         {
           std::lock_guard lock(mu);
           started.push_back(op);
-          other = started[(static_cast<std::size_t>(key) * 7919u) % started.size()];  // someone's, maybe another thread's
+          other =
+              started[(static_cast<std::size_t>(key) * 7919u) % started.size()];  // someone's, maybe another thread's
         }
         plugin().cancel(inst, other);
         if (j % 3 == 0) plugin().cancel(inst, op);

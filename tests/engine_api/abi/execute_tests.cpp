@@ -58,9 +58,9 @@ TEST_CASE("echo: one execute's outputs are the next one's input value") {
 }
 
 TEST_CASE("echo: typed values round-trip unchanged") {
-  for (const char* v : {"0", "-1", "42", "18446744073709551615", "-9223372036854775808", "1.5", "-2.25e-300",
-                        "1e300", "true", "false", "null", "\"\"", R"("h\u00e9llo \"q\" \n \\ \ud83d\ude00")", "[]",
-                        "{}", R"([1,"a",null,[true,{}],2.5])", R"({"a":{"b":[1,2,{"c":null}]},"d":"x"})"}) {
+  for (const char* v : {"0", "-1", "42", "18446744073709551615", "-9223372036854775808", "1.5", "-2.25e-300", "1e300",
+                        "true", "false", "null", "\"\"", R"("h\u00e9llo \"q\" \n \\ \ud83d\ude00")", "[]", "{}",
+                        R"([1,"a",null,[true,{}],2.5])", R"({"a":{"b":[1,2,{"c":null}]},"d":"x"})"}) {
     CAPTURE(v);
     completion r = run_one("test.echo", "{}", std::string(R"({"value":)") + v + "}");
     json::value out = outputs(r);
@@ -72,8 +72,8 @@ TEST_CASE("echo: typed values round-trip unchanged") {
 }
 
 TEST_CASE("echo: upper upper-cases every string at any depth, nothing else") {
-  json::value out = outputs(run_one("test.echo", R"({"upper":true})",
-                                    R"({"value":{"k":"abc","l":["x",1,null,{"m":"déf"}]},"tag":"t1"})"));
+  json::value out = outputs(
+      run_one("test.echo", R"({"upper":true})", R"({"value":{"k":"abc","l":["x",1,null,{"m":"déf"}]},"tag":"t1"})"));
   CHECK(out.at("value") == json::parse(R"({"k":"ABC","l":["X",1,null,{"m":"DéF"}]})"));
   CHECK(out.at("tag") == "t1");
   CHECK(outputs(run_one("test.echo", R"({"upper":false})", R"({"value":"abc"})")).at("value") == "abc");
@@ -117,7 +117,8 @@ TEST_CASE("the plugin checks options and inputs itself: invalid_input naming the
     CHECK(r.outputs.empty());
   }
   // Integers per JSON Schema: 2.0 is one.
-  CHECK(outputs(run_one("test.delay", "{}", R"({"ms":2.0,"value":[1]})")) == json::parse(R"({"slept_ms":2,"value":[1]})"));
+  CHECK(outputs(run_one("test.delay", "{}", R"({"ms":2.0,"value":[1]})")) ==
+        json::parse(R"({"slept_ms":2,"value":[1]})"));
   CHECK(outputs(run_one("test.delay", "{}", R"({"ms":0})")) == json::parse(R"({"slept_ms":0})"));
 }
 
@@ -129,15 +130,22 @@ TEST_CASE("test.fail: each code with its message, HTTP status, details and retry
   };
   int status = 400;
   for (auto [name, code, retryable] : {
-           expected{"invalid_input", WFA_INVALID_INPUT, false}, expected{"unauthorized", WFA_UNAUTHORIZED, false},
-           expected{"forbidden", WFA_FORBIDDEN, false},         expected{"not_found", WFA_NOT_FOUND, false},
-           expected{"conflict", WFA_CONFLICT, false},           expected{"rate_limited", WFA_RATE_LIMITED, true},
-           expected{"unavailable", WFA_UNAVAILABLE, true},      expected{"timeout", WFA_TIMEOUT, true},
-           expected{"cancelled", WFA_CANCELLED, false},         expected{"internal", WFA_INTERNAL, false},
+           expected{"invalid_input", WFA_INVALID_INPUT, false},
+           expected{"unauthorized", WFA_UNAUTHORIZED, false},
+           expected{"forbidden", WFA_FORBIDDEN, false},
+           expected{"not_found", WFA_NOT_FOUND, false},
+           expected{"conflict", WFA_CONFLICT, false},
+           expected{"rate_limited", WFA_RATE_LIMITED, true},
+           expected{"unavailable", WFA_UNAVAILABLE, true},
+           expected{"timeout", WFA_TIMEOUT, true},
+           expected{"cancelled", WFA_CANCELLED, false},
+           expected{"internal", WFA_INTERNAL, false},
        }) {
     CAPTURE(name);
     ++status;
-    json::object in{{"code", name}, {"message", std::string("it said ") + name}, {"http_status", status},
+    json::object in{{"code", name},
+                    {"message", std::string("it said ") + name},
+                    {"http_status", status},
                     {"details", json::object{{"n", status}}}};
     completion r = run_one("test.fail", "{}", json::serialize(in));
     CHECK(r.code == code);
@@ -200,7 +208,8 @@ TEST_CASE("list_options: test.echo's /inputs/tag in two pages, other fields and 
   plugin().destroy(inst);
   CHECK(json::parse(c.get(0).outputs) ==
         json::parse(R"({"items":[{"value":"a","label":"p-A"},{"value":"b","label":"p-B"}],"next_page_token":"2"})"));
-  CHECK(json::parse(c.get(1).outputs) == json::parse(R"({"items":[{"value":"c","label":"p-C"}],"next_page_token":null})"));
+  CHECK(json::parse(c.get(1).outputs) ==
+        json::parse(R"({"items":[{"value":"c","label":"p-C"}],"next_page_token":null})"));
   for (int key : {2, 3, 4, 5}) {
     CAPTURE(key);
     CHECK(c.get(key).code == WFA_INVALID_INPUT);
@@ -258,11 +267,10 @@ TEST_CASE("WFA-4/5: every completion, also an immediate failure, fires after the
     const char* inputs;
     int32_t code;
   };
-  for (auto [action, inputs, code] : {case_{"test.nope", "{}", WFA_INVALID_INPUT},
-                                      case_{"", "{}", WFA_INVALID_INPUT},
-                                      case_{"test.echo", "{oops", WFA_INVALID_INPUT},
-                                      case_{"test.echo", R"({"value":1})", WFA_OK},
-                                      case_{"test.fail", R"({"code":"conflict","message":"m"})", WFA_CONFLICT}}) {
+  for (auto [action, inputs, code] :
+       {case_{"test.nope", "{}", WFA_INVALID_INPUT}, case_{"", "{}", WFA_INVALID_INPUT},
+        case_{"test.echo", "{oops", WFA_INVALID_INPUT}, case_{"test.echo", R"({"value":1})", WFA_OK},
+        case_{"test.fail", R"({"code":"conflict","message":"m"})", WFA_CONFLICT}}) {
     CAPTURE(action);
     async_probe p;
     wfa_call call{};
@@ -404,7 +412,8 @@ TEST_CASE("struct_size: a wfa_host that ends before log_enabled has none: every 
   CHECK(poisoned_enabled_calls == 0);
   std::lock_guard lock(short_host_mu);
   bool saw_trace = false;  // the inputs line is TRACE: logged, since nothing turned it down
-  for (const auto& line : short_host_lines) saw_trace = saw_trace || line.find("inputs {\"value\":1}") != std::string::npos;
+  for (const auto& line : short_host_lines)
+    saw_trace = saw_trace || line.find("inputs {\"value\":1}") != std::string::npos;
   CHECK(saw_trace);
   // A host without a log function: nothing to call, nothing breaks.
   wfa_host silent{sizeof(wfa_host), nullptr, nullptr, &poisoned_enabled};

@@ -137,10 +137,12 @@ void sweep(kind which) {
 
 }  // namespace
 
-TEST_CASE(A0_OOM_NAME_PREFIX "execute: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
+TEST_CASE(A0_OOM_NAME_PREFIX
+          "execute: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
   sweep(kind::execute);
 }
 
-TEST_CASE(A0_OOM_NAME_PREFIX "list_options: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
+TEST_CASE(A0_OOM_NAME_PREFIX
+          "list_options: whichever allocation fails, 0 and no callback or one callback, and destroy returns") {
   sweep(kind::list_options);
 }

@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
   }
   printf("%s %s (ABI %u.%u)\n", plugin->name, plugin->version, (unsigned)plugin->abi_major,
          (unsigned)plugin->abi_minor);
-  for (i = 0; i < plugin->action_count; ++i)
-    printf("  %s: %s\n", plugin->actions[i].id, plugin->actions[i].title);
+  for (i = 0; i < plugin->action_count; ++i) printf("  %s: %s\n", plugin->actions[i].id, plugin->actions[i].title);
   if (list_only) return 0;
 
   inst = plugin->create(&host, str("{\"prefix\":\"c99-\"}"), &err);

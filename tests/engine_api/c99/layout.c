@@ -18,8 +18,8 @@ WFA_PIN(error_message_size, WFA_ERROR_MESSAGE_SIZE == 1024);
 WFA_PIN(codes, WFA_OK == 0 && WFA_INVALID_INPUT == 1 && WFA_UNAUTHORIZED == 2 && WFA_FORBIDDEN == 3 &&
                    WFA_NOT_FOUND == 4 && WFA_CONFLICT == 5 && WFA_RATE_LIMITED == 6 && WFA_UNAVAILABLE == 7 &&
                    WFA_TIMEOUT == 8 && WFA_CANCELLED == 9 && WFA_INTERNAL == 10 && WFA_INCOMPATIBLE == 11);
-WFA_PIN(levels, WFA_LOG_TRACE == 0 && WFA_LOG_DEBUG == 1 && WFA_LOG_INFO == 2 && WFA_LOG_WARN == 3 &&
-                    WFA_LOG_ERROR == 4);
+WFA_PIN(levels,
+        WFA_LOG_TRACE == 0 && WFA_LOG_DEBUG == 1 && WFA_LOG_INFO == 2 && WFA_LOG_WARN == 3 && WFA_LOG_ERROR == 4);
 WFA_PIN(op_size, sizeof(wfa_op) == 8);
 
 #if defined(__x86_64__) && defined(__LP64__)

@@ -98,7 +98,8 @@ TEST_CASE("chaining: a step's outputs feed the next step, typed and interpolated
                             "second": "${{ steps.a.outputs.value.obj.list[1] }}",
                             "whole": "${{ steps.a.outputs.value.obj }}"}}}],
     "outputs": {"b": "${{ steps.b.outputs.value }}", "text": "${{ inputs.name }}/${{ steps.b.outputs.value.flag }}"}})");
-  auto r = flowrun_run({"run", flow, "--input", "name=ada", "--input", "n=41", "--input", R"(obj={"list":["x",{"k":2}]})"});
+  auto r =
+      flowrun_run({"run", flow, "--input", "name=ada", "--input", "n=41", "--input", R"(obj={"list":["x",{"k":2}]})"});
   INFO(dump(r));
   REQUIRE(r.exit_code == 0);
   auto rows = lines(r.out);
@@ -236,7 +237,8 @@ TEST_CASE("one bad row among good ones: exit 1, only that row failed, nothing se
     if (row.at("row") == 1) {
       CHECK(row.at("status") == "failed");
       CHECK(row.at("steps").at("d").at("error").at("code") == "invalid_input");
-      CHECK(std::string(row.at("steps").at("d").at("error").at("message").as_string()).find("inputs.ms") != std::string::npos);
+      CHECK(std::string(row.at("steps").at("d").at("error").at("message").as_string()).find("inputs.ms") !=
+            std::string::npos);
     } else {
       CHECK(row.at("status") == "ok");
     }
@@ -248,7 +250,8 @@ TEST_CASE("a row value holding \"${{\" is data: the host refuses it against the 
   auto flow = s.flow(R"({
     "inputs": {"ms": {}},
     "steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})");
-  auto rows_file = s.write("rows.jsonl", R"({"ms":"${{ soon"})" "\n");
+  auto rows_file = s.write("rows.jsonl", R"({"ms":"${{ soon"})"
+                                         "\n");
   auto r = flowrun_run({"run", flow, "--inputs-file", rows_file, "--log-level", "debug"});
   INFO(dump(r));
   REQUIRE(r.exit_code == 1);
@@ -272,13 +275,15 @@ TEST_CASE("validation errors: exit 2, each names step and field, nothing runs") 
       {"id": "c", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ steps.d.outputs.value }}"}},
       {"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.x }}"}},
       {"id": "e", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.y }}"}}]})");
-  for (const auto& args : {std::vector<std::string>{"validate", flow}, std::vector<std::string>{"run", flow, "--input", "x=1"}}) {
+  for (const auto& args :
+       {std::vector<std::string>{"validate", flow}, std::vector<std::string>{"run", flow, "--input", "x=1"}}) {
     auto r = flowrun_run(args);
     INFO(args[0] << "\n" << dump(r));
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());  // no row ran
     CHECK(r.err.find("step b: action: unknown action 'test.nope'") != std::string::npos);
-    CHECK(r.err.find("step c: inputs.value: ${{ steps.d.outputs.value }} refers to step 'd', which runs after this one") !=
+    CHECK(r.err.find(
+              "step c: inputs.value: ${{ steps.d.outputs.value }} refers to step 'd', which runs after this one") !=
           std::string::npos);
     CHECK(r.err.find("step d: inputs.ms: expected integer, but the expression gives string") != std::string::npos);
     CHECK(r.err.find("step e: inputs.value: unknown input 'y'") != std::string::npos);
@@ -398,7 +403,8 @@ std::string echo_flow(const std::string& plugin_path) {
   json::object f = json::parse(R"({
     "connections": {"local": {"plugin": "t"}},
     "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "here"}}],
-    "outputs": {"v": "${{ steps.a.outputs.value }}"}})").as_object();
+    "outputs": {"v": "${{ steps.a.outputs.value }}"}})")
+                       .as_object();
   f["plugins"] = json::array{json::object{{"id", "t"}, {"path", plugin_path}}};
   return json::serialize(f);
 }
@@ -471,10 +477,10 @@ TEST_CASE("progress bar: on stderr when it is a terminal (done/total, rate, fail
   auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file}, tty);
   INFO(dump(r));
   CHECK(r.exit_code == 1);
-  CHECK(lines(r.out).size() == 5);  // stdout stays a pipe: only the result lines
-  CHECK(r.err.find("\r\033[K[") != std::string::npos);             // drawn in place
-  CHECK(r.err.find("0/5 0%") != std::string::npos);                 // the first draw
-  CHECK(r.err.find("] 5/5 100% ") != std::string::npos);            // done/total at the end
+  CHECK(lines(r.out).size() == 5);                                      // stdout stays a pipe: only the result lines
+  CHECK(r.err.find("\r\033[K[") != std::string::npos);                  // drawn in place
+  CHECK(r.err.find("0/5 0%") != std::string::npos);                     // the first draw
+  CHECK(r.err.find("] 5/5 100% ") != std::string::npos);                // done/total at the end
   CHECK(r.err.find(" rows/s 1 failed ETA 0:00") != std::string::npos);  // rate, failures, ETA
   // The same run with stderr a pipe: no bar at all.
   auto piped = flowrun_run({"run", flow, "--inputs-file", rows_file});
@@ -507,7 +513,8 @@ TEST_CASE("describe: name, version, ABI and the actions with their fields") {
 
 TEST_CASE("options: only fields with dynamic options, and unknown steps and fields are usage errors") {
   scratch s;
-  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto flow =
+      s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   auto r = flowrun_run({"options", flow, "a", "/inputs/value"});
   INFO(dump(r));
   CHECK(r.exit_code == 2);
@@ -539,7 +546,8 @@ TEST_CASE("options: the choices of a dynamic field, every page, with the step's 
     "connections": {"c": {"plugin": "fx"}},
     "inputs": {"x": {"type": "string"}},
     "steps": [{"id": "pick", "action": "fx.pick", "connection": "c", "options": {"mode": "m1"},
-               "inputs": {"other": "lit", "choice": "${{ inputs.x }}"}}]})").as_object();
+               "inputs": {"other": "lit", "choice": "${{ inputs.x }}"}}]})")
+                       .as_object();
   f["plugins"].as_array()[0].as_object()["path"] = WFA_FIXTURE_OPTIONS;
   auto flow = s.write("o.flow.json", json::serialize(f));
   auto r = flowrun_run({"options", flow, "pick", "/inputs/choice"});
@@ -556,7 +564,8 @@ TEST_CASE("a plugin whose execute and list_options return 0: run finishes (row f
   scratch s;
   json::object f = json::parse(R"({
     "connections": {"c": {"plugin": "fx"}},
-    "steps": [{"id": "z", "action": "fx.zero", "connection": "c", "inputs": {"choice": "x"}}]})").as_object();
+    "steps": [{"id": "z", "action": "fx.zero", "connection": "c", "inputs": {"choice": "x"}}]})")
+                       .as_object();
   f["plugins"] = json::array{json::object{{"id", "fx"}, {"path", WFA_FIXTURE_RETURNS_ZERO}}};
   auto flow = s.write("z.flow.json", json::serialize(f));
   auto rows_file = s.write("rows.jsonl", "{}\n{}\n{}\n");
@@ -627,7 +636,8 @@ std::map<int64_t, json::object> by_row(const std::string& out) {
 
 TEST_CASE("--inputs-file: a directory and a device are refused with the reason, exit 2 (issue 12.5)") {
   scratch s;
-  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto flow =
+      s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   auto dir = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", s.dir.string()}, std::chrono::seconds(30));
   INFO(dump(dir));
   CHECK(dir.exit_code == 2);
@@ -641,7 +651,8 @@ TEST_CASE("--inputs-file: a directory and a device are refused with the reason, 
 
 TEST_CASE("--inputs-file: an empty file says that it ran no row (issue 12.5)") {
   scratch s;
-  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto flow =
+      s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   auto empty = s.write("empty.jsonl", "\n  \n");
   auto r = flowrun_run({"run", flow, "--inputs-file", empty});
   INFO(dump(r));
@@ -673,8 +684,9 @@ TEST_CASE("--inputs-file: a line over 1 MiB is refused naming it, before any row
   CHECK(lines(o.out).size() == 2);
 }
 
-TEST_CASE("long ids through a pipe: a 30,000-character id and a 50 MB line fail their rows clearly, the next rows run "
-          "(issue 12.1)") {
+TEST_CASE(
+    "long ids through a pipe: a 30,000-character id and a 50 MB line fail their rows clearly, the next rows run "
+    "(issue 12.1)") {
   scratch s;
   auto flow = s.flow(R"({"inputs": {"id": {"type": "string"}},
     "steps": [{"id": "a", "action": "test.echo", "connection": "local",
@@ -719,7 +731,8 @@ TEST_CASE("a repeated name 20,000 times is refused fast in one line, the next ro
 
 TEST_CASE("an interrupted run reading a pipe that never ends exits (issue 12.5, 12.7)") {
   scratch s;
-  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
+  auto flow =
+      s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})");
   std::string path = (s.dir / "rows.fifo").string();
   REQUIRE(mkfifo(path.c_str(), 0600) == 0);
   wfa::test::subprocess p({flowrun, "run", flow, "--inputs-file", path});
@@ -727,8 +740,8 @@ TEST_CASE("an interrupted run reading a pipe that never ends exits (issue 12.5, 
   REQUIRE(fd >= 0);
   std::string row = "{}\n";
   REQUIRE(write(fd, row.data(), row.size()) == static_cast<ssize_t>(row.size()));
-  REQUIRE(p.wait_for([](const std::string& out) { return out.find('\n') != std::string::npos; },
-                     std::chrono::seconds(30)));
+  REQUIRE(
+      p.wait_for([](const std::string& out) { return out.find('\n') != std::string::npos; }, std::chrono::seconds(30)));
   // The writer stays open: the next read never returns.
   p.signal(SIGTERM);
   auto r = p.finish(std::chrono::seconds(20));
@@ -790,7 +803,8 @@ TEST_CASE("rate_limited with retry_after_s: the row is retried after the wait, o
   CHECK(r.err.find("flowrun: row 0: step f: rate limited, retrying in 2 s") != std::string::npos);
 
   // A wait beyond --max-retry-wait: failed at once with the plugin's error.
-  auto late = s.write("late.jsonl", R"({"m":"late","d":{"retry_after_s":3600}})" "\n");
+  auto late = s.write("late.jsonl", R"({"m":"late","d":{"retry_after_s":3600}})"
+                                    "\n");
   t0 = std::chrono::steady_clock::now();
   auto f = wfa::test::run_within({flowrun, "run", flow, "--inputs-file", late, "--max-retry-wait", "1"},
                                  std::chrono::seconds(60));
@@ -811,7 +825,8 @@ TEST_CASE("options: pages that never end (a repeated token) stop, and the cut is
     "plugins": [{"id": "fx", "path": ""}],
     "connections": {"c": {"plugin": "fx"}},
     "steps": [{"id": "pick", "action": "fx.pick", "connection": "c", "options": {"mode": "endless"},
-               "inputs": {}}]})").as_object();
+               "inputs": {}}]})")
+                       .as_object();
   f["plugins"].as_array()[0].as_object()["path"] = WFA_FIXTURE_OPTIONS;
   auto flow = s.write("o.flow.json", json::serialize(f));
   auto r = wfa::test::run_within({flowrun, "options", flow, "pick", "/inputs/choice"}, std::chrono::seconds(60));
@@ -835,8 +850,7 @@ TEST_CASE("a secret reflected percent-encoded or in Basic credentials is masked 
                        {{"WFA_TEST_SECRET", "s3c/r t!"}});
   INFO(dump(r));
   CHECK(r.exit_code == 1);
-  CHECK(lines(r.out).at(0).at("steps").at("f").at("error").at("message") ==
-        "body client_secret=*** auth Basic ***");
+  CHECK(lines(r.out).at(0).at("steps").at("f").at("error").at("message") == "body client_secret=*** auth Basic ***");
 }
 
 TEST_CASE("a second signal exits at once while the run thread is blocked (issue 12.7)") {

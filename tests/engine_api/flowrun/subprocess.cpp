@@ -118,8 +118,7 @@ bool subprocess::wait_for(const std::function<bool(const std::string&)>& ready, 
 void subprocess::signal(int sig) { kill(pid_, sig); }
 
 process_result subprocess::finish() {
-  while (pump(1000)) {
-  }
+  while (pump(1000)) {}
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;

@@ -43,10 +43,12 @@ struct link_fixture {
   flow f = load_flow(WFA_MANIFEST_DIR "/flows/link-with-merge.flow.json");
   validation_result v = validate(f, real_manifests(), fake_env());
   json::object inputs = json::parse(R"({"primary_user_id":"google-oauth2|115015401343387192604",
-                                        "secondary_user_id":"auth0|5f7c8ec7c33c6c004bbafe82"})").as_object();
+                                        "secondary_user_id":"auth0|5f7c8ec7c33c6c004bbafe82"})")
+                            .as_object();
   json::object steps = json::parse(R"({
     "primary":{"user":{"user_id":"google-oauth2|115015401343387192604","email":"a@example.com"}},
-    "secondary":{"user":{"user_id":"auth0|5f7c8ec7c33c6c004bbafe82","email":"a@example.com"}}})").as_object();
+    "secondary":{"user":{"user_id":"auth0|5f7c8ec7c33c6c004bbafe82","email":"a@example.com"}}})")
+                           .as_object();
   std::size_t link = static_cast<std::size_t>(f.step_index("link"));
 };
 
@@ -88,8 +90,10 @@ void BM_redact_row_line(benchmark::State& state) {
   json::object row{{"row", 1}, {"status", "ok"}};
   json::array profiles;
   for (int i = 0; i < 8; ++i)
-    profiles.push_back(json::object{{"provider", "auth0"}, {"user_id", "5f7c8ec7c33c6c004bbafe8" + std::to_string(i)},
-                                    {"profileData", json::object{{"email", "jane@example.com"}, {"name", "Jane Doe"}}}});
+    profiles.push_back(
+        json::object{{"provider", "auth0"},
+                     {"user_id", "5f7c8ec7c33c6c004bbafe8" + std::to_string(i)},
+                     {"profileData", json::object{{"email", "jane@example.com"}, {"name", "Jane Doe"}}}});
   row["outputs"] = json::object{{"profiles", profiles}};
   json::value v(row);
   const auto bytes = static_cast<int64_t>(json::serialize(v).size());

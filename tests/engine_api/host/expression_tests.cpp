@@ -14,7 +14,8 @@ namespace {
 struct fixture {
   json::object inputs = json::parse(R"({"name":"ada","count":3,"flag":true,"obj":{"k":[10,20]}})").as_object();
   json::object steps = json::parse(R"({"a":{"user":{"id":"auth0|1","tags":["x","y"],"n":null},
-                                        "list":[{"v":1},{"v":2}]}})").as_object();
+                                        "list":[{"v":1},{"v":2}]}})")
+                           .as_object();
   std::map<std::string, std::string> env{{"HOME_DIR", "/h"}};
 
   eval_context ctx() {
@@ -58,17 +59,17 @@ TEST_CASE("parse: roots and their shapes") {
   CHECK(std::get<reference>(parse_template("${{ env.HOME_DIR }}").parts[0]).kind == reference::root::env);
   CHECK(std::get<reference>(parse_template("${{ inputs.x-y_z }}").parts[0]).name == "x-y_z");
   auto bad = [](const char* s) { CHECK_THROWS_AS(parse_template(s), expression_error); };
-  bad("${{ inputs.name");                 // unterminated
-  bad("${{ }}");                          // empty
-  bad("${{ secrets.x }}");                // unknown root
-  bad("${{ inputs }}");                   // no name
-  bad("${{ steps.a.user }}");             // steps.ID must be followed by outputs
+  bad("${{ inputs.name");      // unterminated
+  bad("${{ }}");               // empty
+  bad("${{ secrets.x }}");     // unknown root
+  bad("${{ inputs }}");        // no name
+  bad("${{ steps.a.user }}");  // steps.ID must be followed by outputs
   bad("${{ steps.a }}");
-  bad("${{ env.A.B }}");                  // env takes one name
-  bad("${{ inputs.a[x] }}");              // index must be digits
+  bad("${{ env.A.B }}");      // env takes one name
+  bad("${{ inputs.a[x] }}");  // index must be digits
   bad("${{ inputs.a[-1] }}");
-  bad("${{ inputs.a[1 }}");               // unclosed [
-  bad("${{ inputs.a. }}");                // trailing dot
+  bad("${{ inputs.a[1 }}");  // unclosed [
+  bad("${{ inputs.a. }}");   // trailing dot
   bad("${{ inputs..a }}");
   bad("${{ inputs.a b }}");
 }

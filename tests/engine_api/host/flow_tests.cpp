@@ -90,23 +90,29 @@ TEST_CASE("plugin paths: a bare name is looked up beside the flow file first") {
 }
 
 TEST_CASE("shape errors name the file and the location") {
-  CHECK(error_of("{") .find("dir/f.flow.json: not valid JSON") == 0);
+  CHECK(error_of("{").find("dir/f.flow.json: not valid JSON") == 0);
   CHECK(error_of("[]").find("expected an object") != std::string::npos);
   CHECK(error_of(R"({"plugins":[]})").find("'steps' is required") != std::string::npos);
   CHECK(error_of(R"({"steps":[]})").find("'plugins' is required") != std::string::npos);
-  CHECK(error_of(with(R"("name": "m",)", R"("name": "m", "stpes": [],)")).find("unknown key 'stpes'") != std::string::npos);
-  CHECK(error_of(with(R"("action": "p.echo", "connection": "c", "inputs")", R"("action": 7, "connection": "c", "inputs")"))
+  CHECK(error_of(with(R"("name": "m",)", R"("name": "m", "stpes": [],)")).find("unknown key 'stpes'") !=
+        std::string::npos);
+  CHECK(error_of(
+            with(R"("action": "p.echo", "connection": "c", "inputs")", R"("action": 7, "connection": "c", "inputs")"))
             .find("steps[0].action: expected a string") != std::string::npos);
   CHECK(error_of(with(R"("id": "s-2", "action": "p.echo", )", R"("id": "s1", "action": "p.echo", )"))
             .find("steps[1].id: duplicate step id 's1'") != std::string::npos);
   CHECK(error_of(with(R"("id": "s-2")", R"("id": "s 2")")).find("steps[1].id") != std::string::npos);
-  CHECK(error_of(with(R"({"id": "s-2", "action": "p.echo", "connection": "c"})", R"({"id": "s-2", "action": "p.echo"})"))
-            .find("steps[1]: 'connection' is required") != std::string::npos);
-  CHECK(error_of(with(R"("type": "string")", R"("type": "text")")).find("inputs.x.type: unknown type 'text'") != std::string::npos);
+  CHECK(
+      error_of(with(R"({"id": "s-2", "action": "p.echo", "connection": "c"})", R"({"id": "s-2", "action": "p.echo"})"))
+          .find("steps[1]: 'connection' is required") != std::string::npos);
+  CHECK(error_of(with(R"("type": "string")", R"("type": "text")")).find("inputs.x.type: unknown type 'text'") !=
+        std::string::npos);
   CHECK(error_of(with(R"({"id": "q", "path": "plugins/libq.so"})", R"({"id": "p", "path": "x.so"})"))
             .find("plugins[1].id: duplicate plugin id 'p'") != std::string::npos);
-  CHECK(error_of(with(R"("config": {"a": 1})", R"("config": [1])")).find("connections.c.config: expected an object") != std::string::npos);
-  CHECK(error_of(with(R"("inputs": {"v": "${{ inputs.x }}"})", R"("inputs": "v")")).find("steps[0].inputs: expected an object") != std::string::npos);
+  CHECK(error_of(with(R"("config": {"a": 1})", R"("config": [1])")).find("connections.c.config: expected an object") !=
+        std::string::npos);
+  CHECK(error_of(with(R"("inputs": {"v": "${{ inputs.x }}"})", R"("inputs": "v")"))
+            .find("steps[0].inputs: expected an object") != std::string::npos);
 }
 
 TEST_CASE("load_flow: an unreadable file is a flow_error naming it") {

@@ -31,8 +31,9 @@ struct log_capture {
 op_result list(instance& inst, const std::string& page, std::thread::id* thread = nullptr) {
   std::promise<std::pair<op_result, std::thread::id>> p;
   auto f = p.get_future();
-  inst.list_options("fx.pick", "/inputs/choice", R"({"options":{},"inputs":{}})", page,
-                    [&p](op_result r) { p.set_value({std::move(r), std::this_thread::get_id()}); });
+  inst.list_options("fx.pick", "/inputs/choice", R"({"options":{},"inputs":{}})", page, [&p](op_result r) {
+    p.set_value({std::move(r), std::this_thread::get_id()});
+  });
   auto [r, id] = f.get();
   if (thread) *thread = id;
   return r;
@@ -79,8 +80,8 @@ TEST_CASE("a plugin that returns 0 (not started, WFA-5): the host completes the 
     instance inst(lib, "{}");
     CHECK(inst.execute("fx.zero", "{}", "{}", [&](op_result r) { results.push_back(std::move(r)); }) == 0);
     REQUIRE(results.size() == 1);
-    CHECK(inst.list_options("fx.zero", "/inputs/choice", "{}", "", [&](op_result r) { results.push_back(std::move(r)); }) ==
-          0);
+    CHECK(inst.list_options("fx.zero", "/inputs/choice", "{}", "",
+                            [&](op_result r) { results.push_back(std::move(r)); }) == 0);
     REQUIRE(results.size() == 2);
   }  // ~instance: nothing is owed any more, so nothing is completed a second time
   REQUIRE(results.size() == 2);

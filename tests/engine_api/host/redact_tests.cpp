@@ -63,7 +63,9 @@ TEST_CASE("encoded forms: percent-encoded (%20 or +, either hex case) and JSON w
   CHECK(r.redact("client_secret=p%40ss%20w%2Frd%2B%C3%BC&x=1") == "client_secret=***&x=1");
   CHECK(r.redact("client_secret=p%40ss+w%2Frd%2B%C3%BC&x=1") == "client_secret=***&x=1");
   CHECK(r.redact("client_secret=p%40ss+w%2frd%2b%c3%bc") == "client_secret=***");
-  CHECK(r.redact(R"({"s":"p@ss w\/rd+)" "\xC3\xBC" R"("})") == R"({"s":"***"})");
+  CHECK(r.redact(R"({"s":"p@ss w\/rd+)"
+                 "\xC3\xBC"
+                 R"("})") == R"({"s":"***"})");
   // Text that only looks alike stays.
   CHECK(r.redact("p%40ss") == "p%40ss");
 }

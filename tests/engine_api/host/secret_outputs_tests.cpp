@@ -63,18 +63,20 @@ TEST_CASE("secret outputs: marks behind allOf, $ref or if/then are reported as u
         std::vector<std::string>{"/$defs/t", "/if/properties/d", "/properties/a/allOf/0"});
   CHECK_FALSE(has_secret_marks(json::parse(R"({"properties": {"x-secret": {"type": "string"}}, "x-secret": false})")));
   // Data is not a schema: an example or default that holds the key marks nothing.
-  CHECK_FALSE(has_secret_marks(json::parse(
-      R"({"properties": {"a": {"examples": [{"x-secret": true}], "default": {"x-secret": true}}}})")));
+  CHECK_FALSE(has_secret_marks(
+      json::parse(R"({"properties": {"a": {"examples": [{"x-secret": true}], "default": {"x-secret": true}}}})")));
 }
 
 TEST_CASE("validate refuses an action whose outputs mark a secret flowrun would not find") {
   const auto manifest = json::parse(R"({
     "id": "p.leaky", "version": "1.0.0", "title": "T", "description": "d",
     "connection": {"type": "object"}, "options": {"type": "object"}, "inputs": {"type": "object"},
-    "outputs": {"type": "object", "properties": {"tok": {"anyOf": [{"type": "string", "x-secret": true}]}}}})").as_object();
+    "outputs": {"type": "object", "properties": {"tok": {"anyOf": [{"type": "string", "x-secret": true}]}}}})")
+                            .as_object();
   const auto f = parse_flow(R"({"plugins": [{"id": "p", "path": "libp.so"}],
     "connections": {"c": {"plugin": "p", "config": {}}},
-    "steps": [{"id": "s1", "action": "p.leaky", "connection": "c"}]})", "t.flow.json");
+    "steps": [{"id": "s1", "action": "p.leaky", "connection": "c"}]})",
+                            "t.flow.json");
   const auto r = validate(f, manifest_set{{"p", {manifest}}}, [](const std::string&) { return std::nullopt; });
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].starts_with("step s1: the manifest of p.leaky marks x-secret at outputs/properties/tok/anyOf/0"));

@@ -38,9 +38,7 @@ const char* echo_manifest = R"({
                    "list": {"type": "array", "items": {"type": "object", "properties": {"v": {"type": "integer"}}}}}}
 })";
 
-manifest_set manifests() {
-  return {{"p", {json::parse(echo_manifest).as_object()}}};
-}
+manifest_set manifests() { return {{"p", {json::parse(echo_manifest).as_object()}}}; }
 
 // A two-step flow; `patch` is merged into it (steps replaced wholesale when given).
 flow make_flow(const char* patch = "{}") {
@@ -53,7 +51,8 @@ flow make_flow(const char* patch = "{}") {
        "inputs": {"text": "${{ inputs.name }}", "count": "${{ inputs.num }}"}},
       {"id": "s2", "action": "p.echo", "connection": "c", "options": {"mode": "b"},
        "inputs": {"text": "got ${{ steps.s1.outputs.text }}", "count": "${{ steps.s1.outputs.count }}"}}],
-    "outputs": {"t": "${{ steps.s2.outputs.text }}"}})").as_object();
+    "outputs": {"t": "${{ steps.s2.outputs.text }}"}})")
+                       .as_object();
   json::value extra = json::parse(patch);
   for (auto& kv : extra.as_object()) f[kv.key()] = kv.value();
   return parse_flow(json::serialize(f), "t.flow.json");
@@ -101,8 +100,10 @@ TEST_CASE("a correct flow validates") {
 }
 
 TEST_CASE("unknown plugin, connection and action") {
-  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"nope"}}})")), "connection c: plugin: unknown plugin 'nope'"));
-  auto e = errors(make_flow(R"({"steps":[{"id":"s1","action":"p.echo","connection":"other","options":{"mode":"a"},"inputs":{"text":"t"}}],"outputs":{}})"));
+  CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"nope"}}})")),
+            "connection c: plugin: unknown plugin 'nope'"));
+  auto e = errors(make_flow(
+      R"({"steps":[{"id":"s1","action":"p.echo","connection":"other","options":{"mode":"a"},"inputs":{"text":"t"}}],"outputs":{}})"));
   CHECK(has(e, "step s1: connection: unknown connection 'other'"));
   e = errors(make_flow(R"({"steps":[{"id":"s1","action":"p.ehco","connection":"c"}],"outputs":{}})"));
   CHECK(has(e, "step s1: action: unknown action 'p.ehco' in plugin 'p' (it has: p.echo)"));
@@ -111,7 +112,8 @@ TEST_CASE("unknown plugin, connection and action") {
 TEST_CASE("validate(flow, manifests): a declared plugin the set has no manifests for is an error") {
   // Found by tests/fuzz/fuzz_flow: such a flow validated, and check_step of its steps
   // dereferenced a null schema checker.
-  const flow f = make_flow(R"({"plugins":[{"id":"q","path":"libq.so"}],"connections":{"c":{"plugin":"q","config":{}}}})");
+  const flow f =
+      make_flow(R"({"plugins":[{"id":"q","path":"libq.so"}],"connections":{"c":{"plugin":"q","config":{}}}})");
   const auto r = validate(f, manifests(), env_of(no_env));
   CHECK_FALSE(r.checked.has_value());
   CHECK(has(r.errors, "plugin q: no manifests were given for it"));
@@ -210,7 +212,8 @@ TEST_CASE("connection config: env filling (x-env), ${{ env }} only, schema check
   CHECK(r.checked->configs.at("c").at("domain") == "from.env");
   // Rows are not visible to a shared connection.
   CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"${{ inputs.name }}"}}}})")),
-            "connection c: config.domain: only ${{ env.NAME }} is allowed in a connection config (it is shared by all rows)"));
+            "connection c: config.domain: only ${{ env.NAME }} is allowed in a connection config (it is shared by all "
+            "rows)"));
   CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"a b"}}}})")),
             "connection c: config.domain: Failed to match regex specified by 'pattern' constraint."));
   CHECK(has(errors(make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"a","bogus":1}}}})")),
@@ -219,13 +222,14 @@ TEST_CASE("connection config: env filling (x-env), ${{ env }} only, schema check
 
 TEST_CASE("secrets: x-secret fields and every env-sourced value are registered and redacted") {
   auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"key":"${{ env.KEY }}"}}}})");
-  auto r = validate(f, manifests(), env_of({{"T_DOMAIN", "dom.example"}, {"T_TOKEN", "tok-SECRET-1"}, {"KEY", "key-SECRET-2"}}));
+  auto r = validate(f, manifests(),
+                    env_of({{"T_DOMAIN", "dom.example"}, {"T_TOKEN", "tok-SECRET-1"}, {"KEY", "key-SECRET-2"}}));
   INFO(dump(r.errors));
   REQUIRE(r.checked);
   const auto& s = r.checked->secrets;
-  CHECK(s.redact("a tok-SECRET-1 b") == "a *** b");      // x-secret via x-env
-  CHECK(s.redact("key-SECRET-2") == "***");              // ${{ env }} in config
-  CHECK(s.redact("at dom.example") == "at ***");        // any env-sourced value
+  CHECK(s.redact("a tok-SECRET-1 b") == "a *** b");  // x-secret via x-env
+  CHECK(s.redact("key-SECRET-2") == "***");          // ${{ env }} in config
+  CHECK(s.redact("at dom.example") == "at ***");     // any env-sourced value
   // client_secret and token are secrets by name, even when written in the flow.
   auto f2 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"literal-tok"}}}})");
   auto r2 = validate(f2, manifests(), env_of(no_env));
@@ -233,7 +237,8 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   CHECK(r2.checked->secrets.redact("literal-tok") == "***");
   CHECK(r2.checked->secrets.redact("d") == "d");  // a literal non-secret stays
   // Another string of the config with a secret: HTTP Basic credentials, base64 (issue 12.4).
-  auto f3 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","key":"client-7","token":"literal-tok"}}}})");
+  auto f3 = make_flow(
+      R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","key":"client-7","token":"literal-tok"}}}})");
   auto r3 = validate(f3, manifests(), env_of(no_env));
   REQUIRE(r3.checked);
   CHECK(r3.checked->secrets.redact("Basic Y2xpZW50LTc6bGl0ZXJhbC10b2s=") == "Basic ***");
@@ -290,7 +295,8 @@ TEST_CASE("secrets: an object or array x-secret value: each string inside, not i
 TEST_CASE("secrets: error messages pass through the redactor") {
   // The secret's value is also a (wrongly) configured field name, so the error that names
   // that field would show it: it must come out redacted.
-  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"${{ env.TOK }}","hunter2x":1}}}})");
+  auto f = make_flow(
+      R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"${{ env.TOK }}","hunter2x":1}}}})");
   auto e = errors(f, {{"TOK", "hunter2x"}});
   REQUIRE(!e.empty());
   for (const auto& line : e) CHECK(line.find("hunter2x") == std::string::npos);
@@ -300,11 +306,16 @@ TEST_CASE("secrets: error messages pass through the redactor") {
 TEST_CASE("check_step: run-time values against the full schema (WFA-10)") {
   auto r = validate(make_flow(), manifests(), env_of(no_env));
   REQUIRE(r.checked);
-  CHECK(r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"text":"x","count":2})").as_object()).empty());
-  auto e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"count":"2"})").as_object());
+  CHECK(r.checked
+            ->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                         json::parse(R"({"text":"x","count":2})").as_object())
+            .empty());
+  auto e =
+      r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"count":"2"})").as_object());
   CHECK(has(e, "inputs.text: required"));
   CHECK(has(e, "inputs.count: Value type not permitted by 'type' constraint."));
-  e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(), json::parse(R"({"text":"x","alt":"y"})").as_object());
+  e = r.checked->check_step(0, json::parse(R"({"mode":"a"})").as_object(),
+                            json::parse(R"({"text":"x","alt":"y"})").as_object());
   REQUIRE(e.size() == 1);
   CHECK(e[0].rfind("inputs: does not satisfy", 0) == 0);
 }
@@ -369,7 +380,8 @@ manifest_set real_manifest(const std::string& id) {
 flow action_step(const std::string& action, const char* inputs) {
   std::string f = R"({"plugins": [{"id": "p", "path": "libp.so"}],
     "connections": {"c": {"plugin": "p", "config": {"domain": "example.com", "token": "t0k3n"}}},
-    "steps": [{"id": "s", "action": ")" + action + R"(", "connection": "c", "inputs": )" + inputs + "}]}";
+    "steps": [{"id": "s", "action": ")" +
+                  action + R"(", "connection": "c", "inputs": )" + inputs + "}]}";
   return parse_flow(f, "t.flow.json");
 }
 
@@ -453,8 +465,8 @@ TEST_CASE("uniqueItems and maxItems: 1,000 copies of one field name are refused 
   CHECK(r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", json::array{"email", "name"}}})
             .empty());
   // Equal in JSON terms: 1 and 1.0, objects in any key order.
-  CHECK_FALSE(r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", json::array{"a", "a"}}})
-                  .empty());
+  CHECK_FALSE(
+      r.checked->check_step(0, {}, json::object{{"user_id", "auth0|x"}, {"fields", json::array{"a", "a"}}}).empty());
 }
 
 TEST_CASE("a schema's many failing items: at most json_schema::max_issues lines, then a count") {

@@ -32,10 +32,8 @@ json::value entry_value(std::size_t entry, int side, std::mt19937_64& rng) {
   const std::string id = std::to_string(entry);
   const std::string who = side == 0 ? "p" : "s";
   switch (entry % 6) {
-    case 0:
-      return json::value("value " + id + " set by " + who);
-    case 1:
-      return json::value(static_cast<std::int64_t>(rng() % 100000));
+    case 0: return json::value("value " + id + " set by " + who);
+    case 1: return json::value(static_cast<std::int64_t>(rng() % 100000));
     case 2: {  // preferences: merged recursively
       json::object o;
       o["theme"] = side == 0 ? "dark" : "light";

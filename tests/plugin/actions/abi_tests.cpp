@@ -45,7 +45,7 @@ TEST_CASE("entry negotiates the major version and fills the error") {
   CHECK(entry(2, 0, &err) == nullptr);
   CHECK(err.code == WFA_INCOMPATIBLE);
   CHECK(std::string(err.message).find("major") != std::string::npos);
-  CHECK(entry(0, 9, nullptr) == nullptr);  // null err is allowed
+  CHECK(entry(0, 9, nullptr) == nullptr);                               // null err is allowed
   const wfa_plugin* p = entry(WFA_ABI_MAJOR, WFA_ABI_MINOR + 3, &err);  // newer host minor
   REQUIRE(p);
   CHECK(p->struct_size == sizeof(wfa_plugin));
@@ -93,12 +93,15 @@ TEST_CASE("descriptor lists the four actions with the manifests embedded from ma
 
 TEST_CASE("create refuses a bad config naming the field, never the secret") {
   plugin_host host;
-  for (auto [config, field] : {std::pair{"not json", "config"},
-                               std::pair{R"({"client_id":"a","client_secret":"TOP-SECRET-cs-123"})", "domain"},
-                               std::pair{R"({"domain":"x.auth0.com","client_secret":"TOP-SECRET-cs-123"})", "client_id"},
-                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","client_id":"a","client_secret":"TOP-SECRET-cs-123"})", "token"},
-                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","timeout_ms":0})", "timeout_ms"},
-                               std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","ca_file":"/nonexistent.pem"})", "ca_file"}}) {
+  for (auto [config, field] :
+       {std::pair{"not json", "config"},
+        std::pair{R"({"client_id":"a","client_secret":"TOP-SECRET-cs-123"})", "domain"},
+        std::pair{R"({"domain":"x.auth0.com","client_secret":"TOP-SECRET-cs-123"})", "client_id"},
+        std::pair{
+            R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","client_id":"a","client_secret":"TOP-SECRET-cs-123"})",
+            "token"},
+        std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","timeout_ms":0})", "timeout_ms"},
+        std::pair{R"({"domain":"x.auth0.com","token":"TOP-SECRET-tok","ca_file":"/nonexistent.pem"})", "ca_file"}}) {
     plugin_instance inst(host, config);
     CHECK(inst.get() == nullptr);
     CHECK(inst.create_code() == WFA_INVALID_INPUT);
@@ -123,9 +126,12 @@ TEST_CASE("bad input completes asynchronously, exactly once, with no request sen
       {"auth0.link-account", "not json", "{}", "options_json"},
       {"auth0.link-account", R"({"merge_metadata":true})", "[1]", "inputs_json"},
       {"auth0.link-account", "{}", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})", "merge_metadata"},
-      {"auth0.link-account", R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})", "itself"},
-      {"auth0.link-account", R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|p","secondary_user_id":"x","secondary_provider":"nope"})", "secondary_provider"},
-      {"auth0.link-account", R"({"merge_metadata":true,"merge_exclude":["/x"]})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})", "merge_exclude"},
+      {"auth0.link-account", R"({"merge_metadata":true})",
+       R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})", "itself"},
+      {"auth0.link-account", R"({"merge_metadata":true})",
+       R"({"primary_user_id":"auth0|p","secondary_user_id":"x","secondary_provider":"nope"})", "secondary_provider"},
+      {"auth0.link-account", R"({"merge_metadata":true,"merge_exclude":["/x"]})",
+       R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})", "merge_exclude"},
       {"auth0.unlink-account", "{}", R"({"primary_user_id":"auth0|p"})", "secondary_user_id"},
       {"auth0.get-user", "{}", R"({"user_id":3})", "user_id"},
       {"auth0.update-user-metadata", "{}", R"({"user_id":"auth0|p","user_metadata":{"a$b":1}})", "a$b"},

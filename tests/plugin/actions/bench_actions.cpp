@@ -14,8 +14,12 @@ using namespace a0::test;
 namespace json = boost::json;
 
 static void validate_link(benchmark::State& state) {
-  const auto options = json::parse(R"({"merge_metadata":true,"arrays":"union","merge_exclude":["/app_metadata/roles"]})").as_object();
-  const auto inputs = json::parse(R"({"primary_user_id":"google-oauth2|115015401343387192604","secondary_user_id":"samlp|NeoLink|40813347"})").as_object();
+  const auto options =
+      json::parse(R"({"merge_metadata":true,"arrays":"union","merge_exclude":["/app_metadata/roles"]})").as_object();
+  const auto inputs =
+      json::parse(
+          R"({"primary_user_id":"google-oauth2|115015401343387192604","secondary_user_id":"samlp|NeoLink|40813347"})")
+          .as_object();
   for (auto _ : state) benchmark::DoNotOptimize(a0::actions::parse_link(options, inputs));
 }
 BENCHMARK(validate_link);

@@ -17,14 +17,13 @@ namespace a0::test::demo {
 
 inline constexpr const char* k_primary = "google-oauth2|115015401343387192604";
 inline constexpr const char* k_secondary = "auth0|5f7c8ec7c33c6c004bbafe82";
-inline const std::string k_inputs = std::string(R"({"primary_user_id":")") + k_primary +
-                                    R"(","secondary_user_id":")" + k_secondary + "\"}";
+inline const std::string k_inputs =
+    std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_user_id":")" + k_secondary + "\"}";
 
 /// The demo client's connection config (pacing and retry waits capped at 200 ms).
 inline std::string config(const emulator& e, const std::string& extra = "") {
-  return R"({"domain":")" + e.domain() + R"(","client_id":")" + emulator::demo_client_id +
-         R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" + e.ca_file() +
-         R"(","max_backoff_ms":200)" + extra + "}";
+  return R"({"domain":")" + e.domain() + R"(","client_id":")" + emulator::demo_client_id + R"(","client_secret":")" +
+         emulator::demo_client_secret + R"(","ca_file":")" + e.ca_file() + R"(","max_backoff_ms":200)" + extra + "}";
 }
 
 /// The stored user, or {} when the tenant has none with that id.

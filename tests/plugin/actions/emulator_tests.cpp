@@ -41,8 +41,8 @@ TEST_CASE("emulator: link with merge keeps both users' metadata, primary wins") 
   CHECK(out.at("metadata_patched") == true);
   CHECK(out.at("profiles").as_array().size() == 2);
   auto p = user(emu, k_primary);
-  CHECK(p.at("user_metadata").at("color") == "red");     // primary wins
-  CHECK(p.at("user_metadata").at("hobby") == "chess");   // secondary-only key copied
+  CHECK(p.at("user_metadata").at("color") == "red");    // primary wins
+  CHECK(p.at("user_metadata").at("hobby") == "chess");  // secondary-only key copied
   CHECK(p.at("app_metadata").at("beta_tester") == true);
   CHECK(json::serialize(p.at("app_metadata").at("roles")) == R"(["Admin"])");  // arrays: primary
   CHECK(user(emu, k_secondary).empty());
@@ -67,10 +67,11 @@ TEST_CASE("emulator: bad input sends no request at all") {
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));
-  for (auto inputs : {R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"google-oauth2|1"})",
-                      R"({"primary_user_id":"nopipe","secondary_user_id":"auth0|x"})",
-                      R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"x"})",
-                      R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"auth0|x","secondary_connection_id":"con_1"})"})
+  for (auto inputs :
+       {R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"google-oauth2|1"})",
+        R"({"primary_user_id":"nopipe","secondary_user_id":"auth0|x"})",
+        R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"x"})",
+        R"({"primary_user_id":"google-oauth2|1","secondary_user_id":"auth0|x","secondary_connection_id":"con_1"})"})
     CHECK(inst.run("auth0.link-account", R"({"merge_metadata":true})", inputs).code == WFA_INVALID_INPUT);
   CHECK(emu.request_log().empty());
 }
@@ -79,9 +80,14 @@ TEST_CASE("emulator: 429 then success, 503 then success") {
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));
-  emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "rate_limit"}, {"times", 1},
-                 {"reset_in_s", 0}, {"retry_after_s", 0}});
-  emu.add_fault({{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 1}});
+  emu.add_fault({{"method", "GET"},
+                 {"path", "/api/v2/users/*"},
+                 {"action", "rate_limit"},
+                 {"times", 1},
+                 {"reset_in_s", 0},
+                 {"retry_after_s", 0}});
+  emu.add_fault(
+      {{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 1}});
   auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   CHECK(user(emu, k_primary).at("user_metadata").at("hobby") == "chess");
@@ -110,7 +116,8 @@ TEST_CASE("emulator: a failed link after the PATCH reports it, never linked with
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));
-  emu.add_fault({{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 500}, {"times", 10}});
+  emu.add_fault(
+      {{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 500}, {"times", 10}});
   auto r = inst.run("auth0.link-account", R"({"merge_metadata":true})", k_inputs);
   CHECK(r.code == WFA_UNAVAILABLE);
   CHECK(user(emu, k_primary).at("identities").as_array().size() == 1);  // not linked
@@ -187,24 +194,27 @@ TEST_CASE("emulator: refused credentials and missing scopes map to UNAUTHORIZED 
   plugin_host host;
   const std::string get = std::string(R"({"user_id":")") + k_primary + "\"}";
   {
-    plugin_instance bad_token(host, R"({"domain":")" + emu.domain() + R"(","token":"not-a-valid-token-SECRET","ca_file":")" +
-                                        emu.ca_file() + "\"}");
+    plugin_instance bad_token(host, R"({"domain":")" + emu.domain() +
+                                        R"(","token":"not-a-valid-token-SECRET","ca_file":")" + emu.ca_file() + "\"}");
     auto r = bad_token.run("auth0.get-user", "{}", get);
     CHECK(r.code == WFA_UNAUTHORIZED);
     CHECK(r.http_status == 401);
     CHECK(r.message.find("not-a-valid-token-SECRET") == std::string::npos);
   }
   {
-    plugin_instance wrong_secret(host, R"({"domain":")" + emu.domain() + R"(","client_id":")" + emulator::demo_client_id +
+    plugin_instance wrong_secret(host, R"({"domain":")" + emu.domain() + R"(","client_id":")" +
+                                           emulator::demo_client_id +
                                            R"(","client_secret":"wrong-SECRET","ca_file":")" + emu.ca_file() + "\"}");
     auto r = wrong_secret.run("auth0.get-user", "{}", get);
     CHECK(r.code == WFA_UNAUTHORIZED);
     CHECK(r.message.find("wrong-SECRET") == std::string::npos);
   }
   {
-    plugin_instance readonly(host, R"({"domain":")" + emu.domain() +
-                                       R"(","client_id":"demo-readonly-client","client_secret":"demo-readonly-secret-not-a-real-secret","ca_file":")" +
-                                       emu.ca_file() + "\"}");
+    plugin_instance readonly(
+        host,
+        R"({"domain":")" + emu.domain() +
+            R"(","client_id":"demo-readonly-client","client_secret":"demo-readonly-secret-not-a-real-secret","ca_file":")" +
+            emu.ca_file() + "\"}");
     CHECK(readonly.run("auth0.get-user", "{}", get).code == WFA_OK);
     auto r = readonly.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs);
     CHECK(r.code == WFA_FORBIDDEN);
@@ -230,7 +240,6 @@ std::string token_inputs(const std::string& token) {
   return std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_token":")" + token + "\"}";
 }
 
-
 json::object& seed_user(json::object& seed, const std::string& id) {
   for (auto& u : seed.at("users").as_array())
     if (u.at("user_id") == id.c_str()) return u.as_object();
@@ -245,14 +254,15 @@ TEST_CASE("emulator: secondary_token is verified, then links the token's user wi
   plugin_instance inst(host, config(emu));
   const auto token = emu.id_token({{"user_id", k_secondary}});
   emu.clear_log();
-  auto r = inst.run("auth0.link-account", R"({"merge_metadata":true,"require_verified_email":true})", token_inputs(token));
+  auto r =
+      inst.run("auth0.link-account", R"({"merge_metadata":true,"require_verified_email":true})", token_inputs(token));
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   const auto out = r.json();
   CHECK(out.at("metadata_patched") == true);
   REQUIRE(out.at("profiles").as_array().size() == 2);
   CHECK(out.at("profiles").as_array()[1].at("user_id") == "5f7c8ec7c33c6c004bbafe82");
   auto p = user(emu, k_primary);
-  CHECK(p.at("user_metadata").at("hobby") == "chess");     // from the token's user
+  CHECK(p.at("user_metadata").at("hobby") == "chess");  // from the token's user
   CHECK(p.at("app_metadata").at("beta_tester") == true);
   CHECK(user(emu, k_secondary).empty());
   // The JWKS (no bearer) first, then the Management token, GET both, PATCH, and the
@@ -268,7 +278,9 @@ TEST_CASE("emulator: secondary_token is verified, then links the token's user wi
   check_no_secret(r.outputs + host.all_logs());
 }
 
-TEST_CASE("emulator: forged, HS256, none, expired, wrong-iss, wrong-aud and unknown-kid tokens send no Management API request") {
+TEST_CASE(
+    "emulator: forged, HS256, none, expired, wrong-iss, wrong-aud and unknown-kid tokens send no Management API "
+    "request") {
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));
@@ -277,10 +289,11 @@ TEST_CASE("emulator: forged, HS256, none, expired, wrong-iss, wrong-aud and unkn
   // secondary (whose roles an attacker wants copied into the primary).
   const auto signed_token = emu.id_token({{"user_id", k_primary}});
   const auto d1 = signed_token.find('.'), d2 = signed_token.rfind('.');
-  json::object forged_claims = json::parse(*a0::jwt::base64url_decode(signed_token.substr(d1 + 1, d2 - d1 - 1))).as_object();
+  json::object forged_claims =
+      json::parse(*a0::jwt::base64url_decode(signed_token.substr(d1 + 1, d2 - d1 - 1))).as_object();
   forged_claims["sub"] = k_secondary;
-  const auto forged = signed_token.substr(0, d1 + 1) + emu::base64url_encode(json::serialize(forged_claims)) +
-                      signed_token.substr(d2);
+  const auto forged =
+      signed_token.substr(0, d1 + 1) + emu::base64url_encode(json::serialize(forged_claims)) + signed_token.substr(d2);
   struct bad_token {
     const char* what;
     std::string token;
@@ -346,8 +359,7 @@ TEST_CASE("emulator: with a fixed token, a secondary_token is checked against th
   }
   const auto header = emu::base64url_encode(R"({"alg":"RS256","typ":"JWT"})");
   const auto jwt_like = [&](const std::string& azp) {
-    return header + "." + emu::base64url_encode(json::serialize(json::object{{"azp", azp}})) +
-           ".c2ln";
+    return header + "." + emu::base64url_encode(json::serialize(json::object{{"azp", azp}})) + ".c2ln";
   };
   {
     plugin_instance other_app(host, fixed(jwt_like("another-m2m-app")));
@@ -411,7 +423,9 @@ TEST_CASE("emulator: a valid secondary_connection_id reaches the link body") {
   CHECK(user(emu, k_primary).at("identities").as_array().size() == 2);
 }
 
-TEST_CASE("emulator: require_verified_email refuses missing, unverified and string-verified emails, links on a case-insensitive match") {
+TEST_CASE(
+    "emulator: require_verified_email refuses missing, unverified and string-verified emails, links on a "
+    "case-insensitive match") {
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));
@@ -426,7 +440,8 @@ TEST_CASE("emulator: require_verified_email refuses missing, unverified and stri
       {"secondary_email_unverified", [](json::object&, json::object& s) { s["email_verified"] = "true"; }},
       {"primary_email_unverified", [](json::object& p, json::object&) { p.erase("email_verified"); }},
       {"emails_differ", [](json::object&, json::object& s) { s["email"] = "jane.doe@example.org"; }},
-      {"", [](json::object& p, json::object& s) {
+      {"",
+       [](json::object& p, json::object& s) {
          p["email"] = "Jane.Doe@Example.COM";
          s["email"] = "jane.doe@EXAMPLE.com";
        }},
@@ -463,13 +478,16 @@ TEST_CASE("emulator: bad input of every kind, for all four actions: invalid_inpu
   };
   const std::string ok_link = R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + "\"}";
   const std::string merge = R"({"merge_metadata":true})";
-  const std::string L = "auth0.link-account", U = "auth0.unlink-account", G = "auth0.get-user", M = "auth0.update-user-metadata";
+  const std::string L = "auth0.link-account", U = "auth0.unlink-account", G = "auth0.get-user",
+                    M = "auth0.update-user-metadata";
   const bad cases[] = {
       // link-account options
       {L.c_str(), "{}", ok_link, "merge_metadata: is required"},
       {L.c_str(), R"({"merge_metadata":"yes"})", ok_link, "merge_metadata: is required (a boolean)"},
-      {L.c_str(), R"({"merge_metadata":true,"include_idp_tokens":1})", ok_link, "include_idp_tokens: must be a boolean"},
-      {L.c_str(), R"({"merge_metadata":true,"require_verified_email":"true"})", ok_link, "require_verified_email: must be a boolean"},
+      {L.c_str(), R"({"merge_metadata":true,"include_idp_tokens":1})", ok_link,
+       "include_idp_tokens: must be a boolean"},
+      {L.c_str(), R"({"merge_metadata":true,"require_verified_email":"true"})", ok_link,
+       "require_verified_email: must be a boolean"},
       {L.c_str(), R"({"merge_metadata":true,"dry_run":1})", ok_link, "dry_run: must be a boolean"},
       {L.c_str(), R"({"merge_metadata":true,"arrays":"zip"})", ok_link, "arrays"},
       {L.c_str(), R"({"merge_metadata":true,"merge_exclude":["/profile"]})", ok_link, "merge_exclude"},
@@ -478,30 +496,52 @@ TEST_CASE("emulator: bad input of every kind, for all four actions: invalid_inpu
       {L.c_str(), "[1]", ok_link, "options_json: must be a JSON object"},
       // link-account inputs
       {L.c_str(), merge, R"({"secondary_user_id":")" + S + "\"}", "primary_user_id: is required"},
-      {L.c_str(), merge, R"({"primary_user_id":"nopipe","secondary_user_id":")" + S + "\"}", "primary_user_id: must be a full user id"},
-      {L.c_str(), merge, R"({"primary_user_id":42,"secondary_user_id":")" + S + "\"}", "primary_user_id: must be a string"},
-      {L.c_str(), merge, R"({"primary_user_id":"","secondary_user_id":")" + S + "\"}", "primary_user_id: must not be empty"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + "\"}", "secondary_user_id: is required unless secondary_token is given"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"abc"})", "secondary_provider: is required"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"abc","secondary_provider":"myspace"})", "secondary_provider: 'myspace' is not a provider"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"google-oauth2|1","secondary_provider":"auth0"})", "secondary_user_id: is a full id of provider 'google-oauth2'"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + P + "\"}", "secondary_user_id: is the primary itself"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"..","secondary_provider":"auth0"})", "secondary_user_id: '..' is not a user id"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","secondary_connection_id":"con_short"})", "secondary_connection_id: must match"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","secondary_token":")" + jwt_none + "\"}", "secondary_user_id: must not be given together with secondary_token"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_token":"not-a-jwt"})", "secondary_token: is not a JWT"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_token":")" + jwt_none + "\"}", "secondary_token: alg 'none' is not accepted"},
-      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","extra":1})", "inputs.extra: is not a known field"},
+      {L.c_str(), merge, R"({"primary_user_id":"nopipe","secondary_user_id":")" + S + "\"}",
+       "primary_user_id: must be a full user id"},
+      {L.c_str(), merge, R"({"primary_user_id":42,"secondary_user_id":")" + S + "\"}",
+       "primary_user_id: must be a string"},
+      {L.c_str(), merge, R"({"primary_user_id":"","secondary_user_id":")" + S + "\"}",
+       "primary_user_id: must not be empty"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + "\"}",
+       "secondary_user_id: is required unless secondary_token is given"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"abc"})",
+       "secondary_provider: is required"},
+      {L.c_str(), merge,
+       R"({"primary_user_id":")" + P + R"(","secondary_user_id":"abc","secondary_provider":"myspace"})",
+       "secondary_provider: 'myspace' is not a provider"},
+      {L.c_str(), merge,
+       R"({"primary_user_id":")" + P + R"(","secondary_user_id":"google-oauth2|1","secondary_provider":"auth0"})",
+       "secondary_user_id: is a full id of provider 'google-oauth2'"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + P + "\"}",
+       "secondary_user_id: is the primary itself"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":"..","secondary_provider":"auth0"})",
+       "secondary_user_id: '..' is not a user id"},
+      {L.c_str(), merge,
+       R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","secondary_connection_id":"con_short"})",
+       "secondary_connection_id: must match"},
+      {L.c_str(), merge,
+       R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","secondary_token":")" + jwt_none + "\"}",
+       "secondary_user_id: must not be given together with secondary_token"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_token":"not-a-jwt"})",
+       "secondary_token: is not a JWT"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_token":")" + jwt_none + "\"}",
+       "secondary_token: alg 'none' is not accepted"},
+      {L.c_str(), merge, R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + S + R"(","extra":1})",
+       "inputs.extra: is not a known field"},
       {L.c_str(), merge, "not json", "inputs_json: must be a JSON object"},
       // unlink-account
       {U.c_str(), R"({"include_idp_tokens":"x"})", ok_link, "include_idp_tokens: must be a boolean"},
       {U.c_str(), R"({"merge_metadata":true})", ok_link, "options.merge_metadata: is not a known field"},
       {U.c_str(), "{}", R"({"secondary_user_id":")" + S + "\"}", "primary_user_id: is required"},
-      {U.c_str(), "{}", R"({"primary_user_id":"x","secondary_user_id":")" + S + "\"}", "primary_user_id: must be a full user id"},
+      {U.c_str(), "{}", R"({"primary_user_id":"x","secondary_user_id":")" + S + "\"}",
+       "primary_user_id: must be a full user id"},
       {U.c_str(), "{}", R"({"primary_user_id":")" + P + "\"}", "secondary_user_id: is required"},
-      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + P + "\"}", "secondary_user_id: is the primary's own identity"},
-      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":"auth0|.."})", "secondary_user_id: '..' is not a user id"},
-      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":"x","secondary_provider":"nope"})", "secondary_provider: 'nope' is not a provider"},
+      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":")" + P + "\"}",
+       "secondary_user_id: is the primary's own identity"},
+      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":"auth0|.."})",
+       "secondary_user_id: '..' is not a user id"},
+      {U.c_str(), "{}", R"({"primary_user_id":")" + P + R"(","secondary_user_id":"x","secondary_provider":"nope"})",
+       "secondary_provider: 'nope' is not a provider"},
       {U.c_str(), "{}", ok_link + "x", "inputs_json: must be a JSON object"},
       // get-user
       {G.c_str(), "{}", "{}", "user_id: is required"},
@@ -512,18 +552,24 @@ TEST_CASE("emulator: bad input of every kind, for all four actions: invalid_inpu
       {G.c_str(), "{}", R"({"user_id":7})", "user_id: must be a string"},
       {G.c_str(), "{}", R"({"user_id":")" + P + R"(","fields":"email"})", "fields: must be an array"},
       {G.c_str(), "{}", R"({"user_id":")" + P + R"(","fields":["a,b"]})", "fields: each item must be a field name"},
-      {G.c_str(), R"({"include_idp_tokens":"no"})", R"({"user_id":")" + P + "\"}", "include_idp_tokens: must be a boolean"},
+      {G.c_str(), R"({"include_idp_tokens":"no"})", R"({"user_id":")" + P + "\"}",
+       "include_idp_tokens: must be a boolean"},
       {G.c_str(), "{}", R"({"user_id":")" + P + R"(","id":1})", "inputs.id: is not a known field"},
       // update-user-metadata
       {M.c_str(), "{}", R"({"user_id":"..","user_metadata":{"a":1}})", "user_id: must be a full user id"},
       {M.c_str(), "{}", R"({"user_id":")" + P + "\"}", "user_metadata: is required (an object)"},
       {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":"x"})", "user_metadata: is required (an object)"},
-      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{}})", "user_metadata: must not be empty ({} wipes all metadata)"},
-      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{"a.b":1}})", "user_metadata: key 'a.b' at /user_metadata is not allowed"},
-      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{"x":{"$set":1}}})", "user_metadata: key '$set' at /user_metadata/x"},
-      {M.c_str(), R"({"dry_run":true})", R"({"user_id":")" + P + R"(","user_metadata":{"a":1}})", "options.dry_run: is not a known field"},
+      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{}})",
+       "user_metadata: must not be empty ({} wipes all metadata)"},
+      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{"a.b":1}})",
+       "user_metadata: key 'a.b' at /user_metadata is not allowed"},
+      {M.c_str(), "{}", R"({"user_id":")" + P + R"(","user_metadata":{"x":{"$set":1}}})",
+       "user_metadata: key '$set' at /user_metadata/x"},
+      {M.c_str(), R"({"dry_run":true})", R"({"user_id":")" + P + R"(","user_metadata":{"a":1}})",
+       "options.dry_run: is not a known field"},
       // not an action of this plugin
-      {"auth0.delete-user", "{}", R"({"user_id":")" + P + "\"}", "action_id: 'auth0.delete-user' is not an action of this plugin"},
+      {"auth0.delete-user", "{}", R"({"user_id":")" + P + "\"}",
+       "action_id: 'auth0.delete-user' is not an action of this plugin"},
   };
   emu.clear_log();
   for (const auto& c : cases) {
@@ -593,8 +639,10 @@ TEST_CASE("emulator: reset after the unlink DELETE is not resent, the re-read sh
   plugin_instance inst(host, config(emu));
   REQUIRE(inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
   emu.clear_log();
-  emu.add_fault({{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_after"}, {"times", 1}});
-  const std::string in = std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_user_id":")" + k_secondary + "\"}";
+  emu.add_fault(
+      {{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_after"}, {"times", 1}});
+  const std::string in =
+      std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_user_id":")" + k_secondary + "\"}";
   auto r = inst.run("auth0.unlink-account", "{}", in);
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   CHECK(r.json().at("profiles").as_array().size() == 1);
@@ -604,7 +652,8 @@ TEST_CASE("emulator: reset after the unlink DELETE is not resent, the re-read sh
   // The DELETE reset before it was applied: still linked, reported as such, not resent.
   REQUIRE(inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
   emu.clear_log();
-  emu.add_fault({{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_before"}, {"times", 1}});
+  emu.add_fault(
+      {{"method", "DELETE"}, {"path", "/api/v2/users/*/identities/*/*"}, {"action", "reset_before"}, {"times", 1}});
   r = inst.run("auth0.unlink-account", "{}", in);
   CHECK(r.code == WFA_UNAVAILABLE);
   CHECK(r.retryable);

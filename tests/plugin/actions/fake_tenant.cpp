@@ -46,19 +46,19 @@ bool ends_with(std::string_view s, std::string_view p) {
 json::object identity_of(const json::object& user) {
   auto id = json::value_to<std::string>(user.at("user_id"));
   auto pipe = id.find('|');
-  json::object i{{"provider", id.substr(0, pipe)}, {"user_id", id.substr(pipe + 1)},
-                 {"connection", id.substr(0, pipe) == "auth0" ? "Username-Password-Authentication"
-                                                              : id.substr(0, pipe)},
-                 {"isSocial", id.substr(0, pipe) != "auth0"}};
+  json::object i{
+      {"provider", id.substr(0, pipe)},
+      {"user_id", id.substr(pipe + 1)},
+      {"connection", id.substr(0, pipe) == "auth0" ? "Username-Password-Authentication" : id.substr(0, pipe)},
+      {"isSocial", id.substr(0, pipe) != "auth0"}};
   return i;
 }
 
 }  // namespace
 
-json::object make_user(const std::string& full_id, const std::string& email, bool verified,
-                       json::object user_metadata, json::object app_metadata) {
-  json::object u{{"user_id", full_id}, {"email", email}, {"email_verified", verified},
-                 {"name", email}};
+json::object make_user(const std::string& full_id, const std::string& email, bool verified, json::object user_metadata,
+                       json::object app_metadata) {
+  json::object u{{"user_id", full_id}, {"email", email}, {"email_verified", verified}, {"name", email}};
   auto ident = identity_of(u);
   if (full_id.rfind("google-oauth2|", 0) == 0) {
     ident["access_token"] = "idp-access-token-SECRET";
@@ -129,8 +129,8 @@ reply fake_tenant::handle(const seen_request& r) {
   std::optional<fault> hit;
   for (auto it = faults_.begin(); it != faults_.end(); ++it)
     if (const auto& f = it->first; f.method == r.method && starts_with(path, f.path_prefix) &&
-        (f.path_suffix.empty() || ends_with(path, f.path_suffix)) &&
-        (it->second.empty() || query.find(it->second) != std::string::npos)) {
+                                   (f.path_suffix.empty() || ends_with(path, f.path_suffix)) &&
+                                   (it->second.empty() || query.find(it->second) != std::string::npos)) {
       hit = std::move(it->first);
       faults_.erase(it);
       break;
@@ -207,8 +207,10 @@ reply fake_tenant::route(const std::string& method, const std::string& path, con
         continue;
       }
       for (const auto& kv : p->as_object()) {
-        if (kv.value().is_null()) cur.as_object().erase(kv.key());
-        else cur.as_object()[kv.key()] = kv.value();
+        if (kv.value().is_null())
+          cur.as_object().erase(kv.key());
+        else
+          cur.as_object()[kv.key()] = kv.value();
       }
     }
     return reply(200, json::serialize(it->second));
@@ -237,7 +239,8 @@ reply fake_tenant::route(const std::string& method, const std::string& path, con
       auto copy = i.as_object();
       copy["profileData"] = json::object{{"email", s->second.at("email")},
                                          {"email_verified", s->second.at("email_verified")},
-                                         {"name", s->second.at("name")}, {"nickname", "nick"}};
+                                         {"name", s->second.at("name")},
+                                         {"nickname", "nick"}};
       ids.push_back(copy);
     }
     users_.erase(s);
@@ -252,8 +255,8 @@ reply fake_tenant::route(const std::string& method, const std::string& path, con
     for (auto i = ids.begin(); i != ids.end(); ++i)
       if (i->at("provider") == provider.c_str() && json::value_to<std::string>(i->at("user_id")) == uid) {
         if (i == ids.begin()) return error(400, "Bad Request", "Main identity cannot be removed.");
-        auto revived = json::object{{"user_id", provider + "|" + uid}, {"email", "x@example.com"},
-                                    {"email_verified", false}, {"name", uid}};
+        auto revived = json::object{
+            {"user_id", provider + "|" + uid}, {"email", "x@example.com"}, {"email_verified", false}, {"name", uid}};
         auto copy = i->as_object();
         copy.erase("profileData");
         revived["identities"] = json::array{copy};

@@ -19,10 +19,10 @@
 namespace a0::test {
 
 struct fault {
-  std::string method;       ///< e.g. "POST"
-  std::string path_prefix;  ///< e.g. "/api/v2/users/" ; matched against the decoded path
-  std::string path_suffix;  ///< e.g. "/identities" ; empty = any
-  bool after_apply = false; ///< apply the request, then answer with `answer`
+  std::string method;        ///< e.g. "POST"
+  std::string path_prefix;   ///< e.g. "/api/v2/users/" ; matched against the decoded path
+  std::string path_suffix;   ///< e.g. "/identities" ; empty = any
+  bool after_apply = false;  ///< apply the request, then answer with `answer`
   reply answer;
 };
 
@@ -50,8 +50,7 @@ class fake_tenant {
 
  private:
   reply handle(const seen_request& r);
-  reply route(const std::string& method, const std::string& path, const std::string& query,
-              const std::string& body);
+  reply route(const std::string& method, const std::string& path, const std::string& query, const std::string& body);
   mutable std::mutex mu_;
   std::map<std::string, boost::json::object> users_;
   std::deque<std::pair<fault, std::string>> faults_;  ///< with the query it needs ("" = any)
@@ -64,7 +63,6 @@ class fake_tenant {
 
 /// A database user "auth0|<rest>" (with one identity) or a social one.
 boost::json::object make_user(const std::string& full_id, const std::string& email, bool verified,
-                              boost::json::object user_metadata = {},
-                              boost::json::object app_metadata = {});
+                              boost::json::object user_metadata = {}, boost::json::object app_metadata = {});
 
 }  // namespace a0::test

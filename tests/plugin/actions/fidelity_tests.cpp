@@ -57,9 +57,13 @@ TEST_CASE("fidelity: a 409 or 400 for a secondary the primary does not hold stay
     emulator emu;
     plugin_host host;
     plugin_instance inst(host, config(emu));
-    emu.add_fault({{"method", "POST"}, {"path", "/api/v2/users/*/identities"}, {"action", "status"}, {"status", status},
-                   {"message", status == 409 ? "Specified identity already exists." : "Provided secondary account not found."},
-                   {"times", 1}});
+    emu.add_fault(
+        {{"method", "POST"},
+         {"path", "/api/v2/users/*/identities"},
+         {"action", "status"},
+         {"status", status},
+         {"message", status == 409 ? "Specified identity already exists." : "Provided secondary account not found."},
+         {"times", 1}});
     auto r = inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs);
     CHECK(r.code == (status == 409 ? WFA_CONFLICT : WFA_INVALID_INPUT));
     CHECK_FALSE(r.retryable);
@@ -76,7 +80,8 @@ TEST_CASE("fidelity: a link with merge is confirmed whether Auth0 keeps or drops
     auto seed = demo_seed();
     for (auto& u : seed.at("users").as_array())
       if (u.at("user_id") == k_primary)
-        u.as_object()["user_metadata"].as_object()["preferences"] = json::object{{"newsletter", true}, {"pager", nullptr}};
+        u.as_object()["user_metadata"].as_object()["preferences"] =
+            json::object{{"newsletter", true}, {"pager", nullptr}};
     emu.seed(seed);
     emu.set_behaviour({{"nested_nulls", nulls}});
     plugin_host host;
@@ -125,7 +130,8 @@ TEST_CASE("fidelity: custom_domain is the expected iss of a secondary_token, dom
   emu.set_behaviour({{"custom_domain", "login.acme.example"}});
   plugin_host host;
   const auto token = emu.id_token({{"user_id", k_secondary}, {"iss", "https://login.acme.example/"}});
-  const std::string inputs = std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_token":")" + token + "\"}";
+  const std::string inputs =
+      std::string(R"({"primary_user_id":")") + k_primary + R"(","secondary_token":")" + token + "\"}";
   {
     plugin_instance without(host, config(emu));  // iss would have to be https://DOMAIN/
     auto r = without.run("auth0.link-account", R"({"merge_metadata":false})", inputs);
@@ -163,8 +169,11 @@ TEST_CASE("fidelity: a Retry-After longer than max_backoff_ms fails at once, rat
   emulator emu;
   plugin_host host;
   plugin_instance inst(host, config(emu));  // max_backoff_ms 200
-  emu.add_fault({{"method", "POST"}, {"path", "/api/v2/users/*/identities"}, {"action", "rate_limit"},
-                 {"reset_in_s", 0}, {"retry_after_s", 3600}});
+  emu.add_fault({{"method", "POST"},
+                 {"path", "/api/v2/users/*/identities"},
+                 {"action", "rate_limit"},
+                 {"reset_in_s", 0},
+                 {"retry_after_s", 3600}});
   const auto t0 = std::chrono::steady_clock::now();
   auto r = inst.run("auth0.link-account", R"({"merge_metadata":false})", k_inputs);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
@@ -179,8 +188,12 @@ TEST_CASE("fidelity: a Retry-After longer than max_backoff_ms fails at once, rat
   CHECK(count_requests(emu, "POST") == 1);  // not retried in vain
   emu.clear_faults();
   // A short Retry-After is still waited for and retried.
-  emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "rate_limit"}, {"times", 1},
-                 {"reset_in_s", 0}, {"retry_after_s", 0}});
+  emu.add_fault({{"method", "GET"},
+                 {"path", "/api/v2/users/*"},
+                 {"action", "rate_limit"},
+                 {"times", 1},
+                 {"reset_in_s", 0},
+                 {"retry_after_s", 0}});
   auto ok = inst.run("auth0.get-user", "{}", std::string(R"({"user_id":")") + k_primary + "\"}");
   CHECK_MESSAGE(ok.code == WFA_OK, ok.message);
 }
@@ -195,9 +208,11 @@ TEST_CASE("fidelity: include_idp_tokens without read:user_idp_tokens says so in 
     CHECK_FALSE(has_warning(host, "read:user_idp_tokens"));
   }
   plugin_host host;
-  plugin_instance readonly(host, R"({"domain":")" + emu.domain() +
-                                     R"(","client_id":"demo-readonly-client","client_secret":"demo-readonly-secret-not-a-real-secret","ca_file":")" +
-                                     emu.ca_file() + "\"}");
+  plugin_instance readonly(
+      host,
+      R"({"domain":")" + emu.domain() +
+          R"(","client_id":"demo-readonly-client","client_secret":"demo-readonly-secret-not-a-real-secret","ca_file":")" +
+          emu.ca_file() + "\"}");
   REQUIRE(readonly.run("auth0.get-user", R"({"include_idp_tokens":true})", get).code == WFA_OK);
   CHECK(has_warning(host, "read:user_idp_tokens"));
   REQUIRE(readonly.run("auth0.get-user", "{}", get).code == WFA_OK);  // not asked: no new warning

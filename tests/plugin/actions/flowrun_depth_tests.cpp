@@ -46,8 +46,9 @@ TEST_CASE("flowrun reports a link with 30-level metadata as done, as it is in th
     "steps":[{"id":"link","action":"auth0.link-account","connection":"tenant",
               "options":{"merge_metadata":true},
               "inputs":{"primary_user_id":"${{ inputs.p }}","secondary_user_id":"${{ inputs.s }}"}}]})";
-  const std::string cmd = "AUTH0_DOMAIN='" + t.domain() + "' AUTH0_CLIENT_ID=cid-demo AUTH0_CLIENT_SECRET=TOP-SECRET-cs-123 " +
-                          "AUTH0_CA_FILE='" + t.ca_file() + "' '" A0_FLOWRUN_PATH "' run '" + flow.string() +
+  const std::string cmd = "AUTH0_DOMAIN='" + t.domain() +
+                          "' AUTH0_CLIENT_ID=cid-demo AUTH0_CLIENT_SECRET=TOP-SECRET-cs-123 " + "AUTH0_CA_FILE='" +
+                          t.ca_file() + "' '" A0_FLOWRUN_PATH "' run '" + flow.string() +
                           "' --input 'p=google-oauth2|111' --input 's=auth0|222' 2>&1; echo \"rc=$?\"";
   const std::string out = run_capture(cmd);
   std::filesystem::remove_all(dir);

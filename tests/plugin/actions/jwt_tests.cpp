@@ -46,7 +46,8 @@ long long now_s() {
 }
 
 json::object claims(long long exp_in = 3600) {
-  return json::object{{"iss", k_iss}, {"sub", "auth0|abc"}, {"aud", "client-1"}, {"iat", now_s()}, {"exp", now_s() + exp_in}};
+  return json::object{
+      {"iss", k_iss}, {"sub", "auth0|abc"}, {"aud", "client-1"}, {"iat", now_s()}, {"exp", now_s() + exp_in}};
 }
 
 std::string mint(const json::object& c, const std::string& alg = "RS256", std::optional<std::string> kid = {},
@@ -135,18 +136,23 @@ TEST_CASE("jwt: only RS256: none and HS256 (even keyed with the public key) are 
   CHECK(m2 == "alg 'HS256' is not accepted (RS256 only)");
   const auto body = b64(json::serialize(claims()));
   CHECK(refusal(b64(R"({"kid":"k"})") + "." + body + ".c2ln").second == "has no 'alg' header (RS256 is required)");
-  CHECK(refusal(b64(R"({"alg":"rs256","kid":"k"})") + "." + body + ".c2ln").second == "alg 'rs256' is not accepted (RS256 only)");
-  CHECK(refusal(b64(R"({"alg":"RS256<script>","kid":"k"})") + "." + body + ".c2ln").second == "alg is not RS256 (RS256 only)");
+  CHECK(refusal(b64(R"({"alg":"rs256","kid":"k"})") + "." + body + ".c2ln").second ==
+        "alg 'rs256' is not accepted (RS256 only)");
+  CHECK(refusal(b64(R"({"alg":"RS256<script>","kid":"k"})") + "." + body + ".c2ln").second ==
+        "alg is not RS256 (RS256 only)");
 }
 
 TEST_CASE("jwt: claims: wrong iss, wrong aud, expired, not yet valid, issued in the future, no sub") {
   auto with = [](const char* k, json::value v) {
     auto c = claims();
-    if (v.is_null()) c.erase(k);
-    else c[k] = std::move(v);
+    if (v.is_null())
+      c.erase(k);
+    else
+      c[k] = std::move(v);
     return mint(c);
   };
-  CHECK(refusal(with("iss", "https://evil.example/")).second == "was not issued by this tenant (iss must be 'https://tenant.example/')");
+  CHECK(refusal(with("iss", "https://evil.example/")).second ==
+        "was not issued by this tenant (iss must be 'https://tenant.example/')");
   CHECK(refusal(with("iss", "https://tenant.example")).first == error::kind::claims);  // exact match
   CHECK(refusal(with("iss", nullptr)).first == error::kind::claims);
   CHECK(refusal(with("aud", "other")).second == "is not for this application (aud must be the client id 'client-1')");
@@ -166,7 +172,8 @@ TEST_CASE("jwt: an unknown kid is its own kind (the caller may refetch the JWKS)
   auto [kind, msg] = refusal(mint(claims(), "RS256", std::string("rotated-away")));
   CHECK(kind == error::kind::unknown_key);
   CHECK(msg == "is signed with a key ('rotated-away') the tenant's JWKS does not hold");
-  CHECK(refusal(b64(R"({"alg":"RS256"})") + "." + b64(json::serialize(claims())) + ".c2ln").second == "has no 'kid' header");
+  CHECK(refusal(b64(R"({"alg":"RS256"})") + "." + b64(json::serialize(claims())) + ".c2ln").second ==
+        "has no 'kid' header");
 }
 
 TEST_CASE("jwt: malformed tokens: segments, base64url, JSON") {
@@ -182,7 +189,8 @@ TEST_CASE("jwt: malformed tokens: segments, base64url, JSON") {
       {h + "." + b64("[1,2]") + ".c2ln", "is not a JWT (its payload is not a JSON object)"},
       {h + "." + p + ".", "is not a JWT (its signature is not base64url)"},
       {h + "." + p + ".c2ln+", "is not a JWT (its signature is not base64url)"},
-      {b64(R"({"alg":"RS256","kid":"k","crit":["exp"]})") + "." + p + ".c2ln", "has a 'crit' header this verifier does not support"},
+      {b64(R"({"alg":"RS256","kid":"k","crit":["exp"]})") + "." + p + ".c2ln",
+       "has a 'crit' header this verifier does not support"},
       {std::string(70000, 'a'), "is too long for an ID token"},
   };
   for (const auto& [token, message] : cases) {
@@ -232,9 +240,11 @@ TEST_CASE("jwt: JWKS parsing keeps RS256 signing keys and refuses broken ones") 
   CHECK(fails(rsa("!!", "AQAB")) == "JWKS key 'k': n or e is not base64url");
   CHECK(fails(rsa(b64(std::string(128, '\xff')), "AQAB")) ==
         "JWKS key 'k': an RSA modulus of 1024 bits is not accepted (2048..8192)");
-  CHECK(fails(rsa(jwks.at("keys").at(0).at("n").as_string().c_str(), "AA")) == "JWKS key 'k': the RSA exponent is not valid");
-  CHECK(fails(json::object{{"keys", json::array{json::object{{"kid", "bad\n<kid>"}, {"kty", "RSA"}, {"e", "AQAB"}}}}}) ==
-        "JWKS key 'bad??kid?' has no n or e");  // a kid is shown filtered
+  CHECK(fails(rsa(jwks.at("keys").at(0).at("n").as_string().c_str(), "AA")) ==
+        "JWKS key 'k': the RSA exponent is not valid");
+  CHECK(
+      fails(json::object{{"keys", json::array{json::object{{"kid", "bad\n<kid>"}, {"kty", "RSA"}, {"e", "AQAB"}}}}}) ==
+      "JWKS key 'bad??kid?' has no n or e");  // a kid is shown filtered
 
   // A broken key beside a good one: skipped, the good one still verifies.
   auto mixed = jwks;
@@ -263,7 +273,8 @@ TEST_CASE("jwt: a typ other than JWT (an access token's at+jwt) is refused, JWT 
   for (const char* typ : {"at+jwt", "JOSE", "", "application/at+jwt"}) {
     INFO(typ);
     CHECK(refusal(with_header(header(json::string(typ)))) ==
-          std::pair{std::optional(error::kind::malformed), std::string("is not an ID token (its typ header is not JWT)")});
+          std::pair{std::optional(error::kind::malformed),
+                    std::string("is not an ID token (its typ header is not JWT)")});
   }
   CHECK(refusal(with_header(header(42))).first == error::kind::malformed);
   // The header is signed: a rewritten one decodes, then fails the signature, not the typ.
@@ -394,7 +405,8 @@ TEST_CASE("id_token_verifier: an unknown kid refetches once, not more often than
   // The tenant rotated its key: a token of the new key, right after our fetch -> no refetch.
   const auto rotated = mint(claims(), "RS256", {}, other_keys());
   auto o = run_one(v, rotated);
-  CHECK(o.message() == "secondary_token: is signed with a key ('" + other_keys().kid() + "') the tenant's JWKS does not hold");
+  CHECK(o.message() ==
+        "secondary_token: is signed with a key ('" + other_keys().kid() + "') the tenant's JWKS does not hold");
   CHECK(jwks.calls == 1);
   // After the interval: one refetch, which has the new key.
   jwks.doc = other_keys().jwks();
@@ -419,7 +431,8 @@ TEST_CASE("id_token_verifier: without an audience every token is refused, before
   auto c = claims();
   c["aud"] = "any-app-of-the-tenant";
   const auto o = run_one(v, mint(c));
-  CHECK(o.message().starts_with("secondary_token: cannot be checked with this connection: its token carries no azp claim"));
+  CHECK(o.message().starts_with(
+      "secondary_token: cannot be checked with this connection: its token carries no azp claim"));
   CHECK_THROWS_AS(std::rethrow_exception(o.error), std::invalid_argument);
   CHECK(jwks.calls == 0);
 }
@@ -435,7 +448,8 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
   CHECK(o.message().find(expired.substr(0, 20)) == std::string::npos);
   auto c = claims();
   c["aud"] = "someone-else";
-  CHECK(run_one(v, mint(c)).message() == "secondary_token: is not for this application (aud must be the client id 'client-1')");
+  CHECK(run_one(v, mint(c)).message() ==
+        "secondary_token: is not for this application (aud must be the client id 'client-1')");
 
   fake_jwks down;
   down.fail = a0::api_error{WFA_UNAVAILABLE, 503, "", "503 Service Unavailable", true, false, {}};

@@ -76,8 +76,9 @@ TEST_CASE("link without merge sends only the link request, include_idp_tokens ke
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config());
-  auto r = inst.run(k_link, R"({"merge_metadata":false,"include_idp_tokens":true})",
-                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"222","secondary_provider":"auth0"})");
+  auto r =
+      inst.run(k_link, R"({"merge_metadata":false,"include_idp_tokens":true})",
+               R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"222","secondary_provider":"auth0"})");
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   CHECK(t.requests("GET") == 0);
   CHECK(writes(t) == std::vector<std::string>{"POST"});
@@ -92,7 +93,9 @@ TEST_CASE("dry run fetches and merges but writes nothing") {
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config());
-  auto r = inst.run(k_link, R"({"merge_metadata":true,"dry_run":true,"arrays":"union","merge_exclude":["/app_metadata/plan"]})", k_inputs);
+  auto r = inst.run(k_link,
+                    R"({"merge_metadata":true,"dry_run":true,"arrays":"union","merge_exclude":["/app_metadata/plan"]})",
+                    k_inputs);
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   auto out = r.json();
   CHECK(out.at("dry_run") == true);
@@ -150,32 +153,45 @@ TEST_CASE("API errors map to the ABI codes") {
   auto r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|missing"})");
   CHECK(r.code == WFA_NOT_FOUND);
   CHECK(r.http_status == 404);
-  r = inst.run(k_link, R"({"merge_metadata":true})", R"({"primary_user_id":"auth0|missing","secondary_user_id":"auth0|222"})");
+  r = inst.run(k_link, R"({"merge_metadata":true})",
+               R"({"primary_user_id":"auth0|missing","secondary_user_id":"auth0|222"})");
   CHECK(r.code == WFA_NOT_FOUND);
-  r = inst.run(k_link, R"({"merge_metadata":true})", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|missing"})");
+  r = inst.run(k_link, R"({"merge_metadata":true})",
+               R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|missing"})");
   CHECK(r.code == WFA_NOT_FOUND);
   CHECK(writes(t).empty());
-  t.add_fault({"GET", "/api/v2/users/", "", false, reply(403, R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:users","errorCode":"insufficient_scope"})")});
+  t.add_fault(
+      {"GET", "/api/v2/users/", "", false,
+       reply(
+           403,
+           R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:users","errorCode":"insufficient_scope"})")});
   r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
   CHECK(r.code == WFA_FORBIDDEN);
   CHECK(r.message.find("Insufficient scope") != std::string::npos);
   for (int i = 0; i < 4; ++i)
-    t.add_fault({"GET", "/api/v2/users/", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})")});
+    t.add_fault(
+        {"GET", "/api/v2/users/", "", false,
+         reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})")});
   r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
   CHECK(r.code == WFA_RATE_LIMITED);
   CHECK(r.retryable);
   for (int i = 0; i < 4; ++i)
-    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"down"})")});
+    t.add_fault({"GET", "/api/v2/users/", "", false,
+                 reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"down"})")});
   r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
   CHECK(r.code == WFA_UNAVAILABLE);
   CHECK(r.retryable);
   // The link endpoint's 400 (e.g. provider not configured) is an input error, nothing linked.
-  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(400, R"({"statusCode":400,"error":"Bad Request","message":"The provider/connection is not configured."})")});
+  t.add_fault(
+      {"POST", "/api/v2/users/", "/identities", false,
+       reply(400,
+             R"({"statusCode":400,"error":"Bad Request","message":"The provider/connection is not configured."})")});
   r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
   CHECK(r.code == WFA_INVALID_INPUT);
   CHECK(r.http_status == 400);
   // Wrong client secret: the token endpoint refuses.
-  plugin_instance wrong(host, R"({"domain":")" + t.domain() + R"(","client_id":"cid","client_secret":"nope","ca_file":")" + t.ca_file() + "\"}");
+  plugin_instance wrong(host, R"({"domain":")" + t.domain() +
+                                  R"(","client_id":"cid","client_secret":"nope","ca_file":")" + t.ca_file() + "\"}");
   r = wrong.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
   CHECK(r.code == WFA_UNAUTHORIZED);
   check_no_secret(host.all_logs());
@@ -185,8 +201,11 @@ TEST_CASE("429 then success and 503 then success complete the merge and the link
   plugin_host host;
   fake_tenant t;
   seed(t);
-  t.add_fault({"GET", "/api/v2/users/auth0|222", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"slow down"})", {{"Retry-After", "0"}})});
-  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"busy"})")});
+  t.add_fault(
+      {"GET", "/api/v2/users/auth0|222", "", false,
+       reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"slow down"})", {{"Retry-After", "0"}})});
+  t.add_fault({"PATCH", "/api/v2/users/", "", false,
+               reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"busy"})")});
   plugin_instance inst(host, t.config());
   auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
@@ -225,7 +244,9 @@ TEST_CASE("link failing after the PATCH says so, the re-run repairs (union idemp
   plugin_host host;
   fake_tenant t;
   seed(t);
-  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(403, R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope; expected: update:users"})")});
+  t.add_fault(
+      {"POST", "/api/v2/users/", "/identities", false,
+       reply(403, R"({"statusCode":403,"error":"Forbidden","message":"Insufficient scope; expected: update:users"})")});
   plugin_instance inst(host, t.config());
   const std::string opts = R"({"merge_metadata":true,"arrays":"union"})";
   auto r = inst.run(k_link, opts, k_inputs);
@@ -255,7 +276,8 @@ TEST_CASE("an ambiguous link failure is resolved by re-reading, unknown only whe
   // Dropped, and the re-read fails as well -> the link state is reported unknown.
   t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply::dropped()});
   for (int i = 0; i < 4; ++i)
-    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+    t.add_fault({"GET", "/api/v2/users/", "", false,
+                 reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
   r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
   CHECK(r.retryable);
   CHECK(r.message.find("link state unknown") == 0);
@@ -270,7 +292,8 @@ TEST_CASE("concat is not idempotent: a re-run after a failed link appends again"
   plugin_host host;
   fake_tenant t;
   seed(t);
-  t.add_fault({"POST", "/api/v2/users/", "/identities", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  t.add_fault({"POST", "/api/v2/users/", "/identities", false,
+               reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
   plugin_instance inst(host, t.config());
   const std::string opts = R"({"merge_metadata":true,"arrays":"concat"})";
   auto r = inst.run(k_link, opts, k_inputs);
@@ -304,12 +327,17 @@ TEST_CASE("a PATCH that fails reports whether it may have written: 4xx no, 5xx a
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config(R"(,"max_retries":0)"));
-  t.add_fault({"PATCH", "/api/v2/users/", "", false, reply(400, R"({"statusCode":400,"error":"Bad Request","message":"Payload validation error","errorCode":"invalid_body"})")});
+  t.add_fault(
+      {"PATCH", "/api/v2/users/", "", false,
+       reply(
+           400,
+           R"({"statusCode":400,"error":"Bad Request","message":"Payload validation error","errorCode":"invalid_body"})")});
   auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
   CHECK(r.code == WFA_INVALID_INPUT);
   CHECK(r.details_obj().at("metadata_patched") == false);
   CHECK(r.details_obj().at("linked") == false);
-  t.add_fault({"PATCH", "/api/v2/users/", "", true, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  t.add_fault({"PATCH", "/api/v2/users/", "", true,
+               reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
   r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);
   CHECK(r.code == WFA_UNAVAILABLE);
   CHECK(r.details_obj().at("metadata_patched").is_null());
@@ -322,10 +350,14 @@ TEST_CASE("a 409 whose re-read of the primary fails reports the link state unkno
   fake_tenant t;
   seed(t);
   plugin_instance inst(host, t.config());
-  t.add_fault({"POST", "/api/v2/users/", "/identities", false,
-               reply(409, R"({"statusCode":409,"error":"Conflict","message":"Specified identity already exists.","errorCode":"identity_conflict"})")});
+  t.add_fault(
+      {"POST", "/api/v2/users/", "/identities", false,
+       reply(
+           409,
+           R"({"statusCode":409,"error":"Conflict","message":"Specified identity already exists.","errorCode":"identity_conflict"})")});
   for (int i = 0; i < 4; ++i)  // max_retries 3: every attempt of the re-read fails
-    t.add_fault({"GET", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+    t.add_fault({"GET", "/api/v2/users/", "", false,
+                 reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
   auto r = inst.run(k_link, R"({"merge_metadata":false})", k_inputs);
   CHECK(r.code == WFA_CONFLICT);
   CHECK(r.retryable);
@@ -341,7 +373,9 @@ TEST_CASE("require_verified_email compares ASCII-case-insensitively whatever the
   const std::string dir = A0_TEST_LOCALE_DIR;
   const std::string name = "tr_TR.ISO-8859-9";
   if (!std::ifstream(dir + "/" + name + "/LC_CTYPE"))
-    (void)std::system(("mkdir -p '" + dir + "' && localedef -i tr_TR -f ISO-8859-9 '" + dir + "/" + name + "' >/dev/null 2>&1").c_str());
+    (void)std::system(
+        ("mkdir -p '" + dir + "' && localedef -i tr_TR -f ISO-8859-9 '" + dir + "/" + name + "' >/dev/null 2>&1")
+            .c_str());
   ::setenv("LOCPATH", dir.c_str(), 1);
   const bool turkish = std::setlocale(LC_CTYPE, name.c_str()) != nullptr;
   ::unsetenv("LOCPATH");
@@ -373,7 +407,8 @@ TEST_CASE("unlink: a DELETE without an answer is not resent, the primary says wh
   REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
   const std::string in = R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})";
   // 503 before applying: the re-read still lists the identity -> "not unlinked", retryable.
-  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
+  t.add_fault({"DELETE", "/api/v2/users/", "", false,
+               reply(503, R"({"statusCode":503,"error":"Service Unavailable","message":"x"})")});
   auto r = inst.run("auth0.unlink-account", "{}", in);
   CHECK(r.code == WFA_UNAVAILABLE);
   CHECK(r.retryable);
@@ -389,7 +424,8 @@ TEST_CASE("unlink: a DELETE without an answer is not resent, the primary says wh
   CHECK(t.user("auth0|222"));
   // 429 is still retried: the server said it did nothing.
   REQUIRE(inst.run(k_link, R"({"merge_metadata":false})", k_inputs).code == WFA_OK);
-  t.add_fault({"DELETE", "/api/v2/users/", "", false, reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"x"})", {{"Retry-After", "0"}})});
+  t.add_fault({"DELETE", "/api/v2/users/", "", false,
+               reply(429, R"({"statusCode":429,"error":"Too Many Requests","message":"x"})", {{"Retry-After", "0"}})});
   r = inst.run("auth0.unlink-account", "{}", in);
   REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   CHECK(t.requests("DELETE") == 4);
@@ -411,7 +447,8 @@ TEST_CASE("TLS with an untrusted CA is refused before any token is sent") {
   plugin_host host;
   fake_tenant t;
   seed(t);
-  plugin_instance inst(host, R"({"domain":")" + t.domain() + R"(","client_id":"cid","client_secret":"TOP-SECRET-cs-123","max_retries":0})");
+  plugin_instance inst(host, R"({"domain":")" + t.domain() +
+                                 R"(","client_id":"cid","client_secret":"TOP-SECRET-cs-123","max_retries":0})");
   auto r = inst.run("auth0.get-user", "{}", R"({"user_id":"auth0|222"})");
   CHECK(r.code != WFA_OK);
   CHECK(t.server().requests().empty());
@@ -459,21 +496,25 @@ TEST_CASE("unlink, get-user, update-user-metadata and list_options") {
   CHECK(target.find("fields=user_id") != std::string::npos);
   CHECK(target.find("identities") != std::string::npos);
 
-  auto u = inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"color":null,"size":"L"}})");
+  auto u = inst.run("auth0.update-user-metadata", "{}",
+                    R"({"user_id":"google-oauth2|111","user_metadata":{"color":null,"size":"L"}})");
   REQUIRE_MESSAGE(u.code == WFA_OK, u.message);
   CHECK(json::serialize(u.json().at("user").at("user_metadata")) == R"({"tags":["a"],"size":"L"})");
 
-  auto un = inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})");
+  auto un = inst.run("auth0.unlink-account", "{}",
+                     R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})");
   REQUIRE_MESSAGE(un.code == WFA_OK, un.message);
   CHECK(un.json().at("profiles").as_array().size() == 1);
   CHECK(t.user("auth0|222"));
 
   auto p1 = inst.start_options(k_link, "/inputs/secondary_connection_id").wait();
   REQUIRE_MESSAGE(p1.code == WFA_OK, p1.message);
-  CHECK(json::serialize(p1.json()) ==
-        R"({"items":[{"value":"con_AAAAAAAAAAAAAAAA","label":"Username-Password-Authentication"},{"value":"con_CCCCCCCCCCCCCCCC","label":"Staff"}],"next_page_token":"2"})");
+  CHECK(
+      json::serialize(p1.json()) ==
+      R"({"items":[{"value":"con_AAAAAAAAAAAAAAAA","label":"Username-Password-Authentication"},{"value":"con_CCCCCCCCCCCCCCCC","label":"Staff"}],"next_page_token":"2"})");
   auto p2 = inst.start_options(k_link, "/inputs/secondary_connection_id", "2").wait();
-  CHECK(json::serialize(p2.json()) == R"({"items":[{"value":"con_DDDDDDDDDDDDDDDD","label":"Partners"}],"next_page_token":null})");
+  CHECK(json::serialize(p2.json()) ==
+        R"({"items":[{"value":"con_DDDDDDDDDDDDDDDD","label":"Partners"}],"next_page_token":null})");
   auto bad = inst.start_options(k_link, "/inputs/primary_user_id").wait();
   CHECK(bad.code == WFA_INVALID_INPUT);
   check_no_secret(host.all_logs());
@@ -493,11 +534,11 @@ TEST_CASE("multi-pipe enterprise ids: provider before the first pipe, the rest k
   CHECK(last.at("provider") == "samlp");
   CHECK(last.at("user_id") == "NeoLink|40813347");
   CHECK(t.server().requests().back().body.find(R"("user_id":"NeoLink|40813347")") != std::string::npos);
-  auto u = inst.run("auth0.unlink-account", "{}",
-                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"NeoLink|40813347","secondary_provider":"samlp"})");
+  auto u = inst.run(
+      "auth0.unlink-account", "{}",
+      R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"NeoLink|40813347","secondary_provider":"samlp"})");
   REQUIRE_MESSAGE(u.code == WFA_OK, u.message);
-  CHECK(t.server().requests().back().target ==
-        "/api/v2/users/google-oauth2%7C111/identities/samlp/NeoLink%7C40813347");
+  CHECK(t.server().requests().back().target == "/api/v2/users/google-oauth2%7C111/identities/samlp/NeoLink%7C40813347");
   CHECK(t.user("samlp|NeoLink|40813347"));
 }
 
@@ -538,10 +579,13 @@ TEST_CASE("outputs samples of every action") {
   };
   keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"dry_run":true})", k_inputs));
   keep(k_link, inst.run(k_link, R"({"merge_metadata":true,"include_idp_tokens":true})", k_inputs));
-  keep("auth0.get-user", inst.run("auth0.get-user", R"({"include_idp_tokens":true})", R"({"user_id":"google-oauth2|111"})"));
+  keep("auth0.get-user",
+       inst.run("auth0.get-user", R"({"include_idp_tokens":true})", R"({"user_id":"google-oauth2|111"})"));
   keep("auth0.get-user", inst.run("auth0.get-user", "{}", R"({"user_id":"google-oauth2|111","fields":["email"]})"));
-  keep("auth0.update-user-metadata", inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"x":1}})"));
-  keep("auth0.unlink-account", inst.run("auth0.unlink-account", "{}", R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})"));
+  keep("auth0.update-user-metadata",
+       inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"google-oauth2|111","user_metadata":{"x":1}})"));
+  keep("auth0.unlink-account", inst.run("auth0.unlink-account", "{}",
+                                        R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|222"})"));
 }
 
 namespace {
@@ -581,14 +625,14 @@ TEST_CASE("deep metadata (issue 12 item 2): 30 levels link and report ok, and to
     t.put_user(make_user("auth0|222", "ann@example.com", true));
     plugin_instance inst(host, t.config());
     const std::string deep = json::serialize(nested(61));
-    auto r = inst.run("auth0.update-user-metadata", "{}",
-                      R"({"user_id":"auth0|222","user_metadata":{"a":)" + deep + "}}");
+    auto r =
+        inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"auth0|222","user_metadata":{"a":)" + deep + "}}");
     CHECK(r.code == WFA_INVALID_INPUT);
     CHECK(r.message.find("user_metadata: nests deeper") != std::string::npos);
     CHECK(writes(t).empty());
     const std::string ok = json::serialize(nested(58));
-    auto fine = inst.run("auth0.update-user-metadata", "{}",
-                         R"({"user_id":"auth0|222","user_metadata":{"a":)" + ok + "}}");
+    auto fine =
+        inst.run("auth0.update-user-metadata", "{}", R"({"user_id":"auth0|222","user_metadata":{"a":)" + ok + "}}");
     REQUIRE_MESSAGE(fine.code == WFA_OK, fine.message);
     CHECK(fine.json().at("user").at("user_metadata").at("a") == nested(58));
   }
@@ -652,8 +696,8 @@ TEST_CASE("update-user-metadata: a 200 over the body limit is reported patched, 
 TEST_CASE("a PATCH that would make the primary unreadable is refused before it is sent") {
   plugin_host host;
   fake_tenant t;
-  t.put_user(make_user("google-oauth2|111", "ann@example.com", true,
-                       json::object{{"own", std::string(5u << 20, 'p')}}));
+  t.put_user(
+      make_user("google-oauth2|111", "ann@example.com", true, json::object{{"own", std::string(5u << 20, 'p')}}));
   t.put_user(make_user("auth0|222", "ann@example.com", true, json::object{{"theirs", std::string(4u << 20, 's')}}));
   plugin_instance inst(host, t.config());
   auto r = inst.run(k_link, R"({"merge_metadata":true})", k_inputs);

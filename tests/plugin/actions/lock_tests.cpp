@@ -17,8 +17,8 @@ namespace asio = boost::asio;
 using a0::actions::key_lock;
 
 namespace {
-asio::awaitable<void> hold(key_lock& lock, std::string key, std::vector<std::string>& trace,
-                           std::string name, std::chrono::milliseconds for_) {
+asio::awaitable<void> hold(key_lock& lock, std::string key, std::vector<std::string>& trace, std::string name,
+                           std::chrono::milliseconds for_) {
   try {
     auto g = co_await lock.acquire(key);
     trace.push_back(name + "+");

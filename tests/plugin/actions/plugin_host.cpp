@@ -121,8 +121,7 @@ plugin_instance::pending plugin_instance::start(const std::string& action, const
   return p;
 }
 
-plugin_instance::pending plugin_instance::start_options(const std::string& action,
-                                                        const std::string& field,
+plugin_instance::pending plugin_instance::start_options(const std::string& action, const std::string& field,
                                                         const std::string& page_token) {
   pending p;
   p.s = std::make_shared<slot>();
@@ -149,8 +148,8 @@ captured plugin_instance::pending::wait(std::chrono::milliseconds limit) const {
 
 bool plugin_instance::pending::done() const { return s->calls.load() > 0; }
 
-captured plugin_instance::run(const std::string& action, const std::string& options,
-                              const std::string& inputs, uint32_t timeout_ms) {
+captured plugin_instance::run(const std::string& action, const std::string& options, const std::string& inputs,
+                              uint32_t timeout_ms) {
   auto p = start(action, options, inputs, timeout_ms);
   auto r = p.wait();
   // A second (wrong) callback would land within this grace period.
@@ -159,8 +158,8 @@ captured plugin_instance::run(const std::string& action, const std::string& opti
   return r;
 }
 
-captured plugin_instance::run(const std::string& action, const json::object& options,
-                              const json::object& inputs, uint32_t timeout_ms) {
+captured plugin_instance::run(const std::string& action, const json::object& options, const json::object& inputs,
+                              uint32_t timeout_ms) {
   return run(action, json::serialize(options), json::serialize(inputs), timeout_ms);
 }
 

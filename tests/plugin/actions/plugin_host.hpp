@@ -28,7 +28,7 @@ struct captured {
   std::thread::id thread;
   int calls = 0;  ///< how many times done fired for this op (must be 1)
 
-  boost::json::object json() const;     ///< outputs parsed (throws when not an object)
+  boost::json::object json() const;  ///< outputs parsed (throws when not an object)
   boost::json::object details_obj() const;
 };
 
@@ -72,10 +72,9 @@ class plugin_instance {
                 uint32_t timeout_ms = 0);
   captured run(const std::string& action, const std::string& options, const std::string& inputs,
                uint32_t timeout_ms = 0);
-  captured run(const std::string& action, const boost::json::object& options,
-               const boost::json::object& inputs, uint32_t timeout_ms = 0);
-  pending start_options(const std::string& action, const std::string& field,
-                        const std::string& page_token = "");
+  captured run(const std::string& action, const boost::json::object& options, const boost::json::object& inputs,
+               uint32_t timeout_ms = 0);
+  pending start_options(const std::string& action, const std::string& field, const std::string& page_token = "");
   void cancel(wfa_op op) { host_.plugin().cancel(inst_, op); }
   /// Destroys now (idempotent); later calls are not allowed.
   void destroy();
@@ -83,7 +82,7 @@ class plugin_instance {
  private:
   plugin_host& host_;
   wfa_instance* inst_ = nullptr;
-  std::mutex slots_mu_;  ///< start() may be called from several threads
+  std::mutex slots_mu_;                              ///< start() may be called from several threads
   std::vector<std::shared_ptr<struct slot>> slots_;  ///< outlive every callback (destroy first)
   std::string error_;
   int32_t code_ = 0;

@@ -54,18 +54,15 @@ TEST_CASE("secondary resolution: bare, full, derived, mismatched") {
   CHECK(resolve_secondary("samlp|NeoLink|40813347", "").bare == "NeoLink|40813347");
   CHECK_THROWS_WITH_AS(resolve_secondary("google-oauth2|1", "auth0"),
                        doctest::Contains("full id of provider 'google-oauth2'"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(resolve_secondary("abc", ""), doctest::Contains("secondary_provider"),
-                       std::invalid_argument);
-  CHECK_THROWS_WITH_AS(resolve_secondary("abc", "myspace"), doctest::Contains("not a provider"),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", ""), doctest::Contains("secondary_provider"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", "myspace"), doctest::Contains("not a provider"), std::invalid_argument);
   CHECK(is_known_provider("google-oauth2"));
   CHECK_FALSE(is_known_provider("Auth0"));
 }
 
 TEST_CASE("link-account validation names the field") {
   CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})") == "");
-  CHECK(link_error("{}", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
-            .find("merge_metadata") == 0);
+  CHECK(link_error("{}", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})").find("merge_metadata") == 0);
   CHECK(link_error(R"({"merge_metadata":"yes"})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
             .find("merge_metadata") == 0);
   CHECK(link_error(k_merge, R"({"secondary_user_id":"auth0|s"})").find("primary_user_id") == 0);
@@ -77,27 +74,38 @@ TEST_CASE("link-account validation names the field") {
             .find("cannot be linked to itself") != std::string::npos);
   CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"p","secondary_provider":"auth0"})")
             .find("itself") != std::string::npos);
-  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_short"})")
-            .find("secondary_connection_id") == 0);
-  CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_ftSSLHb0O7rcUGmF"})") == "");
+  CHECK(
+      link_error(k_merge,
+                 R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_short"})")
+          .find("secondary_connection_id") == 0);
+  CHECK(
+      link_error(
+          k_merge,
+          R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_connection_id":"con_ftSSLHb0O7rcUGmF"})") ==
+      "");
   CHECK(link_error(k_merge, R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","extra":1})")
             .find("inputs.extra") == 0);
-  CHECK(link_error(R"({"merge_metadata":true,"typo":1})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+  CHECK(link_error(R"({"merge_metadata":true,"typo":1})",
+                   R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
             .find("options.typo") == 0);
-  CHECK(link_error(R"({"merge_metadata":true,"dry_run":1})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+  CHECK(link_error(R"({"merge_metadata":true,"dry_run":1})",
+                   R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
             .find("dry_run") == 0);
-  CHECK(link_error(R"({"merge_metadata":true,"arrays":"zip"})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
+  CHECK(link_error(R"({"merge_metadata":true,"arrays":"zip"})",
+                   R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})")
             .find("arrays") != std::string::npos);
-  CHECK(link_error(R"({"merge_metadata":true,"merge_exclude":["/profile"]})", R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})") != "");
+  CHECK(link_error(R"({"merge_metadata":true,"merge_exclude":["/profile"]})",
+                   R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s"})") != "");
 }
 
 TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub") {
   auto r = parse_link(obj(k_merge), obj(std::string(R"({"primary_user_id":"auth0|p","secondary_token":")") +
-                                         std::string(k_jwt) + "\"}"));
+                                        std::string(k_jwt) + "\"}"));
   CHECK(r.secondary_full_id == "auth0|tok123");
   CHECK_FALSE(r.secondary);
-  const std::string both = std::string(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_token":")") +
-                           std::string(k_jwt) + "\"}";
+  const std::string both =
+      std::string(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|s","secondary_token":")") +
+      std::string(k_jwt) + "\"}";
   CHECK(link_error(k_merge, both).find("secondary_user_id: must not be given together") == 0);
   const std::string bad = R"({"primary_user_id":"auth0|p","secondary_token":"not-a-jwt"})";
   CHECK(link_error(k_merge, bad).find("secondary_token") == 0);
@@ -112,8 +120,8 @@ TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub"
   CHECK(link_error(k_merge, token_inputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJhdXRoMHx0b2sxMjMifQ.c2ln=")) ==
         "secondary_token: is not a JWT (its signature is not base64url)");
   // The unverified sub still refuses a self-link before anything is sent.
-  CHECK(link_error(k_merge, std::string(R"({"primary_user_id":"auth0|tok123","secondary_token":")") +
-                                std::string(k_jwt) + "\"}")
+  CHECK(link_error(k_merge,
+                   std::string(R"({"primary_user_id":"auth0|tok123","secondary_token":")") + std::string(k_jwt) + "\"}")
             .find("itself") != std::string::npos);
 }
 
@@ -122,8 +130,10 @@ TEST_CASE("unlink, get-user and update-user-metadata validation") {
                        doctest::Contains("secondary_user_id"), std::invalid_argument);
   CHECK_THROWS_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})")),
                   std::invalid_argument);
-  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare == "C|x");
-  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"), std::invalid_argument);
+  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare ==
+        "C|x");
+  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"),
+                       std::invalid_argument);
   // user_id is a full id like primary_user_id: "." and ".." would be dot segments in the path.
   for (auto bad : {".", "..", "abc", "|x", "auth0|"}) {
     CAPTURE(bad);
@@ -132,16 +142,18 @@ TEST_CASE("unlink, get-user and update-user-metadata validation") {
                          std::invalid_argument);
     auto upd = in;
     upd["user_metadata"] = json::object{{"a", 1}};
-    CHECK_THROWS_WITH_AS(parse_update_metadata({}, upd), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
-                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(parse_update_metadata({}, upd),
+                         "user_id: must be a full user id 'provider|id', e.g. auth0|abc", std::invalid_argument);
   }
   CHECK(parse_get_user({}, obj(R"({"user_id":"samlp|Conn|x"})")).user_id == "samlp|Conn|x");
   // The secondary identity id is the last path segment of the unlink DELETE.
-  CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"..","secondary_provider":"auth0"})")),
-                       "secondary_user_id: '..' is not a user id", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"..","secondary_provider":"auth0"})")),
+      "secondary_user_id: '..' is not a user id", std::invalid_argument);
   CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|."})")),
                        "secondary_user_id: '.' is not a user id", std::invalid_argument);
-  CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"Conn|..","secondary_provider":"samlp"})"))
+  CHECK(parse_unlink({},
+                     obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"Conn|..","secondary_provider":"samlp"})"))
             .secondary.bare == "Conn|..");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["a,b"]})")),
                        doctest::Contains("fields"), std::invalid_argument);
@@ -161,7 +173,8 @@ TEST_CASE("unlink, get-user and update-user-metadata validation") {
 TEST_CASE("identities are shaped: string user ids, eight profile keys, IdP tokens only when allowed") {
   auto ids = json::parse(R"([{"provider":"github","user_id":12345,"connection":"github","isSocial":true,
      "access_token":"at","refresh_token":"rt","access_token_secret":"ats","extra":1,
-     "profileData":{"email":"a@b","email_verified":true,"nickname":"n","picture":"p","phone_verified":"yes"}}])").as_array();
+     "profileData":{"email":"a@b","email_verified":true,"nickname":"n","picture":"p","phone_verified":"yes"}}])")
+                 .as_array();
   auto out = shape_identities(ids, false);
   REQUIRE(out.size() == 1);
   const auto& i = out[0].as_object();

@@ -66,19 +66,32 @@ params parse_args(int argc, char** argv) {
       if (n < 0) throw std::invalid_argument(a + " must not be negative");
       return static_cast<std::size_t>(n);
     };
-    if (a == "--plugin") p.plugin = v;
-    else if (a == "--emulator") p.emulator_exe = v;
-    else if (a == "--json") p.json_out = v;
-    else if (a == "--pairs") p.pairs = count();
-    else if (a == "--pairs-c1") p.pairs_c1 = count();
-    else if (a == "--single") p.single = count();
-    else if (a == "--mem-links") p.mem_links = count();
-    else if (a == "--latency-ms") p.latency_ms = static_cast<long>(count());
-    else if (a == "--rate-seconds") p.rate_seconds = num();
-    else if (a == "--rate-burst") p.rate_burst = num();
-    else if (a == "--rate-per-second") p.rate_per_second = num();
-    else if (a == "--rate-concurrency") p.rate_concurrency = count();
-    else if (a == "--max-connections") p.max_connections = count();
+    if (a == "--plugin")
+      p.plugin = v;
+    else if (a == "--emulator")
+      p.emulator_exe = v;
+    else if (a == "--json")
+      p.json_out = v;
+    else if (a == "--pairs")
+      p.pairs = count();
+    else if (a == "--pairs-c1")
+      p.pairs_c1 = count();
+    else if (a == "--single")
+      p.single = count();
+    else if (a == "--mem-links")
+      p.mem_links = count();
+    else if (a == "--latency-ms")
+      p.latency_ms = static_cast<long>(count());
+    else if (a == "--rate-seconds")
+      p.rate_seconds = num();
+    else if (a == "--rate-burst")
+      p.rate_burst = num();
+    else if (a == "--rate-per-second")
+      p.rate_per_second = num();
+    else if (a == "--rate-concurrency")
+      p.rate_concurrency = count();
+    else if (a == "--max-connections")
+      p.max_connections = count();
     else if (a == "--concurrency") {
       p.concurrency.clear();
       std::stringstream ss(v);
@@ -169,8 +182,7 @@ void require_ok(const a0::bench::batch_result& r, const std::string& what) {
 int main(int argc, char** argv) try {
   const auto p = parse_args(argc, argv);
   const std::size_t c_max = *std::max_element(p.concurrency.begin(), p.concurrency.end());
-  const std::size_t generated =
-      std::max({p.pairs, p.pairs_c1, p.mem_links, p.single, std::size_t{1}});
+  const std::size_t generated = std::max({p.pairs, p.pairs_c1, p.mem_links, p.single, std::size_t{1}});
 
   emulator emu(emulator::default_seed(), {"--generate-users", std::to_string(generated)}, p.emulator_exe);
   if (p.latency_ms > 0)
@@ -201,8 +213,7 @@ int main(int argc, char** argv) try {
   const std::size_t pool = p.max_connections ? p.max_connections : std::min<std::size_t>(256, 2 * c_max);
   const std::string config = R"({"domain":")" + emu.domain() + R"(","client_id":")" + emulator::demo_client_id +
                              R"(","client_secret":")" + emulator::demo_client_secret + R"(","ca_file":")" +
-                             emu.ca_file() + R"(","max_connections":)" + std::to_string(pool) +
-                             "}";
+                             emu.ca_file() + R"(","max_connections":)" + std::to_string(pool) + "}";
   a0::bench::plugin_instance inst(plugin, config);
   report["max_connections"] = pool;
   const std::string merge_on = R"({"merge_metadata":true})", merge_off = R"({"merge_metadata":false})";
@@ -214,7 +225,8 @@ int main(int argc, char** argv) try {
   // Warm: token fetched and one connection open, as in a long-running engine.
   {
     auto r = a0::bench::run_closed_loop(
-        plugin, inst.get(), {"auth0.get-user", "{}", [](std::size_t) { return R"({"user_id":"auth0|p0"})"; }, 1, 1, {}});
+        plugin, inst.get(),
+        {"auth0.get-user", "{}", [](std::size_t) { return R"({"user_id":"auth0|p0"})"; }, 1, 1, {}});
     require_ok(r, "warm-up");
   }
 
@@ -290,17 +302,18 @@ int main(int argc, char** argv) try {
     const long hwm = status_kb("VmHWM"), rss1 = status_kb("VmRSS");
     // Without a HWM reset, only growth beyond the earlier peak is visible.
     const long peak_delta = reset_ok ? hwm - rss0 : std::max(0L, hwm - hwm_before);
-    report["memory"] = {{"links", r.ok},
-                        {"concurrency", c_max},
-                        {"rss_before_kb", rss0},
-                        {"peak_rss_kb", hwm},
-                        {"peak_growth_kb", peak_delta},
-                        {"rss_after_kb", rss1},
-                        {"hwm_reset", reset_ok},
-                        {"ru_maxrss_delta_kb", ru1.ru_maxrss - ru0.ru_maxrss},
-                        {"links_per_s", static_cast<double>(r.ok) / r.seconds},
-                        {"tls_handshakes_per_1000", 1000.0 * static_cast<double>(counter(emu.counters(), "tls_handshakes")) /
-                                                        static_cast<double>(r.ok)}};
+    report["memory"] = {
+        {"links", r.ok},
+        {"concurrency", c_max},
+        {"rss_before_kb", rss0},
+        {"peak_rss_kb", hwm},
+        {"peak_growth_kb", peak_delta},
+        {"rss_after_kb", rss1},
+        {"hwm_reset", reset_ok},
+        {"ru_maxrss_delta_kb", ru1.ru_maxrss - ru0.ru_maxrss},
+        {"links_per_s", static_cast<double>(r.ok) / r.seconds},
+        {"tls_handshakes_per_1000",
+         1000.0 * static_cast<double>(counter(emu.counters(), "tls_handshakes")) / static_cast<double>(r.ok)}};
     char label[64];
     std::snprintf(label, sizeof label, "peak RSS growth, %zu links", r.ok);
     std::printf("%-34s %9ld kB (peak %ld kB)\n", label, peak_delta, hwm);
@@ -311,10 +324,10 @@ int main(int argc, char** argv) try {
     emu.reset();
     emu.set_bucket("management", p.rate_burst, p.rate_per_second, {{"path", "/api/v2/*"}});
     emu.reset_counters();
-    const auto stop = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(static_cast<long>(p.rate_seconds * 1000));
-    auto r = a0::bench::run_closed_loop(plugin, inst.get(),
-                                        {"auth0.link-account", merge_on, link_inputs, generated, p.rate_concurrency, stop});
+    const auto stop =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(p.rate_seconds * 1000));
+    auto r = a0::bench::run_closed_loop(
+        plugin, inst.get(), {"auth0.link-account", merge_on, link_inputs, generated, p.rate_concurrency, stop});
     const auto counters = emu.counters();
     const auto requests = counter(counters, "requests"), limited = counter(counters, "rate_limited");
     // Sustained: links completed in the second half of the window (the burst is spent by then).
@@ -322,19 +335,20 @@ int main(int argc, char** argv) try {
     const auto late = std::count_if(r.finished_at_s.begin(), r.finished_at_s.end(),
                                     [&](double t) { return t >= half && t < p.rate_seconds; });
     const double sustained = static_cast<double>(late) / (p.rate_seconds - half);
-    report["rate_limit"] = {{"burst", p.rate_burst},
-                            {"per_second", p.rate_per_second},
-                            {"seconds", p.rate_seconds},
-                            {"concurrency", p.rate_concurrency},
-                            {"links_ok", r.ok},
-                            {"links_failed", r.failed},
-                            {"first_error", r.first_error},
-                            {"overall_links_per_s", static_cast<double>(r.ok) / r.seconds},
-                            {"sustained_links_per_s", sustained},
-                            {"ideal_links_per_s", p.rate_per_second / 4},
-                            {"requests", requests},
-                            {"rate_limited", limited},
-                            {"share_429", requests ? static_cast<double>(limited) / static_cast<double>(requests) : 0.0}};
+    report["rate_limit"] = {
+        {"burst", p.rate_burst},
+        {"per_second", p.rate_per_second},
+        {"seconds", p.rate_seconds},
+        {"concurrency", p.rate_concurrency},
+        {"links_ok", r.ok},
+        {"links_failed", r.failed},
+        {"first_error", r.first_error},
+        {"overall_links_per_s", static_cast<double>(r.ok) / r.seconds},
+        {"sustained_links_per_s", sustained},
+        {"ideal_links_per_s", p.rate_per_second / 4},
+        {"requests", requests},
+        {"rate_limited", limited},
+        {"share_429", requests ? static_cast<double>(limited) / static_cast<double>(requests) : 0.0}};
     std::printf("%-34s %12.2f (ideal %.2f)\n", "rate-limited sustained links/s", sustained, p.rate_per_second / 4);
     std::printf("%-34s %11.1f%% (%lld of %lld)\n", "requests answered 429",
                 requests ? 100.0 * static_cast<double>(limited) / static_cast<double>(requests) : 0.0,

@@ -69,10 +69,10 @@ struct batch_result {
 
 struct batch_spec {
   std::string action;
-  std::string options;                          ///< JSON object, the same for every op
-  std::function<std::string(std::size_t)> inputs;  ///< inputs JSON of op i
-  std::size_t count = 0;                        ///< ops to run (upper bound with stop_at)
-  std::size_t concurrency = 1;                  ///< ops in flight
+  std::string options;                                           ///< JSON object, the same for every op
+  std::function<std::string(std::size_t)> inputs;                ///< inputs JSON of op i
+  std::size_t count = 0;                                         ///< ops to run (upper bound with stop_at)
+  std::size_t concurrency = 1;                                   ///< ops in flight
   std::optional<std::chrono::steady_clock::time_point> stop_at;  ///< start no op after this
 };
 

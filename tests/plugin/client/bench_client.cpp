@@ -23,7 +23,8 @@ namespace {
 
 reply answer(const seen_request& r) {
   if (r.target == "/oauth/token") return reply{200, R"({"access_token":"tok","expires_in":86400})"};
-  return reply{200, R"({"user_id":"auth0|u","email":"a@example.com","identities":[{"provider":"auth0","user_id":"u"}]})"};
+  return reply{200,
+               R"({"user_id":"auth0|u","email":"a@example.com","identities":[{"provider":"auth0","user_id":"u"}]})"};
 }
 
 client_config config_for(const test_server& s, int connections) {

@@ -55,8 +55,10 @@ TEST_CASE("token config and explicit limits") {
   CHECK(c.timeout == std::chrono::milliseconds{2500});  // separate from the connect timeout
 }
 
-TEST_CASE("custom_domain: only the secondary_token issuer, the audience stays the tenant's, an audience must be /api/v2/") {
-  const auto c = parse(R"({"domain":"tenant.eu.auth0.com","custom_domain":"login.acme.example:443","client_id":"cid","client_secret":"s"})");
+TEST_CASE(
+    "custom_domain: only the secondary_token issuer, the audience stays the tenant's, an audience must be /api/v2/") {
+  const auto c = parse(
+      R"({"domain":"tenant.eu.auth0.com","custom_domain":"login.acme.example:443","client_id":"cid","client_secret":"s"})");
   CHECK(c.domain == "tenant.eu.auth0.com");
   CHECK(c.custom_domain == "login.acme.example");
   CHECK(c.audience == "https://tenant.eu.auth0.com/api/v2/");
@@ -66,9 +68,9 @@ TEST_CASE("custom_domain: only the secondary_token issuer, the audience stays th
             .starts_with("custom_domain: must be a host name without a scheme"));
   CHECK(error_of(R"({"domain":"t.auth0.com","custom_domain":7,"token":"t"})") == "custom_domain: must be a string");
   const std::string refused = "audience: must be the Management API identifier https://TENANT-DOMAIN/api/v2/";
-  for (auto aud : {"https://login.acme.example/", "http://t.auth0.com/api/v2/", "https:///api/v2/",
-                   "https://t.auth0.com/api/v2", "t.auth0.com/api/v2/", "https://t.auth0.com/userinfo",
-                   "https://a/b/api/v2/"}) {
+  for (auto aud :
+       {"https://login.acme.example/", "http://t.auth0.com/api/v2/", "https:///api/v2/", "https://t.auth0.com/api/v2",
+        "t.auth0.com/api/v2/", "https://t.auth0.com/userinfo", "https://a/b/api/v2/"}) {
     CAPTURE(aud);
     CHECK(error_of(std::string(R"({"domain":"t.auth0.com","token":"t","audience":")") + aud + "\"}") == refused);
   }
@@ -94,7 +96,8 @@ TEST_CASE("exactly one way to authenticate") {
   CHECK(error_of(R"({"domain":"t.auth0.com"})").rfind("client_id:", 0) == 0);
   CHECK(error_of(R"({"domain":"t.auth0.com","client_id":"cid"})").rfind("client_secret:", 0) == 0);
   CHECK(error_of(R"({"domain":"t.auth0.com","client_secret":"hunter2"})").rfind("client_id:", 0) == 0);
-  const auto both = error_of(R"({"domain":"t.auth0.com","client_id":"c","client_secret":"hunter2","token":"tok-value"})");
+  const auto both =
+      error_of(R"({"domain":"t.auth0.com","client_id":"c","client_secret":"hunter2","token":"tok-value"})");
   CHECK(both.rfind("token:", 0) == 0);
   CHECK(both.find("hunter2") == std::string::npos);
   CHECK(both.find("tok-value") == std::string::npos);
@@ -102,8 +105,8 @@ TEST_CASE("exactly one way to authenticate") {
 
 TEST_CASE("a token (AUTH0_TOKEN) with CR/LF or other non-token68 bytes is refused, not echoed") {
   const std::string base = R"({"domain":"t.auth0.com","token":)";
-  for (const char* bad : {R"("tok\r\nX-Injected: 1")", R"("tok\nX: 1")", R"("tok\u0000")", R"("tok en")",
-                          R"("tok\"")", R"("=abc")", R"("ab=c")"}) {
+  for (const char* bad : {R"("tok\r\nX-Injected: 1")", R"("tok\nX: 1")", R"("tok\u0000")", R"("tok en")", R"("tok\"")",
+                          R"("=abc")", R"("ab=c")"}) {
     const auto e = error_of(base + bad + "}");
     CAPTURE(bad);
     CHECK(e.rfind("token: must be a bearer token", 0) == 0);

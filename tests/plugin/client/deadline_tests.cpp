@@ -37,7 +37,8 @@ net::awaitable<void> stubborn_wait(net::steady_timer::duration deadline_in, resu
     out.cancel_called = true;
     op.cancel();
   });
-  auto [ec] = co_await op.async_wait(net::bind_cancellation_slot(net::cancellation_slot(), net::as_tuple(net::use_awaitable)));
+  auto [ec] =
+      co_await op.async_wait(net::bind_cancellation_slot(net::cancellation_slot(), net::as_tuple(net::use_awaitable)));
   out.ec = ec;
   out.expired = stop.expired();
   out.finished = true;

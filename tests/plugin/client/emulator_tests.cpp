@@ -190,7 +190,8 @@ TEST_CASE("emulator client: get user with fields, and 404 / 403 mapped with Auth
   const auto u = e.run(client.get_user(k_primary, {"user_id", "email"}));
   CHECK(u.size() == 2);
   CHECK(u.at("email").as_string() == "jane.doe@example.com");
-  CHECK(wire_lines(emu).back() == "GET /api/v2/users/google-oauth2%7C115015401343387192604?fields=user_id,email&include_fields=true 200");
+  CHECK(wire_lines(emu).back() ==
+        "GET /api/v2/users/google-oauth2%7C115015401343387192604?fields=user_id,email&include_fields=true 200");
 
   auto err = expect_error([&] { e.run(client.get_user("auth0|does-not-exist")); });
   CHECK(err.code == WFA_NOT_FOUND);
@@ -201,9 +202,11 @@ TEST_CASE("emulator client: get user with fields, and 404 / 403 mapped with Auth
 
   // The read-only client has no update:users: a 403 with the scope named, not retried.
   management_client readonly(e.ex, config_for(emu, {{"client_id", "demo-readonly-client"},
-                                                   {"client_secret", "demo-readonly-secret-not-a-real-secret"}}));
+                                                    {"client_secret", "demo-readonly-secret-not-a-real-secret"}}));
   emu.clear_log();
-  err = expect_error([&] { e.run(readonly.patch_user(k_primary, json::object{{"user_metadata", json::object{{"a", 1}}}})); });
+  err = expect_error([&] {
+    e.run(readonly.patch_user(k_primary, json::object{{"user_metadata", json::object{{"a", 1}}}}));
+  });
   CHECK(err.code == WFA_FORBIDDEN);
   CHECK(err.error_code == "insufficient_scope");
   CHECK(err.message.find("update:users") != std::string::npos);
@@ -227,7 +230,7 @@ TEST_CASE("emulator client: PATCH applies Auth0's top-level metadata rule") {
       k_primary, json::object{{"user_metadata", json::object{{"color", "green"}, {"language", nullptr}}}}));
   const auto& md = u.at("user_metadata").as_object();
   CHECK(md.at("color").as_string() == "green");
-  CHECK_FALSE(md.contains("language"));                      // null deletes the key
+  CHECK_FALSE(md.contains("language"));                     // null deletes the key
   CHECK(md.at("preferences") == before.at("preferences"));  // untouched keys stay
   CHECK(stored_user(emu, k_primary).at("user_metadata") == md);
 }
@@ -244,8 +247,9 @@ TEST_CASE("emulator client: link, then 409 on a second link, then unlink") {
   CHECK(has_identity(stored_user(emu, k_primary).at("identities").as_array(), "auth0", k_secondary_bare));
 
   // The same link again: a 409, reported as a conflict and not ambiguous (not applied).
-  const auto err = expect_error(
-      [&] { e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}})); });
+  const auto err = expect_error([&] {
+    e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}}));
+  });
   CHECK(err.code == WFA_CONFLICT);
   CHECK(err.http_status == 409);
   CHECK_FALSE(err.ambiguous);
@@ -295,8 +299,12 @@ TEST_CASE("emulator client: 429 with Retry-After, then success after the adverti
   management_client client(e.ex, config_for(emu), logs.fn());
   e.run(client.get_user(k_primary));  // token first: the fault is for the Management call
   emu.clear_log();
-  emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "rate_limit"},
-                 {"retry_after_s", 2}, {"reset_in_s", 1}, {"times", 1}});
+  emu.add_fault({{"method", "GET"},
+                 {"path", "/api/v2/users/*"},
+                 {"action", "rate_limit"},
+                 {"retry_after_s", 2},
+                 {"reset_in_s", 1},
+                 {"times", 1}});
 
   CHECK(e.run(client.get_user(k_primary)).at("user_id").as_string() == k_primary);
   const auto lines = wire_lines(emu);
@@ -351,7 +359,7 @@ TEST_CASE("emulator client: 40 concurrent calls against a 5 burst / 10 per secon
   // after pacing): the 429 count is what differs.
   management_client client(e.ex, config_for(emu, {{"max_connections", 40}, {"max_retries", 10}}));
   emu.set_bucket("management", 5, 10, {{"path", "/api/v2/*"}});
-  e.run(client.get_user(k_primary));  // token, and the bucket's first x-ratelimit-* headers
+  e.run(client.get_user(k_primary));                             // token, and the bucket's first x-ratelimit-* headers
   emu.set_bucket("management", 5, 10, {{"path", "/api/v2/*"}});  // full again
   emu.reset_counters();
   std::vector<call_future<json::object>> calls;
@@ -400,7 +408,8 @@ TEST_CASE("emulator client: 503 then success for GET and PATCH, the link POST is
   CHECK(lines[2].ends_with(" 200"));
 
   emu.clear_log();
-  emu.add_fault({{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 1}});
+  emu.add_fault(
+      {{"method", "PATCH"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 1}});
   const auto u = e.run(client.patch_user(k_primary, json::object{{"user_metadata", json::object{{"step", 1}}}}));
   CHECK(u.at("user_metadata").at("step").as_int64() == 1);
   CHECK(count_path(emu, "PATCH", "/api/v2/users/") == 2);
@@ -416,9 +425,14 @@ TEST_CASE("emulator client: 503 then success for GET and PATCH, the link POST is
 
   // A 503 on the link: it may have been applied, so it is ambiguous and sent once.
   emu.clear_log();
-  emu.add_fault({{"method", "POST"}, {"path", "/api/v2/users/*/identities"}, {"action", "status"}, {"status", 503}, {"times", 1}});
-  err = expect_error(
-      [&] { e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}})); });
+  emu.add_fault({{"method", "POST"},
+                 {"path", "/api/v2/users/*/identities"},
+                 {"action", "status"},
+                 {"status", 503},
+                 {"times", 1}});
+  err = expect_error([&] {
+    e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}}));
+  });
   CHECK(err.ambiguous);
   CHECK(err.code == WFA_UNAVAILABLE);
   CHECK(count_path(emu, "POST", "/api/v2/users/") == 1);
@@ -426,8 +440,9 @@ TEST_CASE("emulator client: 503 then success for GET and PATCH, the link POST is
   // A reset after the link was applied: ambiguous, sent once, and the tenant shows it linked.
   emu.clear_log();
   emu.add_fault({{"method", "POST"}, {"path", "/api/v2/users/*/identities"}, {"action", "reset_after"}, {"times", 1}});
-  err = expect_error(
-      [&] { e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}})); });
+  err = expect_error([&] {
+    e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}}));
+  });
   CHECK(err.ambiguous);
   CHECK(count_path(emu, "POST", "/api/v2/users/") == 1);
   CHECK(has_identity(stored_user(emu, k_primary).at("identities").as_array(), "auth0", k_secondary_bare));
@@ -441,8 +456,11 @@ TEST_CASE("emulator client: a token that expires mid-run: one 401, one refresh, 
   // The second user's GET is held 2.5 s before the emulator looks at it: whatever token
   // it carries (at most 2 s of life) has expired by then, so the emulator's own expiry
   // check answers 401, as a real tenant does for a token that ran out in flight.
-  emu.add_fault({{"method", "GET"}, {"path", std::string("/api/v2/users/") + k_secondary}, {"action", "latency"},
-                 {"latency_ms", 2500}, {"times", 1}});
+  emu.add_fault({{"method", "GET"},
+                 {"path", std::string("/api/v2/users/") + k_secondary},
+                 {"action", "latency"},
+                 {"latency_ms", 2500},
+                 {"times", 1}});
   CHECK(e.run(client.get_user(k_primary)).at("user_id").as_string() == k_primary);
   CHECK(e.run(client.get_user(k_secondary)).at("user_id").as_string() == k_secondary);
 

@@ -56,7 +56,8 @@ TEST_CASE("status mapping to WFA codes") {
 
 TEST_CASE("message is '<status> <message> (errorCode)'") {
   const auto e = error_from_status(
-      404, R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})",
+      404,
+      R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})",
       endpoint_kind::management);
   CHECK(e.message == "404 The user does not exist. (inexistent_user)");
   CHECK(e.http_status == 404);
@@ -74,20 +75,21 @@ TEST_CASE("link: 400 'already exists' is a conflict, other 400s are bad input") 
       endpoint_kind::link);
   CHECK(same.code == WFA_INVALID_INPUT);
   // Only the link endpoint gets that reading.
-  CHECK(error_from_status(400, R"({"message":"Specified identity already exists."})", endpoint_kind::management)
-            .code == WFA_INVALID_INPUT);
+  CHECK(error_from_status(400, R"({"message":"Specified identity already exists."})", endpoint_kind::management).code ==
+        WFA_INVALID_INPUT);
 }
 
 TEST_CASE("token endpoint errors: invalid_client is unauthorized, access_denied forbidden") {
-  const auto ic = error_from_status(401, R"({"error":"invalid_client","error_description":"Client authentication failed"})",
-                                    endpoint_kind::token);
+  const auto ic = error_from_status(
+      401, R"({"error":"invalid_client","error_description":"Client authentication failed"})", endpoint_kind::token);
   CHECK(ic.code == WFA_UNAUTHORIZED);
   CHECK(ic.message == "401 Client authentication failed (invalid_client)");
-  CHECK(error_from_status(403, R"({"error":"access_denied","error_description":"no client-grant"})", endpoint_kind::token)
-            .code == WFA_FORBIDDEN);
+  CHECK(
+      error_from_status(403, R"({"error":"access_denied","error_description":"no client-grant"})", endpoint_kind::token)
+          .code == WFA_FORBIDDEN);
   // A wrong client secret on real tenants: 401 access_denied "Unauthorized" (the status decides).
-  const auto wrong = error_from_status(401, R"({"error":"access_denied","error_description":"Unauthorized"})",
-                                       endpoint_kind::token);
+  const auto wrong =
+      error_from_status(401, R"({"error":"access_denied","error_description":"Unauthorized"})", endpoint_kind::token);
   CHECK(wrong.code == WFA_UNAUTHORIZED);
   CHECK_FALSE(wrong.retryable);
   CHECK(error_from_status(400, R"({"error":"unauthorized_client","error_description":"Grant type not allowed"})",

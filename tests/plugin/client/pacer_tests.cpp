@@ -58,7 +58,8 @@ struct server_bucket {
     const double until_one = tokens >= 1 ? 0.0 : (1.0 - tokens) / per_second;
     const double reset_epoch = std::floor(epoch) + std::ceil(until_one);
     const auto reset_in = milliseconds{static_cast<long>(std::max(0.0, std::ceil((reset_epoch - epoch) * 1000)))};
-    return {allowed, headers(static_cast<long long>(burst), static_cast<long long>(std::floor(std::max(0.0, tokens))), reset_in)};
+    return {allowed, headers(static_cast<long long>(burst), static_cast<long long>(std::floor(std::max(0.0, tokens))),
+                             reset_in)};
   }
 };
 
@@ -72,7 +73,7 @@ TEST_CASE("pacer: a route with no known bucket sends one request, the rest wait 
   const auto held = p.try_admit(reads, t0);
   CHECK_FALSE(held.admitted);
   CHECK(held.retry_at == time_point::max());  // until the probe is answered
-  CHECK(p.try_admit(tokens, t0).admitted);     // another route probes for itself
+  CHECK(p.try_admit(tokens, t0).admitted);    // another route probes for itself
   p.on_response(probe, t0 + milliseconds{20}, headers(50, 49), false);
   CHECK(p.bucket_of(reads) != 0);
   CHECK(p.queue_of(reads) == p.bucket_of(reads));
@@ -131,8 +132,8 @@ TEST_CASE("pacer: an answer overtaken by a newer one does not rewind the count")
   const auto c = admit(p, reads, t0);
   p.on_response(b, t0 + milliseconds{20}, headers(10, 0), false);
   CHECK(p.available(reads, t0 + milliseconds{20}) == doctest::Approx(0 - 2));  // a and c may come after b
-  p.on_response(a, t0 + milliseconds{30}, headers(10, 7), false);  // older, and c still in flight
-  CHECK(p.available(reads, t0 + milliseconds{30}) == doctest::Approx(-2));  // not 7 - 1
+  p.on_response(a, t0 + milliseconds{30}, headers(10, 7), false);              // older, and c still in flight
+  CHECK(p.available(reads, t0 + milliseconds{30}) == doctest::Approx(-2));     // not 7 - 1
   CHECK_FALSE(p.try_admit(reads, t0 + milliseconds{30}).admitted);
   // Nothing in flight after c: a is taken as counted in b's 0, c (newer) is applied.
   p.on_response(c, t0 + milliseconds{40}, headers(10, 0), false);

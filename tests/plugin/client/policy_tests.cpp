@@ -12,7 +12,7 @@ TEST_CASE("backoff doubles per attempt and stays within +-20% jitter") {
   CHECK(backoff_delay(0, 0.5) == milliseconds{250});
   CHECK(backoff_delay(1, 0.5) == milliseconds{500});
   CHECK(backoff_delay(3, 0.5) == milliseconds{2000});
-  CHECK(backoff_delay(0, 0.0) == milliseconds{200});  // -20%
+  CHECK(backoff_delay(0, 0.0) == milliseconds{200});       // -20%
   CHECK(backoff_delay(0, 0.999999) == milliseconds{299});  // just under +20%
   CHECK(backoff_delay(2, 0.0) == milliseconds{800});
 }

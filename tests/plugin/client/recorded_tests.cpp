@@ -49,8 +49,7 @@ std::vector<exchange> load(const std::string& name) {
     const auto& rs = i.at("response").as_object();
     std::string url(rq.at("url").as_string());
     url = url.substr(url.find("/api/v2/"));
-    out.push_back({std::string(rq.at("method").as_string()), url,
-                   rq.contains("body") ? rq.at("body") : json::value(),
+    out.push_back({std::string(rq.at("method").as_string()), url, rq.contains("body") ? rq.at("body") : json::value(),
                    rs.contains("body") ? rs.at("body") : json::value(),
                    static_cast<int>(rs.at("status").to_number<int>())});
   }

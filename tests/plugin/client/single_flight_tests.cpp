@@ -55,8 +55,7 @@ struct outcome {
 
 // A waiter: joins the flight and records what it got. (A function, not a capturing
 // lambda: the coroutine frame must not refer to a lambda object that is gone.)
-asio::awaitable<void> waiter(asio::any_io_executor ex, single_flight<std::string>& f, fake_fetch& fetch,
-                             outcome& out) {
+asio::awaitable<void> waiter(asio::any_io_executor ex, single_flight<std::string>& f, fake_fetch& fetch, outcome& out) {
   auto start = fetch.starter();
   try {
     out.value = co_await f.join(ex, std::move(start));
@@ -198,9 +197,11 @@ TEST_CASE("single_flight: a run that ends before the joiner waits still complete
   asio::io_context io;
   single_flight<std::string> f;
   outcome a, b;
-  auto ja = join_with(io.get_executor(), f, [] { return immediate_value(); }, a);
+  auto ja = join_with(
+      io.get_executor(), f, [] { return immediate_value(); }, a);
   asio::co_spawn(io, std::move(ja), [](std::exception_ptr) {});
-  auto jb = join_with(io.get_executor(), f, [] { return immediate_throw(); }, b);
+  auto jb = join_with(
+      io.get_executor(), f, [] { return immediate_throw(); }, b);
   asio::co_spawn(io, std::move(jb), [](std::exception_ptr) {});
   io.run_for(std::chrono::seconds(5));
   CHECK(io.stopped());  // nothing left waiting

@@ -49,8 +49,7 @@ x509_ptr new_cert(EVP_PKEY* key, const std::string& cn, long serial) {
   X509_gmtime_adj(X509_getm_notAfter(c.get()), 24 * 3600);
   X509_set_pubkey(c.get(), key);
   auto* name = X509_get_subject_name(c.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   return c;
 }
 

@@ -72,9 +72,14 @@ struct test_server::state {
       bhttp::request<bhttp::string_body> req;
       auto [rec, n] = co_await bhttp::async_read(*s, buf, req, net::as_tuple(net::use_awaitable));
       if (rec) co_return;
-      seen_request seen{std::string(req.method_string()), std::string(req.target()), req.body(),
-                        std::string(req[bhttp::field::authorization]), id, server_name,
-                        std::chrono::system_clock::now(), std::string(req[bhttp::field::user_agent])};
+      seen_request seen{std::string(req.method_string()),
+                        std::string(req.target()),
+                        req.body(),
+                        std::string(req[bhttp::field::authorization]),
+                        id,
+                        server_name,
+                        std::chrono::system_clock::now(),
+                        std::string(req[bhttp::field::user_agent])};
       {
         std::lock_guard lk(mu);
         log.push_back(seen);
@@ -137,8 +142,8 @@ test_server::test_server(handler h, std::vector<std::string> dns, std::vector<st
   const auto p = make_pki(dns, ips);
   st_->ctx.use_certificate_chain(net::buffer(p.cert_pem));
   st_->ctx.use_private_key(net::buffer(p.key_pem), net::ssl::context::pem);
-  st_->ca_path = "/tmp/a0_client_test_ca_" + std::to_string(::getpid()) + "_" +
-                 std::to_string(file_counter.fetch_add(1)) + ".pem";
+  st_->ca_path =
+      "/tmp/a0_client_test_ca_" + std::to_string(::getpid()) + "_" + std::to_string(file_counter.fetch_add(1)) + ".pem";
   std::ofstream(st_->ca_path) << p.ca_pem;
 
   tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};

@@ -25,8 +25,7 @@ struct seen_request {
 
 struct reply {
   using header_list = std::vector<std::pair<std::string, std::string>>;
-  reply(int s = 200, std::string b = "{}", header_list h = {})
-      : status(s), body(std::move(b)), headers(std::move(h)) {}
+  reply(int s = 200, std::string b = "{}", header_list h = {}) : status(s), body(std::move(b)), headers(std::move(h)) {}
   static reply dropped() {
     reply r;
     r.drop = true;

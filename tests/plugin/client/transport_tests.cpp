@@ -108,7 +108,8 @@ TEST_CASE("PATCH, link, unlink and connection paging send the right requests") {
   test_server srv([](const seen_request& r) -> reply {
     if (is_token(r)) return token_reply();
     if (r.method == "PATCH") return {200, R"({"user_id":"auth0|p","user_metadata":{"a":1}})"};
-    if (r.method == "POST") return {201, R"([{"provider":"auth0","user_id":"p"},{"provider":"samlp","user_id":"NeoLink|4"}])"};
+    if (r.method == "POST")
+      return {201, R"([{"provider":"auth0","user_id":"p"},{"provider":"samlp","user_id":"NeoLink|4"}])"};
     if (r.method == "DELETE") return {200, R"([{"provider":"auth0","user_id":"p"}])"};
     if (r.target.find("from=") == std::string::npos)
       return {200, R"({"connections":[{"id":"con_1"},{"id":"con_2"}],"next":"ck2"})"};
@@ -194,7 +195,9 @@ TEST_CASE("a 401 triggers one token refresh and one retry") {
   test_server srv([&](const seen_request& r) -> reply {
     if (is_token(r)) return token_reply("tok-" + std::to_string(++issued));
     if (r.authorization == "Bearer tok-1")
-      return {401, R"({"statusCode":401,"error":"Unauthorized","message":"Expired token received for JSON Web Token validation"})"};
+      return {
+          401,
+          R"({"statusCode":401,"error":"Unauthorized","message":"Expired token received for JSON Web Token validation"})"};
     return {200, user_json};
   });
   env e;
@@ -240,8 +243,8 @@ TEST_CASE("an access_token with CR/LF is refused: no injected header, no smuggle
   // body and starts a DELETE on the same connection.
   const std::string smuggle =
       "tok\\r\\nContent-Length: 0\\r\\n\\r\\nDELETE /api/v2/users/auth0%7Cvictim HTTP/1.1\\r\\nX-A: ";
-  for (const std::string& token : {smuggle, std::string("tok\\r\\nX-Injected: 1"), std::string("tok\\u0000x"),
-                                   std::string("tok en")}) {
+  for (const std::string& token :
+       {smuggle, std::string("tok\\r\\nX-Injected: 1"), std::string("tok\\u0000x"), std::string("tok en")}) {
     CAPTURE(token);
     test_server srv([&](const seen_request& r) { return is_token(r) ? token_reply(token) : reply{200, user_json}; });
     env e;
@@ -288,8 +291,8 @@ TEST_CASE("a server reflecting the request never makes an error show the bearer 
       if (is_token(r)) return token_reply(jwt);
       std::string esc;
       for (char ch : r.authorization) esc += ch == '/' ? std::string("\\/") : std::string(1, ch);
-      return {400, R"({"statusCode":400,"message":"bad header )" + esc + " / " + r.authorization + R"(","errorCode":")" +
-                       r.authorization.substr(7) + R"("})"};
+      return {400, R"({"statusCode":400,"message":"bad header )" + esc + " / " + r.authorization +
+                       R"(","errorCode":")" + r.authorization.substr(7) + R"("})"};
     });
     env e;
     management_client client(e.ex, make_config(srv));
@@ -341,7 +344,9 @@ TEST_CASE("an answer over the 8 MB body limit is never resent, and after a 2xx t
   CHECK_FALSE(get.retryable);
   CHECK_FALSE(get.ambiguous);
   CHECK(srv.count("GET", "/api/v2/users/") == 1);  // formerly retried as a connection failure
-  const auto patch = expect_error([&] { e.run(client.patch_user("auth0|u", json::object{{"user_metadata", json::object{{"a", 1}}}})); });
+  const auto patch = expect_error([&] {
+    e.run(client.patch_user("auth0|u", json::object{{"user_metadata", json::object{{"a", 1}}}}));
+  });
   CHECK(patch.ambiguous);
   CHECK_FALSE(patch.retryable);
   CHECK(patch.error_code == "response_too_large");
@@ -364,7 +369,8 @@ TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the sec
   }
   SUBCASE("access_denied") {
     test_server srv([](const seen_request&) {
-      return reply{403, R"({"error":"access_denied","error_description":"Client is not authorized to access the API"})"};
+      return reply{403,
+                   R"({"error":"access_denied","error_description":"Client is not authorized to access the API"})"};
     });
     env e;
     management_client client(e.ex, make_config(srv));
@@ -377,7 +383,9 @@ TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the sec
 TEST_CASE("upstream errors map to WFA codes with the Auth0 message") {
   test_server srv([](const seen_request& r) -> reply {
     if (is_token(r)) return token_reply();
-    return {404, R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})"};
+    return {
+        404,
+        R"({"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"})"};
   });
   env e;
   management_client client(e.ex, make_config(srv));
@@ -409,8 +417,10 @@ TEST_CASE("429 is retried after the advertised Retry-After, then 429s exhaust to
     test_server srv([&](const seen_request& r) -> reply {
       if (is_token(r)) return token_reply();
       if (++gets == 1)
-        return {429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"})",
-                {{"Retry-After", "1"}}};
+        return {
+            429,
+            R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"})",
+            {{"Retry-After", "1"}}};
       return {200, user_json};
     });
     env e;
@@ -423,7 +433,8 @@ TEST_CASE("429 is retried after the advertised Retry-After, then 429s exhaust to
   SUBCASE("exhausted") {
     test_server srv([&](const seen_request& r) -> reply {
       if (is_token(r)) return token_reply();
-      return {429, R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})",
+      return {429,
+              R"({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"})",
               {{"Retry-After", "0"}}};
     });
     env e;
@@ -478,7 +489,9 @@ TEST_CASE("link POST: a reset after sending is ambiguous and never resent") {
   });
   env e;
   management_client client(e.ex, make_config(srv));
-  const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+  const auto err = expect_error([&] {
+    e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
+  });
   CHECK(err.ambiguous);
   CHECK(err.code == WFA_UNAVAILABLE);
   CHECK(err.retryable);
@@ -493,7 +506,9 @@ TEST_CASE("link POST: a 5xx is ambiguous and never resent, a 429 is retried") {
     });
     env e;
     management_client client(e.ex, make_config(srv));
-    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    const auto err = expect_error([&] {
+      e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
+    });
     CHECK(err.ambiguous);
     CHECK(err.code == WFA_UNAVAILABLE);
     CHECK(srv.count("POST", "/api/v2/users/") == 1);
@@ -517,7 +532,9 @@ TEST_CASE("link POST: a 5xx is ambiguous and never resent, a 429 is retried") {
     });
     env e;
     management_client client(e.ex, make_config(srv));
-    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    const auto err = expect_error([&] {
+      e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
+    });
     CHECK(err.code == WFA_CONFLICT);
     CHECK_FALSE(err.ambiguous);
   }
@@ -650,7 +667,9 @@ TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the T
     CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
   }
   SUBCASE("link POST: nothing was sent, so not ambiguous") {
-    const auto err = expect_error([&] { e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}})); });
+    const auto err = expect_error([&] {
+      e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
+    });
     CHECK(err.code == WFA_TIMEOUT);
     CHECK_FALSE(err.ambiguous);
   }
@@ -667,7 +686,8 @@ TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the T
                         http::pool_options{1, 60000ms, {}, 1 << 20, 200ms});
     auto strand = net::make_strand(e.ex);
     const auto r = net::co_spawn(strand, pool.exchange(http::request{boost::beast::http::verb::get, "/", 11}, true),
-                                 net::use_future).get();
+                                 net::use_future)
+                       .get();
     CHECK(r.kind == http::failure::connect_timeout);
     CHECK_FALSE(r.maybe_sent);
     net::post(strand, net::use_future([&] { pool.shutdown(); })).get();
@@ -780,7 +800,8 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
     });
     env e;
     management_client client(e.ex, make_config(srv));
-    const auto link_err = cancel_after(e, client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}), 200ms);
+    const auto link_err =
+        cancel_after(e, client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}), 200ms);
     CHECK(link_err.code == WFA_CANCELLED);
     CHECK_FALSE(link_err.ambiguous);  // nothing was sent yet
     CHECK(srv.count("POST", "/api/v2/users/") == 0);
@@ -795,8 +816,11 @@ TEST_CASE("a link POST cancelled while it waits to be sent (pacing, backoff) is 
       if (is_token(r)) return token_reply();
       ++posts;
       const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(r.at.time_since_epoch()).count();
-      return {201, "[]",
-              {{"x-ratelimit-limit", "10"}, {"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now_s + 30)}}};
+      return {201,
+              "[]",
+              {{"x-ratelimit-limit", "10"},
+               {"x-ratelimit-remaining", "0"},
+               {"x-ratelimit-reset", std::to_string(now_s + 30)}}};
     });
     env e;
     auto cfg = make_config(srv);

@@ -34,7 +34,9 @@ result plan(const std::vector<std::string>& lines, const lp::policy& pol = {}, l
   };
   for (std::size_t i = 0; i < lines.size(); ++i) p.second_pass(lines[i], i + 1, on_refused);
   r.summary = p.finish(
-      [&](const lp::pair& x) { r.pairs.emplace_back(std::string(x.primary_user_id), std::string(x.secondary_user_id)); },
+      [&](const lp::pair& x) {
+        r.pairs.emplace_back(std::string(x.primary_user_id), std::string(x.secondary_user_id));
+      },
       on_refused);
   return r;
 }
@@ -111,7 +113,8 @@ TEST_CASE("linkplan: prefer-connection picks an account of that connection, then
 }
 
 TEST_CASE("linkplan: an account that already has linked identities stays primary") {
-  const std::string linked = R"(,"identities":[{"connection":"db","provider":"auth0"},{"connection":"g","provider":"google-oauth2"}])";
+  const std::string linked =
+      R"(,"identities":[{"connection":"db","provider":"auth0"},{"connection":"g","provider":"google-oauth2"}])";
   auto r = plan({user("auth0|older", "c@x.io", "2010-01-01T00:00:00Z"),
                  user("auth0|primary", "c@x.io", "2022-01-01T00:00:00Z", linked)});
   REQUIRE(r.pairs.size() == 1);
@@ -128,8 +131,9 @@ TEST_CASE("linkplan: two existing primaries of one email refuse the cluster, and
                                                         {"auth0|p2", "conflicting_primaries"},
                                                         {"auth0|s", "conflicting_primaries"}});
 
-  auto blocked_primary = R"({"user_id":"auth0|bp","email":"e@x.io","email_verified":true,"blocked":true,)"
-                         R"("created_at":"2010-01-01T00:00:00Z","identities":[{"connection":"db"},{"connection":"g"}]})";
+  auto blocked_primary =
+      R"({"user_id":"auth0|bp","email":"e@x.io","email_verified":true,"blocked":true,)"
+      R"("created_at":"2010-01-01T00:00:00Z","identities":[{"connection":"db"},{"connection":"g"}]})";
   auto r2 = plan({blocked_primary, user("auth0|e1", "e@x.io"), user("auth0|e2", "E@X.IO")});
   CHECK(r2.pairs.empty());
   CHECK(r2.refused == std::map<std::string, std::string>{{"auth0|bp", "blocked"},
@@ -138,11 +142,12 @@ TEST_CASE("linkplan: two existing primaries of one email refuse the cluster, and
 }
 
 TEST_CASE("linkplan: unverified, blocked, email-less and lone accounts are refused with their reason") {
-  auto r = plan({R"({"user_id":"auth0|u","email":"f@x.io","email_verified":false,"created_at":"2020-01-01T00:00:00Z"})",
-                 R"({"user_id":"auth0|s","email":"f@x.io","created_at":"2020-01-01T00:00:00Z"})",
-                 R"({"user_id":"auth0|b","email":"f@x.io","email_verified":true,"blocked":true,"created_at":"2020-01-01T00:00:00Z"})",
-                 R"({"user_id":"sms|1","created_at":"2020-01-01T00:00:00Z"})", user("auth0|v", "F@x.io"),
-                 user("auth0|lone", "g@x.io")});
+  auto r = plan(
+      {R"({"user_id":"auth0|u","email":"f@x.io","email_verified":false,"created_at":"2020-01-01T00:00:00Z"})",
+       R"({"user_id":"auth0|s","email":"f@x.io","created_at":"2020-01-01T00:00:00Z"})",
+       R"({"user_id":"auth0|b","email":"f@x.io","email_verified":true,"blocked":true,"created_at":"2020-01-01T00:00:00Z"})",
+       R"({"user_id":"sms|1","created_at":"2020-01-01T00:00:00Z"})", user("auth0|v", "F@x.io"),
+       user("auth0|lone", "g@x.io")});
   CHECK(r.pairs.empty());
   CHECK(r.refused == std::map<std::string, std::string>{{"auth0|u", "unverified"},
                                                         {"auth0|s", "unverified"},
@@ -226,13 +231,17 @@ TEST_CASE("linkplan: a generated tenant is planned as the rules say") {
     std::set<std::pair<std::string, std::string>> expected;
     std::map<std::string, std::string> expected_refused;
     for (const auto& a : accounts) {
-      if (a.email.empty()) expected_refused[a.user_id] = "no_email";
-      else if (!a.verified) expected_refused[a.user_id] = "unverified";
-      else if (a.blocked) expected_refused[a.user_id] = "blocked";
+      if (a.email.empty())
+        expected_refused[a.user_id] = "no_email";
+      else if (!a.verified)
+        expected_refused[a.user_id] = "unverified";
+      else if (a.blocked)
+        expected_refused[a.user_id] = "blocked";
     }
     auto before = [&](const t::gen_account* a, const t::gen_account* b) {
       if (pol.kind == lp::policy_kind::most_logins && a->logins != b->logins) return a->logins > b->logins;
-      if (pol.kind == lp::policy_kind::prefer_connection && (a->connection == pol.connection) != (b->connection == pol.connection))
+      if (pol.kind == lp::policy_kind::prefer_connection &&
+          (a->connection == pol.connection) != (b->connection == pol.connection))
         return a->connection == pol.connection;
       if (a->created_at != b->created_at) return a->created_at < b->created_at;  // one format: text order is time order
       return a->user_id < b->user_id;

@@ -19,10 +19,10 @@ struct gen_account {
 struct gen_options {
   std::uint64_t people = 100;
   std::uint64_t seed = 1;
-  unsigned max_cluster = 4;     ///< accounts per person: 1..max_cluster
+  unsigned max_cluster = 4;  ///< accounts per person: 1..max_cluster
   unsigned unverified_pct = 10;
   unsigned blocked_pct = 3;
-  unsigned primary_pct = 5;     ///< of people with 2+ accounts: one already has a linked identity
+  unsigned primary_pct = 5;  ///< of people with 2+ accounts: one already has a linked identity
   unsigned no_email_pct = 2;
 };
 

@@ -31,7 +31,7 @@ class flow_error : public std::runtime_error {
 
 struct flow_plugin {
   std::string id;
-  std::string path;      ///< as written
+  std::string path;  ///< as written
   /// What dlopen gets. A `path` with a '/' is relative to the flow file's directory
   /// (absolute stays absolute) and becomes an absolute path. A bare file name becomes
   /// the absolute path of that file beside the flow file or in the installed plugin

@@ -24,7 +24,6 @@ std::filesystem::path installed_plugin_dir();
 
 /// Steps 1 and 2 for a bare `name`: the absolute path of the first regular file found,
 /// or nothing (then the name is left to the dynamic loader).
-std::optional<std::filesystem::path> find_plugin_file(const std::string& name,
-                                                      const std::filesystem::path& flow_dir);
+std::optional<std::filesystem::path> find_plugin_file(const std::string& name, const std::filesystem::path& flow_dir);
 
 }  // namespace wfa::host

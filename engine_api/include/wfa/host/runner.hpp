@@ -55,10 +55,10 @@ struct run_options {
   unsigned concurrency = 1;               ///< rows at once (>= 1)
   /// A row's waits for a rate limit's retry_after_s add up to at most this; 0: no retry.
   std::chrono::seconds max_retry_wait{300};
-  bool progress = false;                  ///< progress bar on `err` (use when a terminal)
-  int32_t log_level = WFA_LOG_WARN;       ///< plugin log lines at or above it go to `err`
-  bool handle_signals = true;             ///< SIGINT/SIGTERM cancel the run
-  bool step_outputs = true;               ///< print each step's outputs in its row line
+  bool progress = false;             ///< progress bar on `err` (use when a terminal)
+  int32_t log_level = WFA_LOG_WARN;  ///< plugin log lines at or above it go to `err`
+  bool handle_signals = true;        ///< SIGINT/SIGTERM cancel the run
+  bool step_outputs = true;          ///< print each step's outputs in its row line
 };
 
 struct run_summary {

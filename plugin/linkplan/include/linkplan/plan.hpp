@@ -58,10 +58,10 @@ struct refusal {
 };
 
 struct summary {
-  std::uint64_t accounts = 0;            ///< non-blank lines
-  std::uint64_t clusters = 0;            ///< emails with a primary and at least one pair
+  std::uint64_t accounts = 0;  ///< non-blank lines
+  std::uint64_t clusters = 0;  ///< emails with a primary and at least one pair
   std::uint64_t pairs = 0;
-  std::uint64_t kept_primaries = 0;      ///< clusters whose primary already had linked identities
+  std::uint64_t kept_primaries = 0;                           ///< clusters whose primary already had linked identities
   std::map<std::string, std::uint64_t, std::less<>> refused;  ///< by reason
 };
 

@@ -182,8 +182,10 @@ outcome fail(const json::object& options, const json::object& inputs) {
   const json::value* code = inputs.if_contains("code");
   if (!code) bad("inputs.code", "required");
   std::optional<int32_t> c = code->is_string() ? code_from_name(code->get_string()) : std::nullopt;
-  if (!c) bad("inputs.code", "expected one of invalid_input, unauthorized, forbidden, not_found, conflict, "
-                             "rate_limited, unavailable, timeout, cancelled, internal");
+  if (!c)
+    bad("inputs.code",
+        "expected one of invalid_input, unauthorized, forbidden, not_found, conflict, "
+        "rate_limited, unavailable, timeout, cancelled, internal");
   const json::value* message = inputs.if_contains("message");
   if (!message) bad("inputs.message", "required");
   if (!message->is_string()) bad("inputs.message", "expected a string");

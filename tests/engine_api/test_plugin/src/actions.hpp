@@ -30,8 +30,8 @@ connection_config parse_config(std::string_view json);
 boost::json::object parse_object(std::string_view json, std::string_view what);
 
 // test.echo: `n` is the instance's execute() count including this call.
-outcome echo(const boost::json::object& options, const boost::json::object& inputs,
-             const connection_config& config, std::uint64_t n);
+outcome echo(const boost::json::object& options, const boost::json::object& inputs, const connection_config& config,
+             std::uint64_t n);
 
 // test.delay, split in two: the checked request, and the outputs once the wait is over.
 struct delay_request {

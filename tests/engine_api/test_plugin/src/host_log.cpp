@@ -9,9 +9,7 @@ namespace wfa_test {
 namespace {
 
 // True when a host struct of `size` bytes holds the field at [offset, offset + field_size).
-constexpr bool covers(uint32_t size, std::size_t offset, std::size_t field_size) {
-  return size >= offset + field_size;
-}
+constexpr bool covers(uint32_t size, std::size_t offset, std::size_t field_size) { return size >= offset + field_size; }
 
 }  // namespace
 

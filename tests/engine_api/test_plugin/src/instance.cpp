@@ -68,8 +68,7 @@ wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config con
           try {
             io_.run();
             return;
-          } catch (...) {
-          }
+          } catch (...) {}
         }
       });
     // Log lines, like done callbacks, come from a worker, never from inside the host's call (WFA-4).
@@ -94,7 +93,8 @@ wfa_instance::~wfa_instance() {
     for (const auto& [id, o] : ops_) live.push_back(o);
   }
   for (const auto& o : live)
-    asio::post(o->strand, [this, o] { finish(o, outcome::error(WFA_CANCELLED, "cancelled: the instance is being destroyed")); });
+    asio::post(o->strand,
+               [this, o] { finish(o, outcome::error(WFA_CANCELLED, "cancelled: the instance is being destroyed")); });
   {
     std::unique_lock lock(mu_);
     idle_.wait(lock, [&] { return ops_.empty(); });
@@ -208,11 +208,12 @@ void wfa_instance::run(const std::shared_ptr<op>& o, const call_copy& c, std::ui
       // One timer: it ends the wait at ms, or at the deadline when that comes first.
       bool times_out = c.timeout_ms != 0 && c.timeout_ms < req.ms;
       o->timer.expires_after(std::chrono::milliseconds(times_out ? c.timeout_ms : req.ms));
-      o->timer.async_wait([this, o, req = std::move(req), times_out, limit = c.timeout_ms](boost::system::error_code ec) {
+      o->timer.async_wait([this, o, req = std::move(req), times_out,
+                           limit = c.timeout_ms](boost::system::error_code ec) {
         if (ec) return;  // cancelled: whoever cancelled it completes the op
         try {
-          finish(o, times_out ? outcome::error(WFA_TIMEOUT, "test.delay: the deadline of " + std::to_string(limit) +
-                                                                " ms passed")
+          finish(o, times_out ? outcome::error(WFA_TIMEOUT,
+                                               "test.delay: the deadline of " + std::to_string(limit) + " ms passed")
                               : wfa_test::delay_done(req));
         } catch (...) {
           finish(o, outcome::error(WFA_INTERNAL, "test.delay: out of memory"));

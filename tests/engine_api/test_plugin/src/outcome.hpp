@@ -13,11 +13,11 @@ namespace wfa_test {
 
 struct outcome {
   int32_t code = WFA_OK;
-  std::string outputs;   // JSON object, when code == WFA_OK
-  std::string message;   // when code != WFA_OK
+  std::string outputs;  // JSON object, when code == WFA_OK
+  std::string message;  // when code != WFA_OK
   int32_t http_status = 0;
   bool retryable = false;
-  std::string details;   // JSON object or empty
+  std::string details;  // JSON object or empty
 
   static outcome ok(std::string outputs_json) {
     outcome o;
