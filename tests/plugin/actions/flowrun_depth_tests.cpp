@@ -3,32 +3,17 @@
 // but reported failed, "the plugin's outputs are not a JSON object", by the host's
 // Boost.JSON default depth of 32).
 #include "fake_tenant.hpp"
+#include "run_capture.hpp"
 
 #include <boost/json/object.hpp>
 #include <doctest/doctest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 
 using namespace a0::test;
 namespace json = boost::json;
-
-namespace {
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p.get())) > 0;) out.append(buf.data(), n);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("flowrun reports a link with 30-level metadata as done, as it is in the tenant") {
   fake_tenant t;

@@ -4,30 +4,19 @@
 // --max-retry-wait.
 #include "demo_tenant.hpp"
 #include "emulator_fixture.hpp"
+#include "run_capture.hpp"
 
 #include <doctest/doctest.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 
 using namespace a0::test;
 using namespace a0::test::demo;
 
 namespace {
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p.get())) > 0;) out.append(buf.data(), n);
-  return out;
-}
 
 std::size_t link_posts(emulator& e) {
   std::size_t n = 0;
