@@ -56,11 +56,16 @@ std::optional<std::string> env(const std::string& name) {
   return std::nullopt;
 }
 
+// The fuzzer's input of this run: a secret's text that the input itself holds (the
+// fuzzer copies dictionary words into the flow) is the author's own text echoed back, not
+// a secret that came from the environment.
+std::string_view current_input;
+
 void no_secret(const std::vector<std::string>& errors, std::string_view where) {
-  for (const auto& e : errors) {
-    if (e.find(client_secret) != std::string::npos || e.find(fixed_token) != std::string::npos) {
-      fail(std::string(where) + " printed a secret: " + e);
-    }
+  for (const auto secret : {client_secret, fixed_token}) {
+    if (current_input.find(secret) != std::string_view::npos) continue;
+    for (const auto& e : errors)
+      if (e.find(secret) != std::string::npos) fail(std::string(where) + " printed a secret: " + e);
   }
 }
 
@@ -94,6 +99,7 @@ void templates(const json::value& v) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  current_input = input;
   const std::size_t nul1 = input.find('\0');
   const std::string_view flow_text = input.substr(0, nul1);
   std::string_view row_text, outputs_text;
