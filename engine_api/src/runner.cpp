@@ -1,24 +1,19 @@
 // The row runner. All bookkeeping happens on the one thread that calls run_flow(),
 // inside an io_context: plugin callbacks (plugin threads) only post their copied
-// result to it. So the row state needs no locks; only stderr is shared (plugin log
-// lines arrive on plugin threads) and has its own mutex.
+// result to it. So the row state needs no locks; only the diagnostic lines are shared
+// (plugin log lines arrive on plugin threads) and have their own mutex. Signals and the
+// progress bar are the caller's (flowrun): run_control and the callbacks of run_options.
 #include <wfa/host/runner.hpp>
 #include <wfa/host/secret_outputs.hpp>
-
-#include "progress.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
-#include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
@@ -28,14 +23,38 @@
 #include <thread>
 #include <unordered_map>
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace wfa::host {
+
+namespace detail {
+// Attaches a run to a run_control for the run's duration (see runner::run()).
+struct run_control_access {
+  static void attach(run_control& c, std::function<void()> on_interrupt) {
+    std::lock_guard lock(c.mu_);
+    c.on_interrupt_ = std::move(on_interrupt);
+    if (c.requested_) c.on_interrupt_();
+  }
+  static void detach(run_control& c) {
+    std::lock_guard lock(c.mu_);
+    c.on_interrupt_ = nullptr;
+  }
+};
+}  // namespace detail
+
+void run_control::interrupt() {
+  std::lock_guard lock(mu_);
+  if (requested_) return;
+  requested_ = true;
+  if (on_interrupt_) on_interrupt_();
+}
+
+bool run_control::interrupted() const {
+  std::lock_guard lock(mu_);
+  return requested_;
+}
+
 namespace {
 
 const char* level_name(int32_t level) {
@@ -71,37 +90,26 @@ json::object error_json(int32_t code, const std::string& message, int32_t http_s
   return e;
 }
 
-// stderr shared by plugin log lines (any thread) and the progress bar (run thread).
+// Diagnostic lines from plugin log lines (any thread) and the run thread, redacted, one
+// at a time: to the caller's on_diagnostic, else as lines on `err`.
 class diagnostics {
  public:
-  diagnostics(std::ostream& err, const redactor& secrets, bool bar) : err_(err), secrets_(secrets), bar_(bar) {}
+  diagnostics(std::ostream& err, const redactor& secrets, std::function<void(std::string_view)> sink)
+      : err_(err), secrets_(secrets), sink_(std::move(sink)) {}
 
   void line(const std::string& text) {
+    std::string shown = secrets_.redact(text);
     std::lock_guard lock(mu_);
-    if (bar_) err_ << "\r\033[K";
-    err_ << secrets_.redact(text) << '\n';
+    if (sink_) return sink_(shown);
+    err_ << shown << '\n';
     err_.flush();
-    if (bar_ && !last_bar_.empty()) err_ << last_bar_ << std::flush;
-  }
-  void bar(const std::string& text) {
-    if (!bar_) return;
-    std::lock_guard lock(mu_);
-    last_bar_ = text;
-    err_ << "\r\033[K" << text << std::flush;
-  }
-  void clear_bar() {
-    if (!bar_) return;
-    std::lock_guard lock(mu_);
-    err_ << "\r\033[K" << last_bar_ << '\n' << std::flush;
-    last_bar_.clear();
   }
 
  private:
   std::ostream& err_;
   const redactor& secrets_;
-  bool bar_;
+  std::function<void(std::string_view)> sink_;
   std::mutex mu_;
-  std::string last_bar_;
 };
 
 // The rows between the reader thread (which pulls them from the source) and the run
@@ -120,13 +128,7 @@ struct row_feed {
 class runner {
  public:
   runner(const checked_flow& f, const run_options& o, std::ostream& out, std::ostream& err)
-      : f_(f),
-        opts_(o),
-        out_(out),
-        diag_(err, f.secrets, o.progress),
-        work_(ioc_.get_executor()),
-        signals_(signal_ioc_),
-        ticker_(ioc_) {
+      : f_(f), opts_(o), out_(out), diag_(err, f.secrets, o.on_diagnostic), work_(ioc_.get_executor()), ticker_(ioc_) {
     // Per step: its outputs schema when it marks secrets (else nothing to mask).
     for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
       const auto* outs = f_.manifest(i).if_contains("outputs");
@@ -137,30 +139,16 @@ class runner {
   ~runner() {
     // Only when run() did not get to its end (an exception): it stops them itself.
     if (reader_.joinable()) stop_reader();
-    stop_signals();
-    restore_mask();
-  }
-
-  void restore_mask() {
-    if (masked_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-    masked_ = false;
+    detach_control();
   }
 
   run_summary run() {
-    // SIGINT and SIGTERM go to the signal thread only: this thread and the plugin's
-    // (created from it, inheriting the mask) block them, so a blocked write here is not
-    // cut short (EINTR) and the signals never wait for this thread.
-    if (opts_.handle_signals) {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
-      masked_ = true;
-    }
     create_instances();
     start_ = std::chrono::steady_clock::now();
-    if (opts_.handle_signals) start_signals();
+    // An interrupt() from another thread (or one made before now) is posted to this
+    // thread, which does the cancelling: the caller's thread stays free.
+    if (opts_.control)
+      detail::run_control_access::attach(*opts_.control, [this] { asio::post(ioc_, [this] { interrupt(); }); });
     start_reader();
     // The first rows start once the read-ahead is full, the source ended or 200 ms
     // passed: a file's first rows are all there (the order rows start in does not
@@ -170,16 +158,12 @@ class runner {
       feed_->space.wait_for(lock, std::chrono::milliseconds(200),
                             [&] { return feed_->ended || feed_->queue.size() >= feed_->cap; });
     }
-    if (opts_.progress) tick();
+    if (opts_.on_progress) tick();
     fill();
     ioc_.run();
-    if (opts_.progress) {
-      draw();
-      diag_.clear_bar();
-    }
+    if (opts_.on_progress) report_progress();
     stop_reader();
-    stop_signals();
-    restore_mask();
+    detach_control();
     // Instances are destroyed here (WFA-9) before the io_context: their last
     // completions may still post into it.
     instances_.clear();
@@ -223,7 +207,7 @@ class runner {
   }
 
   // The rows come through the feed from a reader thread, so that a source blocking on a
-  // pipe never stalls the completions, the retries or the signals.
+  // pipe never stalls the completions, the retries or an interruption.
   void start_reader() {
     feed_ = std::make_shared<row_feed>();
     const std::size_t width = std::max<std::size_t>(1, opts_.concurrency);
@@ -294,48 +278,8 @@ class runner {
     return feed_->ended && feed_->queue.empty();
   }
 
-  // Signals are waited for on a thread of their own: a second signal exits at once even
-  // while the run thread is busy (a long check, a slow plugin call).
-  void start_signals() {
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    wait_signal();
-    signal_thread_ = std::thread([this] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-      signal_ioc_.run();
-    });
-  }
-
-  void stop_signals() {
-    if (!signal_thread_.joinable()) return;
-    asio::post(signal_ioc_, [this] {
-      boost::system::error_code ignored;
-      signals_.cancel(ignored);
-    });
-    signal_thread_.join();
-  }
-
-  void wait_signal() {
-    signals_.async_wait([this](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      if (signalled_.exchange(true)) {
-        // A second signal: the plugin did not finish cancelling; give up at once.
-        // Exit 1 like any run with rows that did not succeed (0/1/2 are the only codes).
-        // Straight to fd 2: `err` may wait for a lock or (std::cerr is tied to std::cout)
-        // for a full stdout pipe that the run thread is blocked on.
-        static constexpr std::string_view bye = "\nflowrun: interrupted again, exiting without waiting\n";
-        [[maybe_unused]] auto n = ::write(STDERR_FILENO, bye.data(), bye.size());
-        std::_Exit(1);
-      }
-      // Printed by the run thread: this one must stay free for a second signal (std::cerr
-      // is tied to std::cout, whose lock a blocked write holds).
-      asio::post(ioc_, [this] { interrupt(); });
-      wait_signal();
-    });
+  void detach_control() {
+    if (opts_.control) detail::run_control_access::detach(*opts_.control);
   }
 
   void interrupt() {
@@ -357,17 +301,19 @@ class runner {
   }
 
   void tick() {
-    draw();
-    ticker_.expires_after(std::chrono::milliseconds(200));
+    report_progress();
+    ticker_.expires_after(opts_.progress_interval);
     ticker_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) tick();
     });
   }
 
-  void draw() {
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::size_t total = opts_.source ? opts_.expected_rows : opts_.rows.size();
-    diag_.bar(detail::render_progress(done_, std::max(total, done_), summary_.failed + summary_.cancelled, elapsed));
+  void report_progress() {
+    run_progress p;
+    p.done = done_;
+    p.failures = summary_.failed + summary_.cancelled;
+    p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    opts_.on_progress(p);
   }
 
   // Starts rows until `concurrency` are active: first those whose retry time came, then
@@ -598,12 +544,6 @@ class runner {
   diagnostics diag_;
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  asio::io_context signal_ioc_;  // run by signal_thread_
-  asio::signal_set signals_;
-  std::thread signal_thread_;
-  std::atomic<bool> signalled_{false};
-  sigset_t old_mask_{};
-  bool masked_ = false;
   asio::steady_timer ticker_;
   std::shared_ptr<row_feed> feed_;
   std::thread reader_;

@@ -225,10 +225,11 @@ class validator {
           from_env.insert(std::string(p.key()));
         }
       }
-      // Secrets are registered before any message is produced.
+      // Secrets are registered before any message is produced: what the manifests mark
+      // x-secret, and whatever came from the environment.
       std::vector<std::string> secret_texts;
       for (const auto& kv : config) {
-        bool secret = kv.key() == "client_secret" || kv.key() == "token" || from_env.count(std::string(kv.key()));
+        bool secret = from_env.count(std::string(kv.key())) > 0;
         for (const auto* s : schemas) {
           const json::value* prop = member_object(s->get_object(), "properties").if_contains(kv.key());
           const json::value* xs = prop && prop->is_object() ? prop->get_object().if_contains("x-secret") : nullptr;
@@ -241,7 +242,7 @@ class validator {
           secret_texts.insert(secret_texts.end(), leaves.begin(), leaves.end());
         }
       }
-      // A client id and its secret reach a token endpoint as HTTP Basic credentials,
+      // A config's id and secret may travel as HTTP Basic credentials (RFC 6749 2.3.1),
       // which a reflecting server shows base64-encoded: every string of the config as
       // the user, with every secret of it.
       for (const auto& kv : config)

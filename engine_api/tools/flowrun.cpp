@@ -9,8 +9,11 @@
 // Exit codes: 0 ok; 1 some rows failed or were cancelled, also by Ctrl-C (options: the
 // plugin failed); 2 usage, flow, plugin or validation errors (nothing was executed).
 #include "commands.hpp"
+#include "progress.hpp"
+#include "signals.hpp"
 
 #include <wfa/host.hpp>
+#include <wfa/host/options.hpp>
 #include <wfa/host/runner.hpp>
 #include <wfa/host/validate.hpp>
 
@@ -20,19 +23,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <future>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 namespace json = boost::json;
 using namespace wfa::host;
+using flowrun::signal_watch;
+using flowrun::status_display;
 
 namespace {
 
@@ -217,6 +221,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string flow_file, rows_file;
   std::vector<std::pair<std::string, std::string>> inputs;
   run_options opts;
+  std::size_t expected_rows = 0;  // the progress bar's total, when the rows are known
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -280,6 +285,7 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (bad) return exit_usage;
     opts.rows.push_back(base);
+    expected_rows = 1;
   } else {
     bool regular = false;
     int file = open_rows(rows_file, regular);
@@ -300,7 +306,7 @@ int cmd_run(const std::vector<std::string>& args) {
         std::cerr << "flowrun: " << rows_file << " holds no row: ran no row\n";
         return 0;
       }
-      opts.expected_rows = rows;
+      expected_rows = rows;
       file = open_rows(rows_file, regular);
       if (file < 0) return exit_usage;
     }
@@ -309,23 +315,31 @@ int cmd_run(const std::vector<std::string>& args) {
     opts.source = [reader] { return reader->next(); };
   }
 
-  opts.progress = isatty(STDERR_FILENO) == 1;
+  // The progress bar is redrawn in place on stderr, only when it is a terminal; the
+  // run's diagnostic lines are printed above it.
+  const bool bar = isatty(STDERR_FILENO) == 1;
+  status_display display(std::cerr, bar);
+  opts.on_diagnostic = [&display](std::string_view line) { display.line(line); };
+  if (bar)
+    opts.on_progress = [&display, expected_rows](const run_progress& p) {
+      display.bar(flowrun::render_progress(p.done, std::max(expected_rows, p.done), p.failures, p.elapsed_s));
+    };
+  // Ctrl-C: the first SIGINT or SIGTERM interrupts the run, a second exits at once.
+  run_control control;
+  opts.control = &control;
   try {
-    run_summary sum = run_flow(*flow, opts, std::cout, std::cerr);
+    run_summary sum;
+    {
+      signal_watch signals([&control] { control.interrupt(); });
+      sum = run_flow(*flow, opts, std::cout, std::cerr);
+    }
+    display.finish();
     if (sum.ok + sum.failed + sum.cancelled == 0) std::cerr << "flowrun: " << rows_file << " held no row: ran no row\n";
     return sum.exit_code();
   } catch (const create_error& e) {
     std::cerr << "flowrun: " << e.what() << "\n";
     return exit_usage;
   }
-}
-
-// Waits for one completion (options runs no io_context: the CLI thread just blocks).
-op_result wait_for(const std::function<void(completion)>& start) {
-  auto p = std::make_shared<std::promise<op_result>>();
-  auto fut = p->get_future();
-  start([p](op_result r) { p->set_value(std::move(r)); });
-  return fut.get();
 }
 
 int cmd_options(const std::vector<std::string>& args) {
@@ -339,76 +353,44 @@ int cmd_options(const std::vector<std::string>& args) {
   const flow_step& s = f->definition.steps[static_cast<std::size_t>(idx)];
 
   // FIELD is a JSON Pointer /SECTION/NAME into the action's manifest.
-  auto slash = field.find('/', 1);
-  if (field.size() < 4 || field[0] != '/' || slash == std::string::npos)
-    return usage("FIELD must look like /inputs/NAME or /options/NAME");
-  std::string section = field.substr(1, slash - 1), name = field.substr(slash + 1);
-  const json::object& m = f->manifest(static_cast<std::size_t>(idx));
-  const json::value* prop = nullptr;
-  if (const json::value* sec = m.if_contains(section); sec && sec->is_object())
-    if (const json::value* props = sec->get_object().if_contains("properties"); props && props->is_object())
-      prop = props->get_object().if_contains(name);
+  auto ref = parse_field(field);
+  if (!ref) return usage("FIELD must look like /inputs/NAME or /options/NAME");
+  const json::value* prop = find_field(f->manifest(static_cast<std::size_t>(idx)), *ref);
   if (!prop) return usage("step " + step_id + ": " + field + ": no such field in " + s.action);
-  if (!prop->is_object() || !prop->get_object().contains("x-dynamic-options"))
+  if (!has_dynamic_options(*prop))
     return usage("step " + step_id + ": " + field + ": not a field with dynamic options");
-
-  // Context: the step's literal options and inputs (expressions need a row: left out).
-  json::object ctx_options, ctx_inputs;
-  for (const auto& kv : s.options)
-    if (!has_expression(kv.value())) ctx_options[kv.key()] = kv.value();
-  for (const auto& kv : s.inputs)
-    if (!has_expression(kv.value())) ctx_inputs[kv.key()] = kv.value();
-  std::string context = json::serialize(json::object{{"options", ctx_options}, {"inputs", ctx_inputs}});
 
   const flow_connection* c = f->definition.find_connection(s.connection);
   auto sink = [&f](int32_t level, std::string_view msg) {
     if (level >= WFA_LOG_WARN) std::cerr << f->secrets.redact("flowrun: plugin: " + std::string(msg)) + "\n";
   };
-  json::array items;
-  // A server whose pages never end (a token that repeats, or always a new one) must not
-  // make us print a list cut silently: we stop and say so, and exit 1.
-  constexpr int max_pages = 1000;
-  std::string cut;
+  option_list list;
   try {
     instance inst(f->libraries.at(c->plugin), json::serialize(f->configs.at(s.connection)), sink, WFA_LOG_WARN);
-    std::string page;
-    std::set<std::string> seen;
-    for (int pages = 0;; ++pages) {
-      if (pages == max_pages) {
-        cut = "stopped after " + std::to_string(max_pages) + " pages, the plugin still gave a next page";
-        break;
-      }
-      op_result r =
-          wait_for([&](completion done) { inst.list_options(s.action, field, context, page, std::move(done)); });
-      if (r.code != WFA_OK) {
-        std::cerr << "flowrun: options: " << code_name(r.code) << ": " << f->secrets.redact(r.message) << "\n";
-        return 1;
-      }
-      boost::system::error_code ec;
-      json::value v = json::parse(r.outputs_json, ec);
-      const json::value* list = (!ec && v.is_object()) ? v.get_object().if_contains("items") : nullptr;
-      if (!list || !list->is_array()) {
-        std::cerr << "flowrun: options: the plugin's answer has no items array\n";
-        return 1;
-      }
-      for (const auto& it : list->get_array()) items.push_back(it);
-      const json::value* next = v.get_object().if_contains("next_page_token");
-      if (!next || !next->is_string() || next->get_string().empty()) break;
-      page = std::string(next->get_string());
-      if (!seen.insert(page).second) {
-        cut = "page " + std::to_string(pages + 1) + " gave a next_page_token already seen, the pages would never end";
-        break;
-      }
-    }
+    // Context: the step's literal options and inputs (expressions need a row: left out).
+    list = list_all_options(inst, s.action, field, literal_context(s));
   } catch (const create_error& e) {
     std::cerr << "flowrun: " << f->secrets.redact("connection " + s.connection + ": " + e.what()) << "\n";
     return exit_usage;
   }
-  json::value out(std::move(items));
+  switch (list.result) {
+    case option_list::outcome::plugin_error:
+      std::cerr << "flowrun: options: " << code_name(list.error.code) << ": " << f->secrets.redact(list.error.message)
+                << "\n";
+      return 1;
+    case option_list::outcome::bad_answer:
+      std::cerr << "flowrun: options: the plugin's answer has no items array\n";
+      return 1;
+    case option_list::outcome::complete:
+    case option_list::outcome::cut: break;
+  }
+  json::value out(std::move(list.items));
   f->secrets.redact(out);
   std::cout << json::serialize(out) << "\n";
-  if (!cut.empty()) {
-    std::cerr << "flowrun: options: the list is cut: " << f->secrets.redact(cut) << "\n";
+  // A server whose pages never end must not make us print a list cut silently: we
+  // stop, say so, and exit 1.
+  if (list.result == option_list::outcome::cut) {
+    std::cerr << "flowrun: options: the list is cut: " << f->secrets.redact(list.reason) << "\n";
     return 1;
   }
   return 0;

@@ -1,9 +1,9 @@
 // wfa/host.hpp -- C++ RAII over the wfa.h plugin ABI, for hosts (workflow runners).
 //
-//   auto lib = wfa::host::library::open("./libauth0_actions.so");   // throws load_error
-//   wfa::host::instance tenant(lib, R"({"domain":"..."})");           // throws create_error
-//   tenant.execute("auth0.get-user", "{}", R"({"user_id":"auth0|1"})",
-//                  [](wfa::host::op_result r) { /* exactly once, on a plugin thread */ });
+//   auto lib = wfa::host::library::open("./libcrm_actions.so");      // throws load_error
+//   wfa::host::instance account(lib, R"({"host":"..."})");           // throws create_error
+//   account.execute("crm.get-contact", "{}", R"({"contact_id":"c-1"})",
+//                   [](wfa::host::op_result r) { /* exactly once, on a plugin thread */ });
 //
 // Thread safety: a library is immutable after open(); an instance's execute(),
 // list_options() and cancel() may be called from any thread (WFA-4). Destroying an

@@ -63,8 +63,9 @@
  *           instance created with them.
  *  WFA-7  Text is UTF-8. wfa_str is a view {data, size}, not necessarily NUL-terminated.
  *         JSON strings passed in either direction are complete JSON documents.
- *  WFA-8  Secrets. The plugin never logs, nor puts into a result message, a secret from
- *         the connection config (client_secret, token) or a bearer token.
+ *  WFA-8  Secrets. The plugin never logs, nor puts into a result message, a secret: a
+ *         connection config field its manifests mark "x-secret": true, or a credential
+ *         it obtained with one (an access token).
  *  WFA-9  Lifetime. destroy() cancels everything in flight on that instance, waits until
  *         every pending done callback has returned and every plugin thread of that
  *         instance has been joined, then returns. After it returns no callback for that
@@ -181,7 +182,7 @@ typedef struct wfa_host {
 /* One action the plugin offers. OWNERSHIP: plugin; STATIC (WFA-6). */
 typedef struct wfa_action {
   uint32_t struct_size;
-  const char* id;          /* e.g. "auth0.link-account"                                */
+  const char* id;          /* e.g. "crm.update-contact"                                */
   const char* title;       /* e.g. "Link Account"                                      */
   const char* description; /* one paragraph                                            */
   /* The action manifest: a JSON object with "id", "version", "title", "description"
@@ -218,7 +219,7 @@ typedef struct wfa_options_call {
 /* list_options() outputs_json:
    {"items":[{"value":<json>,"label":"text"},...],"next_page_token":"..." or null} */
 
-/* An instance: one configured connection (e.g. one Auth0 tenant). Opaque. */
+/* An instance: one configured connection (e.g. one account of a service). Opaque. */
 typedef struct wfa_instance wfa_instance;
 
 /* The plugin descriptor. OWNERSHIP: plugin; STATIC (WFA-6). */
@@ -226,7 +227,7 @@ typedef struct wfa_plugin {
   uint32_t struct_size;
   uint32_t abi_major; /* the ABI the plugin was built against */
   uint32_t abi_minor;
-  const char* name;    /* e.g. "auth0-actions"            */
+  const char* name;    /* e.g. "crm-actions"              */
   const char* version; /* semver of the plugin, e.g. "1.2.3" */
   uint32_t action_count;
   const wfa_action* actions;

@@ -25,7 +25,7 @@ json::value read_json(const std::filesystem::path& p) {
 
 manifest_set real_manifests() {
   manifest_set m;
-  for (const auto& e : std::filesystem::directory_iterator(WFA_MANIFEST_DIR "/actions"))
+  for (const auto& e : std::filesystem::directory_iterator(WFA_MANIFEST_DIR))
     if (e.path().extension() == ".json") m["auth0"].push_back(read_json(e.path()).as_object());
   return m;
 }
@@ -40,7 +40,7 @@ env_lookup fake_env() {
 }
 
 struct link_fixture {
-  flow f = load_flow(WFA_MANIFEST_DIR "/flows/link-with-merge.flow.json");
+  flow f = load_flow(WFA_FLOW_DIR "/link-with-merge.flow.json");
   validation_result v = validate(f, real_manifests(), fake_env());
   json::object inputs = json::parse(R"({"primary_user_id":"google-oauth2|115015401343387192604",
                                         "secondary_user_id":"auth0|5f7c8ec7c33c6c004bbafe82"})")
@@ -53,7 +53,7 @@ struct link_fixture {
 };
 
 void BM_validate_link_flow(benchmark::State& state) {
-  flow f = load_flow(WFA_MANIFEST_DIR "/flows/link-with-merge.flow.json");
+  flow f = load_flow(WFA_FLOW_DIR "/link-with-merge.flow.json");
   manifest_set m = real_manifests();
   for (auto _ : state) benchmark::DoNotOptimize(validate(f, m, fake_env()));
 }

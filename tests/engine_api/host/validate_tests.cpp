@@ -230,7 +230,7 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   CHECK(s.redact("a tok-SECRET-1 b") == "a *** b");  // x-secret via x-env
   CHECK(s.redact("key-SECRET-2") == "***");          // ${{ env }} in config
   CHECK(s.redact("at dom.example") == "at ***");     // any env-sourced value
-  // client_secret and token are secrets by name, even when written in the flow.
+  // token is marked x-secret: a secret even when written in the flow.
   auto f2 = make_flow(R"({"connections":{"c":{"plugin":"p","config":{"domain":"d","token":"literal-tok"}}}})");
   auto r2 = validate(f2, manifests(), env_of(no_env));
   REQUIRE(r2.checked);
@@ -242,6 +242,27 @@ TEST_CASE("secrets: x-secret fields and every env-sourced value are registered a
   auto r3 = validate(f3, manifests(), env_of(no_env));
   REQUIRE(r3.checked);
   CHECK(r3.checked->secrets.redact("Basic Y2xpZW50LTc6bGl0ZXJhbC10b2s=") == "Basic ***");
+}
+
+TEST_CASE("secrets: only what the manifests mark x-secret, whatever the field's name") {
+  // The host knows no plugin's field names: a "client_secret" or "token" that the
+  // manifest does not mark is configuration like any other, and a marked field of any
+  // name is a secret.
+  const char* m = R"({"id": "p.echo", "version": "1.0.0", "title": "t", "description": "d",
+    "connection": {"type": "object", "properties": {
+      "client_secret": {"type": "string"}, "token": {"type": "string"},
+      "passphrase": {"type": "string", "x-secret": true}}},
+    "options": {"type": "object"}, "inputs": {"type": "object"}, "outputs": {"type": "object"}})";
+  manifest_set ms{{"p", {json::parse(m).as_object()}}};
+  auto f = make_flow(R"({"connections":{"c":{"plugin":"p","config":{
+      "client_secret":"plain-value-1","token":"plain-value-2","passphrase":"marked-value-3"}}},
+    "steps":[{"id":"s1","action":"p.echo","connection":"c"}],"outputs":{}})");
+  auto r = validate(f, ms, env_of(no_env));
+  INFO(dump(r.errors));
+  REQUIRE(r.checked);
+  const auto& s = r.checked->secrets;
+  CHECK(s.redact("plain-value-1 plain-value-2") == "plain-value-1 plain-value-2");
+  CHECK(s.redact("marked-value-3") == "***");
 }
 
 TEST_CASE("secrets: every string read from the environment, also inside a longer value") {
@@ -369,7 +390,8 @@ TEST_CASE("validate(flow) loads plugins: a plugin that does not load is an error
 
 namespace {
 
-// The project's own manifest of one action (manifests/actions/ID.json) as a manifest_set.
+// The project's own manifest of one action (manifests/actions/ID.json, as spliced and
+// embedded: A0_MANIFEST_OUT_DIR) as a manifest_set.
 manifest_set real_manifest(const std::string& id) {
   std::ifstream in(std::string(WFA_MANIFEST_DIR) + "/" + id + ".json");
   std::stringstream text;

@@ -1,12 +1,12 @@
 // wfa/host/flow.hpp -- the flow file model (see manifests/flows/README.md).
 //
 //   { "name": "...", "description": "...",
-//     "plugins":     [ { "id": "auth0", "path": "libauth0_actions.so" } ],
-//     "connections": { "tenant": { "plugin": "auth0", "config": { ... } } },
-//     "inputs":      { "user_id": { "type": "string", "description": "..." } },
-//     "steps":       [ { "id": "get", "action": "auth0.get-user", "connection": "tenant",
-//                        "options": { ... }, "inputs": { "user_id": "${{ inputs.user_id }}" } } ],
-//     "outputs":     { "user": "${{ steps.get.outputs.user }}" } }
+//     "plugins":     [ { "id": "crm", "path": "libcrm_actions.so" } ],
+//     "connections": { "account": { "plugin": "crm", "config": { ... } } },
+//     "inputs":      { "contact_id": { "type": "string", "description": "..." } },
+//     "steps":       [ { "id": "get", "action": "crm.get-contact", "connection": "account",
+//                        "options": { ... }, "inputs": { "contact_id": "${{ inputs.contact_id }}" } } ],
+//     "outputs":     { "contact": "${{ steps.get.outputs.contact }}" } }
 //
 // Parsing checks the shape only (types, required keys, unknown keys, duplicate ids);
 // meaning (references, manifests, schemas) is checked by validate().

@@ -1,6 +1,6 @@
 // wfa/host/plugin_search.hpp -- where a plugin named by a bare file name is looked for.
 //
-// A flow names its plugin by file name ("libauth0_actions.so") so that the same flow
+// A flow names its plugin by file name ("libcrm_actions.so") so that the same flow
 // runs from a checkout, an install prefix or the Debian packages. A bare name is
 // looked up, in order:
 //   1. beside the flow file;

@@ -10,9 +10,11 @@
 // "outputs" at the top level are the flow's declared outputs (rows that succeeded).
 // `step_outputs = false` leaves the steps' outputs out (the flow's outputs stay). A
 // failed step ends its row (later steps do not run). Secrets are redacted from every
-// line. SIGINT/SIGTERM cancel the operations in flight (wfa cancel), let them report,
-// and print the rows that were read but never started as "cancelled" (rows a source had
-// not yet given are not read any more).
+// line. run_control::interrupt() (a CLI calls it on SIGINT/SIGTERM) cancels the
+// operations in flight (wfa cancel), lets them report, and prints the rows that were read
+// but never started as "cancelled" (rows a source had not yet given are not read any more).
+// Signals, terminals and progress bars are the caller's: the runner reports its progress
+// and its diagnostic lines through callbacks.
 //
 // Rows come from a vector or are pulled from a source on a reader thread, at most
 // `read_ahead` ahead of the rows running: memory does not grow with the number of rows.
@@ -30,11 +32,45 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wfa::host {
+
+namespace detail {
+struct run_control_access;
+}
+
+/// Interrupts a run from another thread (a CLI's signal thread). Thread-safe; an
+/// interrupt() before the run started interrupts it as soon as it starts.
+class run_control {
+ public:
+  run_control() = default;
+  run_control(const run_control&) = delete;
+  run_control& operator=(const run_control&) = delete;
+
+  /// Cancels the operations in flight (wfa cancel), lets them report and reports the
+  /// rows read but not started as cancelled. Any thread, not from a signal handler
+  /// (it takes a lock). Only the first call counts.
+  void interrupt();
+  bool interrupted() const;
+
+ private:
+  friend struct detail::run_control_access;
+  mutable std::mutex mu_;
+  bool requested_ = false;
+  std::function<void()> on_interrupt_;  ///< set while a run is attached
+};
+
+/// What the runner reports to its progress callback.
+struct run_progress {
+  std::size_t done = 0;      ///< rows reported so far
+  std::size_t failures = 0;  ///< of those, failed or cancelled
+  double elapsed_s = 0;      ///< since the run started
+};
 
 /// One row from a source: its inputs, or why it cannot run.
 struct input_row {
@@ -51,19 +87,25 @@ struct run_options {
   std::vector<boost::json::object> rows;  ///< checked with checked_flow::check_row; used without `source`
   row_source source;                      ///< when set, rows are pulled from it instead
   std::size_t read_ahead = 0;             ///< rows read but not started, at most; 0: 2 x concurrency + 16
-  std::size_t expected_rows = 0;          ///< rows the source will give, when known (the progress bar)
   unsigned concurrency = 1;               ///< rows at once (>= 1)
   /// A row's waits for a rate limit's retry_after_s add up to at most this; 0: no retry.
   std::chrono::seconds max_retry_wait{300};
-  bool progress = false;             ///< progress bar on `err` (use when a terminal)
-  int32_t log_level = WFA_LOG_WARN;  ///< plugin log lines at or above it go to `err`
-  bool handle_signals = true;        ///< SIGINT/SIGTERM cancel the run
+  int32_t log_level = WFA_LOG_WARN;  ///< plugin log lines at or above it are diagnostics
   bool step_outputs = true;          ///< print each step's outputs in its row line
+  run_control* control = nullptr;    ///< when set, its interrupt() stops the run; outlives it
+  /// Called on the run thread when the first rows start, every `progress_interval` and
+  /// once when the last row is reported.
+  std::function<void(const run_progress&)> on_progress;
+  std::chrono::milliseconds progress_interval{200};
+  /// Diagnostic lines (plugin log lines, rate-limit retries, the interruption), redacted,
+  /// without a newline; one call at a time, from the run thread or a plugin thread.
+  /// Unset: each is written as a line on `err`.
+  std::function<void(std::string_view)> on_diagnostic;
 };
 
 struct run_summary {
   std::size_t ok = 0, failed = 0, cancelled = 0;
-  bool interrupted = false;  ///< a signal arrived
+  bool interrupted = false;  ///< run_control::interrupt() stopped it
   /// 0 all rows ok; 1 some failed or were cancelled, also by an interruption (the rows
   /// it cancelled or never started are reported as cancelled and count as failures).
   int exit_code() const noexcept { return (failed || cancelled || interrupted) ? 1 : 0; }

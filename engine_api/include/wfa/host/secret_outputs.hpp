@@ -1,7 +1,7 @@
 // wfa/host/secret_outputs.hpp -- the parts of an action's outputs its manifest marks secret.
 //
 // A subschema of a manifest's "outputs" with "x-secret": true marks the value it
-// describes as a secret (an IdP access_token inside profiles[]). flowrun shows such a
+// describes as a secret (an access token inside a list of accounts). flowrun shows such a
 // value as "***" and redacts its text from the rest of the row's result line (a flow
 // output or an error that repeats it), while later steps still get the real value
 // through ${{ steps.ID.outputs... }}.

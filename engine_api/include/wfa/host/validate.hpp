@@ -40,7 +40,7 @@ struct checked_flow {
   std::map<std::string, boost::json::object, std::less<>> configs;
   /// Secrets: every string read from the environment for a connection (each
   /// ${{ env.NAME }} and x-env value on its own), every config value built from them,
-  /// and each string and number inside x-secret, client_secret and token values.
+  /// and each string and number inside the values of fields the manifests mark x-secret.
   redactor secrets;
 
   /// The manifest of step i's action.

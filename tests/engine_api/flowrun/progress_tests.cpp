@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-using wfa::host::detail::render_progress;
+using flowrun::render_progress;
 
 TEST_CASE("before anything is done there is no rate nor ETA") {
   CHECK(render_progress(0, 10, 0, 0.0, 10) == "[----------] 0/10 0% 0 failed");

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace wfa::host::detail {
+namespace flowrun {
 
 std::string render_progress(std::size_t done, std::size_t total, std::size_t failures, double elapsed_s,
                             std::size_t width) {
@@ -27,4 +27,26 @@ std::string render_progress(std::size_t done, std::size_t total, std::size_t fai
   return bar;
 }
 
-}  // namespace wfa::host::detail
+void status_display::line(std::string_view text) {
+  std::lock_guard lock(mu_);
+  if (bar_) err_ << "\r\033[K";
+  err_ << text << '\n';
+  err_.flush();
+  if (bar_ && !last_bar_.empty()) err_ << last_bar_ << std::flush;
+}
+
+void status_display::bar(const std::string& text) {
+  if (!bar_) return;
+  std::lock_guard lock(mu_);
+  last_bar_ = text;
+  err_ << "\r\033[K" << text << std::flush;
+}
+
+void status_display::finish() {
+  if (!bar_) return;
+  std::lock_guard lock(mu_);
+  err_ << "\r\033[K" << last_bar_ << '\n' << std::flush;
+  last_bar_.clear();
+}
+
+}  // namespace flowrun
