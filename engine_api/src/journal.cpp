@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
@@ -151,11 +152,7 @@ journal::journal(const std::string& path, std::string_view flow_digest, options 
       key128 k;
       if (!key || !key->is_string() || !parse_key(key->get_string(), k) || !ok || !ok->is_bool())
         fail(number, "unreadable journal line (not {\"key\":<32 hex>,\"ok\":<bool>,...}); refusing to resume");
-      if (ok->get_bool())
-        ++counts_.ok;
-      else
-        ++counts_.failed;
-      if (ok->get_bool() || !opts_.retry_failed) done_.push_back(k);
+      (ok->get_bool() ? ok_ : failed_).push_back(k);
     };
     for (;;) {
       ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), offset);
@@ -180,7 +177,16 @@ journal::journal(const std::string& path, std::string_view flow_digest, options 
         throw journal_error("journal " + path + ": cannot cut its torn last line: " + errno_text(errno));
       counts_.torn_tail_cut = true;
     }
-    std::sort(done_.begin(), done_.end());
+    // Distinct rows; a row that failed and later succeeded (retried) counts as ok.
+    std::sort(ok_.begin(), ok_.end());
+    ok_.erase(std::unique(ok_.begin(), ok_.end()), ok_.end());
+    std::sort(failed_.begin(), failed_.end());
+    failed_.erase(std::unique(failed_.begin(), failed_.end()), failed_.end());
+    std::vector<key128> failed_only;
+    std::set_difference(failed_.begin(), failed_.end(), ok_.begin(), ok_.end(), std::back_inserter(failed_only));
+    failed_ = std::move(failed_only);
+    counts_.ok = ok_.size();
+    counts_.failed = failed_.size();
     if (!header_seen) {
       std::string header = json::serialize(json::object{{"wfa_journal", 1}, {"flow", flow_digest}}) + "\n";
       if (::write(fd_, header.data(), header.size()) != static_cast<ssize_t>(header.size()))
@@ -201,10 +207,18 @@ journal::~journal() {
   }
 }
 
-bool journal::finished(std::string_view key) const {
+journal::status journal::lookup(std::string_view key) const {
   key128 k;
-  if (!parse_key(key, k)) return false;
-  return std::binary_search(done_.begin(), done_.end(), k);
+  if (!parse_key(key, k)) return status::none;
+  // A row that failed and then, retried, succeeded has both lines: ok wins.
+  if (std::binary_search(ok_.begin(), ok_.end(), k)) return status::ok;  // failed_ holds no ok key
+  if (std::binary_search(failed_.begin(), failed_.end(), k)) return status::failed;
+  return status::none;
+}
+
+bool journal::finished(std::string_view key) const {
+  status s = lookup(key);
+  return s == status::ok || (s == status::failed && !opts_.retry_failed);
 }
 
 void journal::record(std::string_view key, bool ok, std::string_view result_line) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -167,12 +168,14 @@ class runner {
     // Instances are destroyed here (WFA-9) before the io_context: their last
     // completions may still post into it.
     instances_.clear();
+    if (row_end_error_) std::rethrow_exception(row_end_error_);
     return summary_;
   }
 
  private:
   struct row_state {
     json::object inputs;
+    std::string tag;         // input_row::tag, for on_row_end
     json::object steps_out;  // step id -> outputs
     json::object results;    // step id -> {"status", "outputs" | "error"}
     std::size_t step = 0;
@@ -218,7 +221,7 @@ class runner {
       // its reader never blocks and is joined.
       source = [rows = &opts_.rows, next = std::size_t(0)]() mutable -> std::optional<input_row> {
         if (next >= rows->size()) return std::nullopt;
-        return input_row{(*rows)[next++], {}};
+        return input_row{(*rows)[next++], {}, {}, false};
       };
     }
     reader_ = std::thread([feed = feed_, source = std::move(source), this]() mutable {
@@ -312,6 +315,10 @@ class runner {
     run_progress p;
     p.done = done_;
     p.failures = summary_.failed + summary_.cancelled;
+    p.ok = summary_.ok;
+    p.failed = summary_.failed;
+    p.cancelled = summary_.cancelled;
+    p.skipped = summary_.skipped;
     p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     opts_.on_progress(p);
   }
@@ -335,6 +342,11 @@ class runner {
       }
       auto row = next_row();
       if (!row) break;
+      if (row->skip) {  // done by an earlier run: keeps its number, takes no slot
+        ++next_row_;
+        ++summary_.skipped;
+        continue;
+      }
       start_row(next_row_++, std::move(*row));
     }
     maybe_finish();
@@ -342,16 +354,18 @@ class runner {
 
   void start_row(std::size_t i, input_row in) {
     if (!in.error.empty()) {  // reported at once; it takes no slot
-      print(json::object{{"row", i},
-                         {"status", "failed"},
-                         {"steps", json::object()},
-                         {"error", error_json(WFA_INVALID_INPUT, in.error, 0, false)}});
+      report(i, in.tag, false,
+             render(json::object{{"row", i},
+                                 {"status", "failed"},
+                                 {"steps", json::object()},
+                                 {"error", error_json(WFA_INVALID_INPUT, in.error, 0, false)}}));
       count("failed");
       return;
     }
     row_state& r = rows_[i];
     ++active_;
     r.inputs = std::move(in.inputs);
+    r.tag = std::move(in.tag);
     run_step(i);
   }
 
@@ -480,7 +494,11 @@ class runner {
         line["error"] = error_json(WFA_INVALID_INPUT, std::string("flow outputs: ") + e.what(), 0, false);
       }
     }
-    print(std::move(line), r.secrets);
+    std::string text = render(std::move(line), r.secrets);
+    if (std::string_view(status) == "cancelled")
+      write(text);
+    else
+      report(i, r.tag, std::string_view(status) == "ok", text);
     rows_.erase(i);
     count(status);
     --active_;
@@ -508,7 +526,25 @@ class runner {
       ++summary_.cancelled;
   }
 
-  void print(json::object line, const std::vector<std::string>& row_secrets = {}) {
+  void print(json::object line) { write(render(std::move(line))); }
+  // A finished row: on_row_end first (a journal records it), then its line. An exception
+  // from on_row_end stops the run (run() rethrows it); the row's line is still written.
+  void report(std::size_t i, std::string_view tag, bool ok, const std::string& text) {
+    if (opts_.on_row_end && !row_end_error_) {
+      try {
+        opts_.on_row_end(row_end{i, tag, ok, text});
+      } catch (...) {
+        row_end_error_ = std::current_exception();
+        asio::post(ioc_, [this] { interrupt(); });
+      }
+    }
+    write(text);
+  }
+  void write(const std::string& text) {
+    out_ << text << '\n';
+    out_.flush();
+  }
+  std::string render(json::object line, const std::vector<std::string>& row_secrets = {}) {
     json::value v(std::move(line));
     if (row_secrets.empty()) {
       f_.secrets.redact(v);
@@ -517,8 +553,7 @@ class runner {
       all.add(row_secrets);
       all.redact(v);
     }
-    out_ << json::serialize(v) << '\n';
-    out_.flush();
+    return json::serialize(v);
   }
 
   // Ends the run when nothing is in flight or waiting and no row can start any more.
@@ -554,6 +589,7 @@ class runner {
   std::size_t next_row_ = 0, active_ = 0, waiting_ = 0, done_ = 0;
   bool finishing_ = false;
   bool fill_posted_ = false;
+  std::exception_ptr row_end_error_;  // from on_row_end; rethrown by run()
   run_summary summary_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -2,6 +2,7 @@
 //
 //   flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]
 //               [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]
+//               [--journal FILE [--retry-failed]] [--progress-interval SECONDS]
 //   flowrun validate FLOW.json
 //   flowrun describe PLUGIN.so [--json]
 //   flowrun options FLOW.json STEP_ID FIELD
@@ -13,6 +14,7 @@
 #include "signals.hpp"
 
 #include <wfa/host.hpp>
+#include <wfa/host/journal.hpp>
 #include <wfa/host/options.hpp>
 #include <wfa/host/runner.hpp>
 #include <wfa/host/validate.hpp>
@@ -24,11 +26,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <utility>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +54,7 @@ const char* usage_text =
     "usage:\n"
     "  flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]\n"
     "              [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]\n"
+    "              [--journal FILE [--retry-failed]] [--progress-interval SECONDS]\n"
     "  flowrun validate FLOW.json\n"
     "  flowrun describe PLUGIN.so [--json]\n"
     "  flowrun options FLOW.json STEP_ID FIELD     (FIELD e.g. /inputs/secondary_connection_id)\n"
@@ -121,8 +130,16 @@ class line_reader {
 // merged over the --input values and checked against the flow's declared inputs.
 class rows_reader {
  public:
-  rows_reader(std::string file, int fd, json::object base, std::shared_ptr<const checked_flow> flow)
-      : file_(std::move(file)), lines_(fd), base_(std::move(base)), flow_(std::move(flow)) {}
+  rows_reader(std::string file, int fd, json::object base, std::shared_ptr<const checked_flow> flow,
+              std::shared_ptr<const journal> done = nullptr)
+      : file_(std::move(file)),
+        lines_(fd),
+        base_(std::move(base)),
+        flow_(std::move(flow)),
+        done_rows_(std::move(done)) {}
+
+  /// Rows skipped because the journal says they failed (without --retry-failed).
+  std::size_t skipped_failed() const { return skipped_failed_.load(); }
 
   // The next row, with `error` set when it cannot run; nullopt at the end. A read
   // error ends the rows with one row saying so.
@@ -137,21 +154,27 @@ class rows_reader {
         case line_reader::result::end: done_ = true; return std::nullopt;
         case line_reader::result::error:
           done_ = true;
-          return input_row{{}, where + "cannot read: " + std::strerror(errno)};
+          return input_row{{}, where + "cannot read: " + std::strerror(errno), {}, false};
         case line_reader::result::too_long:
-          return input_row{{}, where + "line longer than " + std::to_string(max_line_bytes) + " bytes"};
+          return input_row{{}, where + "line longer than " + std::to_string(max_line_bytes) + " bytes", {}, false};
         case line_reader::result::line: break;
       }
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       boost::system::error_code ec;
       json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) return input_row{{}, where + "expected one JSON object per line"};
+      if (ec || !v.is_object()) return input_row{{}, where + "expected one JSON object per line", {}, false};
       json::object row = base_;
       for (auto& kv : v.get_object()) row[kv.key()] = kv.value();
       std::string problems;
       for (const auto& e : flow_->check_row(row)) problems += (problems.empty() ? "" : "; ") + e;
-      if (!problems.empty()) return input_row{{}, where + flow_->secrets.redact(problems)};
-      return input_row{std::move(row), {}};
+      if (!problems.empty()) return input_row{{}, where + flow_->secrets.redact(problems), {}, false};
+      input_row out{std::move(row), {}, {}, false};
+      if (done_rows_) {  // --journal: the row's key; a row the journal has finished is skipped
+        out.tag = row_key(out.inputs);
+        out.skip = done_rows_->finished(out.tag);
+        if (out.skip && done_rows_->lookup(out.tag) == journal::status::failed) ++skipped_failed_;
+      }
+      return out;
     }
   }
 
@@ -160,6 +183,8 @@ class rows_reader {
   line_reader lines_;
   json::object base_;
   std::shared_ptr<const checked_flow> flow_;
+  std::shared_ptr<const journal> done_rows_;
+  std::atomic<std::size_t> skipped_failed_{0};
   std::size_t n_ = 0;
   bool done_ = false;
 };
@@ -217,11 +242,65 @@ std::optional<int32_t> parse_level(const std::string& s) {
   return std::nullopt;
 }
 
+// The identity of a flow for its journal: the key of the flow file's JSON (so spacing and
+// key order do not matter, any change of a step does).
+std::string flow_digest(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(text.str(), ec);
+  return ec ? std::string() : value_key(v);
+}
+
+// A step option whose literal value the manifest marks x-rerun-unsafe (a re-run repeats
+// a write): with a journal, a row in flight when the process dies runs again.
+void warn_rerun_unsafe(const checked_flow& f) {
+  for (std::size_t i = 0; i < f.definition.steps.size(); ++i) {
+    const auto& step = f.definition.steps[i];
+    const json::object& m = f.manifest(i);
+    const json::value* props = m.contains("options") ? m.at("options").as_object().if_contains("properties") : nullptr;
+    if (!props || !props->is_object()) continue;
+    for (const auto& [name, value] : step.options) {
+      const json::value* prop = props->as_object().if_contains(name);
+      const json::value* unsafe = prop && prop->is_object() ? prop->as_object().if_contains("x-rerun-unsafe") : nullptr;
+      if (!unsafe || !unsafe->is_array()) continue;
+      for (const auto& u : unsafe->as_array())
+        if (u == value)
+          std::cerr << "flowrun: warning: step " << step.id << ": options." << name << " = " << json::serialize(value)
+                    << " repeats its write when a row runs again; a row in flight when a run stops runs again on "
+                       "resume\n";
+    }
+  }
+}
+
+// done, ok, failed, cancelled, skipped, rows/s, ETA (when the number of rows is known), as
+// the members of a JSON object, without braces. Written by hand: Boost.JSON writes a
+// double as 6.5E0, which reads badly in a log.
+std::string progress_members(const run_progress& p, std::size_t expected_rows) {
+  double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0.0;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "\"done\":%zu,\"ok\":%zu,\"failed\":%zu,\"cancelled\":%zu,\"skipped\":%zu,\"rate\":%.1f,"
+                "\"elapsed_s\":%.1f",
+                p.done, p.ok, p.failed, p.cancelled, p.skipped, rate, p.elapsed_s);
+  std::string out = buf;
+  if (expected_rows > 0) {
+    out += ",\"total\":" + std::to_string(expected_rows);
+    std::size_t left = expected_rows > p.done + p.skipped ? expected_rows - p.done - p.skipped : 0;
+    if (rate > 0) out += ",\"eta_s\":" + std::to_string(std::llround(static_cast<double>(left) / rate));
+  }
+  return out;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   std::string flow_file, rows_file;
   std::vector<std::pair<std::string, std::string>> inputs;
   run_options opts;
   std::size_t expected_rows = 0;  // the progress bar's total, when the rows are known
+  std::string journal_file;
+  bool retry_failed = false;
+  std::chrono::seconds progress_interval{10};
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -251,6 +330,19 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!v || parsed.ec != std::errc() || parsed.ptr != v->data() + v->size() || n > 86400)
         return usage("--max-retry-wait needs whole seconds from 0 to 86400");
       opts.max_retry_wait = std::chrono::seconds(n);
+    } else if (a == "--journal") {
+      auto v = value();
+      if (!v || v->empty()) return usage("--journal needs a file");
+      journal_file = *v;
+    } else if (a == "--retry-failed") {
+      retry_failed = true;
+    } else if (a == "--progress-interval") {
+      auto v = value();
+      unsigned n = 0;
+      auto parsed = v ? std::from_chars(v->data(), v->data() + v->size(), n) : std::from_chars_result{};
+      if (!v || parsed.ec != std::errc() || parsed.ptr != v->data() + v->size() || n < 1 || n > 86400)
+        return usage("--progress-interval needs whole seconds from 1 to 86400");
+      progress_interval = std::chrono::seconds(n);
     } else if (a == "--no-step-outputs") {
       opts.step_outputs = false;
     } else if (a == "--log-level") {
@@ -267,6 +359,9 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
   if (flow_file.empty()) return usage("run needs FLOW.json");
+  if (retry_failed && journal_file.empty()) return usage("--retry-failed needs --journal");
+  if (!journal_file.empty() && rows_file.empty())
+    return usage("--journal needs --inputs-file (a journal records the rows of a file)");
 
   auto f = load_checked(flow_file);
   if (!f) return exit_usage;
@@ -277,6 +372,8 @@ int cmd_run(const std::vector<std::string>& args) {
   // Shared with the reader thread, which may outlive this function (an interrupted run
   // blocked on a pipe).
   auto flow = std::make_shared<const checked_flow>(std::move(*f));
+  std::shared_ptr<journal> run_journal;
+  std::shared_ptr<rows_reader> journal_reader;  // for the count of failed rows it skipped
   if (rows_file.empty()) {
     bool bad = false;
     for (const auto& e : flow->check_row(base)) {
@@ -310,8 +407,25 @@ int cmd_run(const std::vector<std::string>& args) {
       file = open_rows(rows_file, regular);
       if (file < 0) return exit_usage;
     }
+    if (!journal_file.empty()) {
+      try {
+        run_journal = std::make_shared<journal>(journal_file, flow_digest(flow_file),
+                                                journal::options{.retry_failed = retry_failed});
+      } catch (const journal_error& e) {
+        std::cerr << "flowrun: " << e.what() << "\n";
+        ::close(file);
+        return exit_usage;
+      }
+      const auto& back = run_journal->read_back();
+      if (back.ok + back.failed > 0 || back.torn_tail_cut)
+        std::cerr << "flowrun: resuming from " << journal_file << ": " << back.ok << " rows ok, " << back.failed
+                  << " failed" << (retry_failed ? " (run again)" : "") << " are skipped"
+                  << (back.torn_tail_cut ? "; a torn last line was cut (its row runs again)" : "") << "\n";
+      warn_rerun_unsafe(*flow);
+    }
     // A pipe is read once: a bad row is reported failed when its turn comes.
-    auto reader = std::make_shared<rows_reader>(rows_file, file, base, flow);
+    auto reader = std::make_shared<rows_reader>(rows_file, file, base, flow, run_journal);
+    journal_reader = reader;
     opts.source = [reader] { return reader->next(); };
   }
 
@@ -320,25 +434,62 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool bar = isatty(STDERR_FILENO) == 1;
   status_display display(std::cerr, bar);
   opts.on_diagnostic = [&display](std::string_view line) { display.line(line); };
-  if (bar)
+  if (bar) {
     opts.on_progress = [&display, expected_rows](const run_progress& p) {
-      display.bar(flowrun::render_progress(p.done, std::max(expected_rows, p.done), p.failures, p.elapsed_s));
+      display.bar(flowrun::render_progress(p.done + p.skipped, std::max(expected_rows, p.done + p.skipped), p.failures,
+                                           p.elapsed_s));
+    };
+  } else {
+    // Not a terminal (a log, a service): a JSON progress line every --progress-interval.
+    opts.progress_interval = progress_interval;
+    opts.on_progress = [&display, expected_rows, first = true](const run_progress& p) mutable {
+      if (std::exchange(first, false)) return;  // the call as the first rows start: nothing done yet
+      display.line("{\"progress\":{" + progress_members(p, expected_rows) + "}}");
+    };
+  }
+  if (run_journal)
+    opts.on_row_end = [run_journal](const row_end& e) {
+      if (!e.tag.empty()) run_journal->record(e.tag, e.ok, e.line);
     };
   // Ctrl-C: the first SIGINT or SIGTERM interrupts the run, a second exits at once.
   run_control control;
   opts.control = &control;
   try {
     run_summary sum;
+    const auto started = std::chrono::steady_clock::now();
     {
       signal_watch signals([&control] { control.interrupt(); });
       sum = run_flow(*flow, opts, std::cout, std::cerr);
     }
     display.finish();
-    if (sum.ok + sum.failed + sum.cancelled == 0) std::cerr << "flowrun: " << rows_file << " held no row: ran no row\n";
-    return sum.exit_code();
+    if (run_journal) run_journal->sync();
+    // Rows that failed in an earlier run and were skipped keep the job unfinished: exit 1.
+    const std::size_t skipped_failed = journal_reader ? journal_reader->skipped_failed() : 0;
+    const int exit_code = skipped_failed ? 1 : sum.exit_code();
+    if (sum.ok + sum.failed + sum.cancelled + sum.skipped == 0)
+      std::cerr << "flowrun: " << rows_file << " held no row: ran no row\n";
+    if (!bar) {
+      run_progress p;
+      p.ok = sum.ok;
+      p.failed = sum.failed;
+      p.cancelled = sum.cancelled;
+      p.skipped = sum.skipped;
+      p.done = sum.ok + sum.failed + sum.cancelled;
+      p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::cerr << "{\"summary\":{" << progress_members(p, expected_rows) << ",\"skipped_failed\":" << skipped_failed
+                << ",\"interrupted\":" << (sum.interrupted ? "true" : "false") << ",\"exit\":" << exit_code << "}}\n";
+    }
+    if (skipped_failed)
+      std::cerr << "flowrun: " << skipped_failed
+                << " rows failed in an earlier run and were skipped (--retry-failed runs them again)\n";
+    return exit_code;
   } catch (const create_error& e) {
     std::cerr << "flowrun: " << e.what() << "\n";
     return exit_usage;
+  } catch (const journal_error& e) {
+    // Recording a row failed (disk full): the run stopped; rows already recorded are safe.
+    std::cerr << "flowrun: " << e.what() << "\n";
+    return 1;
   }
 }
 

@@ -886,3 +886,188 @@ TEST_CASE("a second signal exits at once while the run thread is blocked (issue 
   INFO(r.err);
   CHECK(r.err.find("flowrun: interrupted again, exiting without waiting") != std::string::npos);
 }
+
+namespace {
+
+// The rows a journal holds: row number -> ok, and how many result lines it has.
+struct journal_rows {
+  std::map<int64_t, bool> rows;
+  std::size_t lines = 0;
+};
+journal_rows read_journal(const std::string& file) {
+  journal_rows j;
+  std::ifstream in(file);
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  CHECK(json::parse(line).at("wfa_journal") == 1);
+  while (std::getline(in, line)) {
+    auto o = json::parse(line).as_object();
+    CHECK(o.at("key").as_string().size() == 32);
+    j.rows[o.at("result").at("row").to_number<int64_t>()] = o.at("ok").as_bool();
+    ++j.lines;
+  }
+  return j;
+}
+
+// The JSON line of stderr that starts with {"summary".
+json::object summary_of(const process_result& r) {
+  auto at = r.err.find("{\"summary\"");
+  REQUIRE(at != std::string::npos);
+  return json::parse(r.err.substr(at, r.err.find('\n', at) - at)).at("summary").as_object();
+}
+
+}  // namespace
+
+TEST_CASE("journal: a run killed with SIGKILL resumes, and no recorded row runs twice") {
+  scratch s;
+  auto flow = s.flow(R"({
+    "inputs": {"ms": {"type": "integer"}, "n": {"type": "integer"}},
+    "steps": [{"id": "d", "action": "test.delay", "connection": "local",
+               "inputs": {"ms": "${{ inputs.ms }}", "value": "${{ inputs.n }}"}}]})");
+  // Rows 0-3 end at once; the others take 1.5 s, so they are in flight when the kill comes.
+  std::string rows_text;
+  for (int i = 0; i < 12; ++i)
+    rows_text += "{\"ms\":" + std::string(i < 4 ? "0" : "1500") + ",\"n\":" + std::to_string(i) + "}\n";
+  auto rows_file = s.write("rows.jsonl", rows_text);
+  auto journal_file = (s.dir / "j.jsonl").string();
+  std::vector<std::string> cmd{flowrun,         "run", flow,        "--inputs-file", rows_file,
+                               "--concurrency", "4",   "--journal", journal_file};
+  process_result first;
+  {
+    wfa::test::subprocess p(cmd);
+    auto four_lines = [](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 4; };
+    REQUIRE(p.wait_for(four_lines, std::chrono::seconds(60)));
+    p.signal(SIGKILL);
+    first = p.finish();
+  }
+  INFO(dump(first));
+  REQUIRE(first.exit_code == 128 + SIGKILL);
+  auto before = read_journal(journal_file);
+  CHECK(before.rows.size() >= 4);
+  CHECK(before.rows.size() < 12);  // the slow rows were in flight: not recorded
+  for (const auto& row : lines(first.out)) CHECK(before.rows.count(row.at("row").to_number<int64_t>()) == 1);
+
+  auto second = wfa::test::run(cmd);
+  INFO(dump(second));
+  CHECK(second.exit_code == 0);
+  std::set<int64_t> rerun;
+  for (const auto& row : lines(second.out)) {
+    int64_t idx = row.at("row").to_number<int64_t>();
+    CHECK(row.at("status") == "ok");
+    CHECK(row.at("steps").at("d").at("outputs").at("value") == idx);  // numbering kept across skips
+    CHECK(before.rows.count(idx) == 0);                               // a recorded row never runs again
+    rerun.insert(idx);
+  }
+  CHECK(rerun.size() + before.rows.size() == 12);
+  CHECK(second.err.find("resuming from") != std::string::npos);
+  auto sum = summary_of(second);
+  CHECK(sum.at("skipped").to_number<std::size_t>() == before.rows.size());
+  CHECK(sum.at("ok").to_number<std::size_t>() == rerun.size());
+  auto after = read_journal(journal_file);
+  CHECK(after.rows.size() == 12);
+  CHECK(after.lines == 12);  // one line per row: nothing ran twice
+  // A third run has nothing left to do.
+  auto third = wfa::test::run(cmd);
+  CHECK(third.exit_code == 0);
+  CHECK(lines(third.out).empty());
+  CHECK(summary_of(third).at("skipped") == 12);
+}
+
+TEST_CASE("journal: failed rows are skipped with exit 1 until --retry-failed runs them again") {
+  scratch s;
+  // The first two calls with this message fail (in each process), later ones succeed.
+  auto flow = s.flow(R"({
+    "inputs": {"n": {"type": "integer"}},
+    "steps": [{"id": "f", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "unavailable", "message": "flaky", "failures": 2, "details": {"n": "${{ inputs.n }}"}}}]})");
+  auto rows_file = s.write("rows.jsonl", "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+  auto journal_file = (s.dir / "j.jsonl").string();
+  std::vector<std::string> cmd{flowrun, "run", flow, "--inputs-file", rows_file, "--journal", journal_file};
+  auto first = wfa::test::run(cmd);
+  INFO(dump(first));
+  CHECK(first.exit_code == 1);
+  auto j = read_journal(journal_file);
+  REQUIRE(j.rows.size() == 4);
+  CHECK_FALSE(j.rows[0]);
+  CHECK_FALSE(j.rows[1]);
+  CHECK(j.rows[2]);
+  CHECK(j.rows[3]);
+  // Again: nothing runs, but the job is not done: exit 1, and it says why.
+  auto again = wfa::test::run(cmd);
+  INFO(dump(again));
+  CHECK(again.exit_code == 1);
+  CHECK(lines(again.out).empty());
+  CHECK(again.err.find("2 rows failed in an earlier run and were skipped") != std::string::npos);
+  CHECK(summary_of(again).at("skipped_failed") == 2);
+  // --retry-failed runs rows 0 and 1 (only): in this new process they fail again.
+  cmd.push_back("--retry-failed");
+  auto retry = wfa::test::run(cmd);
+  INFO(dump(retry));
+  std::set<int64_t> ran;
+  for (const auto& row : lines(retry.out)) ran.insert(row.at("row").to_number<int64_t>());
+  CHECK(ran == std::set<int64_t>{0, 1});
+  CHECK(summary_of(retry).at("skipped") == 2);
+}
+
+TEST_CASE("journal: another flow's journal is refused before any row runs") {
+  scratch s;
+  auto rows_file = s.write("rows.jsonl", "{\"n\":1}\n");
+  auto journal_file = (s.dir / "j.jsonl").string();
+  auto flow = s.flow(R"({"inputs": {"n": {"type": "integer"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": "${{ inputs.n }}"}}]})");
+  REQUIRE(wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--journal", journal_file}).exit_code == 0);
+  // The same file name, another flow (a step's input changed).
+  flow = s.flow(R"({"inputs": {"n": {"type": "integer"}},
+    "steps": [{"id": "a", "action": "test.echo", "connection": "local", "inputs": {"value": [1]}}]})");
+  auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--journal", journal_file});
+  INFO(dump(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("belongs to another flow") != std::string::npos);
+  CHECK(read_journal(journal_file).lines == 1);  // left as it was
+}
+
+TEST_CASE("journal: flag errors, and a warning for an option the manifest marks x-rerun-unsafe") {
+  scratch s;
+  auto rows_file = s.write("rows.jsonl", "{}\n");
+  auto flow = s.flow(R"({"steps": [{"id": "a", "action": "test.echo", "connection": "local",
+                                    "options": {"upper": true}, "inputs": {"value": "x"}}]})");
+  auto no_file = wfa::test::run({flowrun, "run", flow, "--journal", (s.dir / "j").string()});
+  CHECK(no_file.exit_code == 2);
+  CHECK(no_file.err.find("--journal needs --inputs-file") != std::string::npos);
+  auto no_journal = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--retry-failed"});
+  CHECK(no_journal.exit_code == 2);
+  CHECK(no_journal.err.find("--retry-failed needs --journal") != std::string::npos);
+  auto bad_interval = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--progress-interval", "0"});
+  CHECK(bad_interval.exit_code == 2);
+  auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--journal", (s.dir / "j").string()});
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("warning: step a: options.upper = true repeats its write") != std::string::npos);
+  // Without a journal, nothing to warn about.
+  auto plain = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file});
+  CHECK(plain.err.find("warning") == std::string::npos);
+}
+
+TEST_CASE("progress: with stderr not a terminal, a JSON line every --progress-interval, then a summary") {
+  scratch s;
+  auto flow =
+      s.flow(R"({"steps": [{"id": "d", "action": "test.delay", "connection": "local", "inputs": {"ms": 400}}]})");
+  auto rows_file = s.write("rows.jsonl", "{}\n{}\n{}\n{}\n{}\n{}\n");
+  auto r = wfa::test::run({flowrun, "run", flow, "--inputs-file", rows_file, "--progress-interval", "1"});
+  INFO(dump(r));
+  CHECK(r.exit_code == 0);
+  std::size_t progress = 0;
+  for (std::size_t at = 0; (at = r.err.find("{\"progress\":", at)) != std::string::npos; ++at) {
+    auto p = json::parse(r.err.substr(at, r.err.find('\n', at) - at)).at("progress").as_object();
+    CHECK(p.at("total") == 6);
+    CHECK(p.contains("rate"));
+    ++progress;
+  }
+  CHECK(progress >= 2);  // 2.4 s of rows at one line a second
+  auto sum = summary_of(r);
+  CHECK(sum.at("ok") == 6);
+  CHECK(sum.at("done") == 6);
+  CHECK(sum.at("failed") == 0);
+  CHECK(sum.at("exit") == 0);
+}

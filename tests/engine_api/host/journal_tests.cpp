@@ -128,6 +128,10 @@ TEST_CASE("journal: retry_failed leaves failed rows to run again") {
   j.sync();
   journal k(f.path.string(), "d", {.retry_failed = true});
   CHECK(k.finished(bad));
+  CHECK(k.lookup(bad) == journal::status::ok);
+  CHECK(k.read_back().ok == 2);  // distinct rows: the retried one counts once, as ok
+  CHECK(k.read_back().failed == 0);
+  CHECK(k.lookup(row_key(json::object{{"a", 3}})) == journal::status::none);
 }
 
 TEST_CASE("journal: another flow's journal is refused, naming both digests") {

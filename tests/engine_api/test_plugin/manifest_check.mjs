@@ -11,7 +11,7 @@ const [dir, packageJson] = process.argv.slice(2);
 const require = createRequire(path.resolve(packageJson));
 const Ajv2020 = require('ajv/dist/2020').default;
 const ajv = new Ajv2020({ strict: true, allErrors: true });
-for (const [keyword, schemaType] of [['x-secret', 'boolean'], ['x-dynamic-options', 'object']])
+for (const [keyword, schemaType] of [['x-secret', 'boolean'], ['x-dynamic-options', 'object'], ['x-rerun-unsafe', 'array']])
   ajv.addKeyword({ keyword, schemaType });
 
 const v = {};

@@ -18,6 +18,7 @@ const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true }
 ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
 ajv.addKeyword({ keyword: 'x-env', schemaType: 'string' });
 ajv.addKeyword({ keyword: 'x-dynamic-options', schemaType: 'object' });
+ajv.addKeyword({ keyword: 'x-rerun-unsafe', schemaType: 'array' });
 
 const manifests = {};
 for (const f of fs.readdirSync(manifestDir).filter((f) => f.endsWith('.json'))) {

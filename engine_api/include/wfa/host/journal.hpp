@@ -54,7 +54,7 @@ class journal {
     std::chrono::milliseconds sync_interval{100};
   };
   struct counts {
-    std::size_t ok = 0, failed = 0;  ///< finished rows read back on open
+    std::size_t ok = 0, failed = 0;  ///< distinct rows read back on open (failed: never ok)
     bool torn_tail_cut = false;      ///< a partial last line was removed
   };
 
@@ -67,7 +67,10 @@ class journal {
   journal(const journal&) = delete;
   journal& operator=(const journal&) = delete;
 
-  /// Whether a row with this key is finished (and is not to be retried).
+  /// What the journal holds for a row (read back on open): the last result counts.
+  enum class status { none, ok, failed };
+  status lookup(std::string_view key) const;
+  /// Whether a row with this key is finished: ok, or failed and failed rows are not retried.
   bool finished(std::string_view key) const;
   /// Appends one finished row (thread-safe). `result_line` is the runner's JSON line.
   /// Throws journal_error when the write fails (disk full): the caller must stop, since
@@ -90,7 +93,7 @@ class journal {
   options opts_;
   int fd_ = -1;
   counts counts_;
-  std::vector<key128> done_;  // sorted, finished rows read on open
+  std::vector<key128> ok_, failed_;  // sorted, rows read back on open (a key in both: ok)
   std::mutex mu_;
   std::chrono::steady_clock::time_point last_sync_;
   bool dirty_ = false;

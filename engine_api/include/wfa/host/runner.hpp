@@ -67,15 +67,31 @@ class run_control {
 
 /// What the runner reports to its progress callback.
 struct run_progress {
-  std::size_t done = 0;      ///< rows reported so far
-  std::size_t failures = 0;  ///< of those, failed or cancelled
-  double elapsed_s = 0;      ///< since the run started
+  std::size_t done = 0;                           ///< rows reported so far
+  std::size_t failures = 0;                       ///< of those, failed or cancelled
+  double elapsed_s = 0;                           ///< since the run started
+  std::size_t ok = 0, failed = 0, cancelled = 0;  ///< done = ok + failed + cancelled
+  std::size_t skipped = 0;                        ///< rows the source marked skip (not in done)
 };
 
 /// One row from a source: its inputs, or why it cannot run.
 struct input_row {
   boost::json::object inputs;  ///< checked with checked_flow::check_row by the source
   std::string error;           ///< not empty: the row is reported failed (invalid_input) with it
+  /// The source's own tag for the row (a journal's row key), given back to on_row_end.
+  std::string tag;
+  /// The row is already done (a journal says so): it keeps its number but is not run and
+  /// prints no line; it counts as skipped.
+  bool skip = false;
+};
+
+/// A row that ended ok or failed (never a cancelled one: it did not end), as on_row_end
+/// sees it. Views valid during the call.
+struct row_end {
+  std::size_t row = 0;
+  std::string_view tag;   ///< input_row::tag
+  bool ok = false;        ///< status "ok"
+  std::string_view line;  ///< the result line, redacted, without a newline
 };
 
 /// The next row, or nullopt after the last one. Called from one reader thread, one call at
@@ -101,10 +117,16 @@ struct run_options {
   /// without a newline; one call at a time, from the run thread or a plugin thread.
   /// Unset: each is written as a line on `err`.
   std::function<void(std::string_view)> on_diagnostic;
+  /// Called on the run thread for each row that ended ok or failed, before its line is
+  /// written to `out` (a journal records it first, so a line on `out` is always recorded).
+  /// An exception from it interrupts the run (as run_control::interrupt) and is rethrown
+  /// by run_flow once the rows in flight have reported.
+  std::function<void(const row_end&)> on_row_end;
 };
 
 struct run_summary {
   std::size_t ok = 0, failed = 0, cancelled = 0;
+  std::size_t skipped = 0;   ///< rows the source marked skip
   bool interrupted = false;  ///< run_control::interrupt() stopped it
   /// 0 all rows ok; 1 some failed or were cancelled, also by an interruption (the rows
   /// it cancelled or never started are reported as cancelled and count as failures).
