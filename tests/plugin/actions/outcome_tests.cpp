@@ -102,7 +102,7 @@ TEST_CASE("abi: an action_error carries its code and details") {
   CHECK(boost::json::parse(o.details_json) == boost::json::parse(R"({"linked":false,"retry_after_s":7})"));
 }
 
-TEST_CASE("abi: only input_error is bad input; std::invalid_argument from elsewhere is internal") {
+TEST_CASE("abi: only input_error is bad input, a std::invalid_argument from elsewhere is internal") {
   auto o = from(a0::actions::input_error("secondary_user_id: must be a non-empty string"));
   CHECK(o.code == WFA_INVALID_INPUT);
   CHECK(o.message == "secondary_user_id: must be a non-empty string");
