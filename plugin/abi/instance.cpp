@@ -32,9 +32,9 @@ json::object parse_object(wfa_str text, std::string_view what) {
   depth.max_depth = WFA_JSON_MAX_DEPTH;
   auto v = json::parse(view(text), ec, {}, depth);
   if (ec == json::error::too_deep)
-    throw std::invalid_argument(std::string(what) + ": nests deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
-                                " levels (WFA_JSON_MAX_DEPTH)");
-  if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + ": must be a JSON object");
+    throw actions::input_error(std::string(what) + ": nests deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
+                               " levels (WFA_JSON_MAX_DEPTH)");
+  if (ec || !v.is_object()) throw actions::input_error(std::string(what) + ": must be a JSON object");
   return std::move(v.get_object());
 }
 
@@ -60,8 +60,9 @@ instance::instance(const wfa_host* host, a0::client_config cfg) : work_(io_.get_
     if (A0_HAS_FIELD(*host, wfa_host, log)) host_log_ = host->log;
     if (A0_HAS_FIELD(*host, wfa_host, log_enabled)) host_log_enabled_ = host->log_enabled;
   }
-  client_ = std::make_unique<a0::management_client>(io_.get_executor(), std::move(cfg),
-                                                    [this](std::int32_t level, std::string_view m) { log(level, m); });
+  client_ = std::make_unique<a0::management_client>(
+      io_.get_executor(), std::move(cfg),
+      [this](a0::log_level level, std::string_view m) { log(wfa_log_level(level), m); });
   // secondary_token: iss https://CUSTOM_DOMAIN/ (users who sign in through a custom
   // domain get ID tokens issued by it), else https://DOMAIN/; aud = the azp of our Management tokens, which
   // Auth0 compares too: our client id, or the azp claim of a fixed token (none for an
@@ -71,8 +72,9 @@ instance::instance(const wfa_host* host, a0::client_config cfg) : work_(io_.get_
       [this] { return client_->get_jwks(); },
       actions::issuer_for_domain(c.custom_domain.empty() ? c.domain : c.custom_domain),
       actions::id_token_audience(c.client_id, c.token));
-  ctx_ = std::make_unique<actions::context>(actions::context{
-      *client_, locks_, *id_tokens_, [this](std::int32_t level, std::string_view m) { log(level, m); }});
+  ctx_ = std::make_unique<actions::context>(
+      actions::context{*client_, locks_, *id_tokens_,
+                       [this](a0::log_level level, std::string_view m) { log(wfa_log_level(level), m); }});
   thread_ = std::thread([this] { io_.run(); });
 }
 

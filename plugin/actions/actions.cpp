@@ -4,7 +4,6 @@
 #include "actions/shaping.hpp"
 
 #include <merge/merge.hpp>
-#include <wfa/wfa.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -41,11 +40,11 @@ json::array to_json_array(const std::vector<std::string>& v) {
 // row. The users read are held to max_user_depth, so only an answer that grew between
 // read and write lands here: the outcome is reported in the details, not lost.
 json::object fit_depth(json::object outputs, const json::object& outcome) {
-  if (json_depth(outputs) <= WFA_JSON_MAX_DEPTH) return outputs;
+  if (json_depth(outputs) <= a0::host_json_depth) return outputs;
   a0::api_error e;
-  e.code = WFA_INTERNAL;
-  e.message = "done, but the outputs would nest deeper than " + std::to_string(WFA_JSON_MAX_DEPTH) +
-              " levels (WFA_JSON_MAX_DEPTH); the details say what was written";
+  e.code = action_errc::outputs_too_deep;
+  e.message = "done, but the outputs would nest deeper than " + std::to_string(a0::host_json_depth) +
+              " levels (the host's WFA-11 limit); the details say what was written";
   throw action_error(std::move(e), outcome);
 }
 
@@ -75,16 +74,28 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
+bool cancelled(const a0::api_error& e) { return e.code == a0::client_errc::cancelled; }
+
+// The merge refuses metadata that is not an object (merge::invalid_argument): reported
+// as bad input, as it always was.
+merge::result merge_both(const json::object& primary, const json::object& secondary, const merge::options& opts) {
+  try {
+    return merge::merge_users(primary, secondary, opts);
+  } catch (const merge::invalid_argument& e) {
+    throw input_error(e.what());
+  }
+}
+
 [[noreturn]] void refuse(std::string message, std::string_view reason) {
   a0::api_error e;
-  e.code = WFA_CONFLICT;
+  e.code = action_errc::precondition_failed;
   e.message = std::move(message);
   throw action_error(std::move(e), json::object{{"reason", reason}, {"metadata_patched", false}, {"linked", false}});
 }
 
 // require_verified_email: both present, both verified (JSON true, not "true"), equal
-// after ASCII lower-casing. Refused as WFA_CONFLICT: the inputs are well-formed, it is
-// the users' state that does not allow the link.
+// after ASCII lower-casing. Refused as precondition_failed (the ABI's conflict), not as
+// input: the inputs are well-formed, it is the users' state that does not allow the link.
 void check_verified_email(const json::object& p, const json::object& s) {
   auto email = [](const json::object& u) -> std::optional<std::string> {
     const auto* e = u.if_contains("email");
@@ -115,7 +126,7 @@ void confirm_patch(const json::object& updated, const json::object& patch) {
       // may drop such nulls (undocumented either way).
       if (!got || !merge::equal_but_dropped_nulls(*got, kv.value())) {
         a0::api_error e;
-        e.code = WFA_CONFLICT;
+        e.code = action_errc::patch_unconfirmed;
         e.retryable = true;
         // The PATCH was answered 200, but we cannot tell what it wrote: metadata_patched
         // is null (unknown), like "linked" when the link state is unknown.
@@ -148,7 +159,7 @@ void check_patched_size(const json::object& primary, const json::object& patch) 
   }
   if (size + k_link_margin <= a0::max_response_bytes) return;
   a0::api_error e;
-  e.code = WFA_CONFLICT;
+  e.code = action_errc::user_too_large;
   e.message = "the merged primary would be about " + std::to_string(size / 1024) +
               " KB, more than the client can read back (" +
               std::to_string(a0::max_response_bytes / 1024 - k_link_margin / 1024) +
@@ -243,7 +254,7 @@ json::object failure_details(bool patched, bool link_state_known) {
 // identity already exists." and 400 "Provided secondary account not found." (a linked
 // secondary is no user any more; which check runs first is not documented).
 bool may_be_linked_already(const a0::api_error& e) {
-  return e.code == WFA_CONFLICT || e.http_status == 409 ||
+  return e.code == a0::client_errc::conflict || e.http_status == 409 ||
          (e.http_status == 400 && e.message.find("secondary account not found") != std::string::npos);
 }
 
@@ -256,7 +267,7 @@ void warn_if_no_idp_tokens(context& ctx, bool asked, const json::array& identiti
     for (auto k : {"access_token", "access_token_secret", "refresh_token"})
       if (id.get_object().contains(k)) return;
   }
-  ctx.log(WFA_LOG_WARN,
+  ctx.log(a0::log_level::warn,
           "include_idp_tokens: the answer carries no IdP tokens; Auth0 returns them only to a client with the "
           "read:user_idp_tokens scope (or the identities have none)");
 }
@@ -270,7 +281,7 @@ void check_token_margin(const jwt::decoded& token, std::chrono::seconds margin) 
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double left = exp->to_number<double>() - static_cast<double>(now);
   if (left < static_cast<double>(margin.count()))
-    throw std::invalid_argument(
+    throw input_error(
         "secondary_token: " +
         (left <= 0 ? std::string("has expired") : "expires in " + std::to_string(static_cast<long long>(left)) + " s") +
         ", less than secondary_token_min_validity_s (" + std::to_string(margin.count()) +
@@ -293,7 +304,7 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   if (r.merge_metadata || r.require_verified_email || r.dry_run) {
     auto users = co_await get_both(ctx, r.primary_user_id, r.secondary_full_id);
     if (has_identity(identities_of(users.primary), sec.provider, sec.rest)) {
-      ctx.log(WFA_LOG_INFO, "link: the secondary is already linked to " + r.primary_user_id + "; nothing to do");
+      ctx.log(a0::log_level::info, "link: the secondary is already linked to " + r.primary_user_id + "; nothing to do");
       co_return link_outputs(identities_of(users.primary), r, false, {}, {});
     }
     if (users.secondary_error) std::rethrow_exception(users.secondary_error);
@@ -303,7 +314,7 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
       // a merge that kept one would then give another result when re-run.
       for (auto name : {"user_metadata", "app_metadata"})
         if (auto* m = users.primary.if_contains(name); m && m->is_object()) merge::drop_nested_nulls(m->get_object());
-      auto merged = merge::merge_users(users.primary, users.secondary, r.merge);
+      auto merged = merge_both(users.primary, users.secondary, r.merge);
       patch = std::move(merged.patch);
       merged_keys = std::move(merged.merged_keys);
     }
@@ -317,14 +328,14 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
       } catch (const a0::api_exception& e) {
         // The PATCH is idempotent: ambiguous here means a 2xx whose answer could not be
         // read (over the body or depth limit). It was applied; never resent.
-        if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) patch_failed(e);
+        if (!e.error().ambiguous || cancelled(e.error())) patch_failed(e);
         unread = e.error();
       }
       if (unread) updated = co_await reread_patched(ctx, r.primary_user_id, patch, *unread);
       confirm_patch(updated, patch);
       patched = true;
-      ctx.log(WFA_LOG_INFO, "link: metadata of " + r.primary_user_id + " patched (" +
-                                std::to_string(merged_keys.size()) + " merged keys)");
+      ctx.log(a0::log_level::info, "link: metadata of " + r.primary_user_id + " patched (" +
+                                       std::to_string(merged_keys.size()) + " merged keys)");
     }
   }
 
@@ -347,21 +358,21 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
   // The link may have been applied although we saw no success (ambiguous), or it was
   // applied by an earlier run (409 "already exists"): the primary's identities say which.
   // Until they do, neither is known not to be linked.
-  const bool resolve = failure->code != WFA_CANCELLED && (failure->ambiguous || may_be_linked_already(*failure));
-  bool link_state_known = !resolve && failure->code != WFA_CANCELLED;
+  const bool resolve = !cancelled(*failure) && (failure->ambiguous || may_be_linked_already(*failure));
+  bool link_state_known = !resolve && !cancelled(*failure);
   if (resolve) {
     try {
       auto primary = co_await ctx.client.get_user(r.primary_user_id);
       if (has_identity(identities_of(primary), sec.provider, sec.rest)) {
-        ctx.log(WFA_LOG_INFO, "link: confirmed linked by re-reading " + r.primary_user_id);
+        ctx.log(a0::log_level::info, "link: confirmed linked by re-reading " + r.primary_user_id);
         co_return link_outputs(identities_of(primary), r, patched, merged_keys, patch);
       }
       link_state_known = true;  // the primary does not list it: not linked
     } catch (const a0::api_exception& e) {
-      ctx.log(WFA_LOG_WARN, std::string("link: re-reading the primary failed: ") + e.what());
+      ctx.log(a0::log_level::warn, std::string("link: re-reading the primary failed: ") + e.what());
       // A primary that cannot be read (gone, or over the client's limits) will not be
       // readable on a re-run either: not retryable.
-      failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;
+      failure->retryable = e.error().retryable || cancelled(e.error());
     }
     // Known not linked: the link's own answer says whether a retry can help (a 409 or a
     // 400 for a secondary that is not linked will not heal; an ambiguous 5xx may).
@@ -384,7 +395,7 @@ asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
     auto remaining = co_await ctx.client.unlink(r.primary_user_id, r.secondary.provider, r.secondary.bare);
     co_return unlink_outputs(remaining, r);
   } catch (const a0::api_exception& e) {
-    if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) throw;
+    if (!e.error().ambiguous || cancelled(e.error())) throw;
     failure = e.error();
   }
   // The DELETE may have been applied although no answer said so (the client does not
@@ -395,13 +406,13 @@ asio::awaitable<json::object> unlink_account(context& ctx, unlink_request r) {
   try {
     auto primary = co_await ctx.client.get_user(r.primary_user_id);
     if (!has_identity(identities_of(primary), r.secondary.provider, r.secondary.bare)) {
-      ctx.log(WFA_LOG_INFO, "unlink: confirmed unlinked by re-reading " + r.primary_user_id);
+      ctx.log(a0::log_level::info, "unlink: confirmed unlinked by re-reading " + r.primary_user_id);
       co_return unlink_outputs(identities_of(primary), r);
     }
     still_linked = true;
   } catch (const a0::api_exception& e) {
-    ctx.log(WFA_LOG_WARN, std::string("unlink: re-reading the primary failed: ") + e.what());
-    failure->retryable = e.error().retryable || e.error().code == WFA_CANCELLED;  // as for the link
+    ctx.log(a0::log_level::warn, std::string("unlink: re-reading the primary failed: ") + e.what());
+    failure->retryable = e.error().retryable || cancelled(e.error());  // as for the link
   }
   failure->message =
       (still_linked ? "not unlinked: " : "unlink state unknown (the unlink request may have been applied): ") +
@@ -424,7 +435,7 @@ asio::awaitable<json::object> update_metadata(context& ctx, update_metadata_requ
   try {
     user = co_await ctx.client.patch_user(r.user_id, std::move(body));
   } catch (const a0::api_exception& e) {
-    if (!e.error().ambiguous || e.error().code == WFA_CANCELLED) throw;
+    if (!e.error().ambiguous || cancelled(e.error())) throw;
     unread = e.error();  // a 2xx whose answer is over the client's limits: applied
   }
   if (unread) {
@@ -460,15 +471,13 @@ runner prepare_action(std::string_view id, const json::object& options, const js
   if (id == k_unlink) return [r = parse_unlink(options, inputs)](context& c) { return unlink_account(c, r); };
   if (id == k_get_user) return [r = parse_get_user(options, inputs)](context& c) { return get_user(c, r); };
   if (id == k_update) return [r = parse_update_metadata(options, inputs)](context& c) { return update_metadata(c, r); };
-  throw std::invalid_argument("action_id: '" + std::string(id) + "' is not an action of this plugin");
+  throw input_error("action_id: '" + std::string(id) + "' is not an action of this plugin");
 }
 
 runner prepare_list_options(std::string_view id, std::string_view field, std::string_view page_token) {
-  if (!is_known_action(id))
-    throw std::invalid_argument("action_id: '" + std::string(id) + "' is not an action of this plugin");
+  if (!is_known_action(id)) throw input_error("action_id: '" + std::string(id) + "' is not an action of this plugin");
   if (id != k_link || field != "/inputs/secondary_connection_id")
-    throw std::invalid_argument("field: '" + std::string(field) + "' of " + std::string(id) +
-                                " has no dynamic options");
+    throw input_error("field: '" + std::string(field) + "' of " + std::string(id) + " has no dynamic options");
   std::optional<std::string> from;
   if (!page_token.empty()) from = std::string(page_token);
   return [from](context& c) { return list_database_connections(c, from); };

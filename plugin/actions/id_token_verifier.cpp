@@ -1,9 +1,10 @@
 #include "actions/id_token_verifier.hpp"
 
+#include "actions/errors.hpp"
+
 #include <auth0/endpoints.hpp>
 #include <auth0/management_client.hpp>
 #include <http/single_flight.hpp>
-#include <wfa/wfa.h>
 
 #include <boost/asio/this_coro.hpp>
 
@@ -24,7 +25,7 @@ std::string id_token_audience(std::string_view client_id, std::string_view token
 
 namespace {
 
-[[noreturn]] void refuse(std::string_view why) { throw std::invalid_argument("secondary_token: " + std::string(why)); }
+[[noreturn]] void refuse(std::string_view why) { throw input_error("secondary_token: " + std::string(why)); }
 
 std::exception_ptr jwks_failure(a0::api_error e, std::string_view what) {
   e.message = std::string(what) + e.message;
@@ -75,7 +76,7 @@ struct id_token_verifier::state : std::enable_shared_from_this<state> {
       keys = std::make_shared<const jwt::key_set>(jwt::key_set::from_json(doc));
     } catch (const jwt::error& e) {
       a0::api_error err;
-      err.code = WFA_INTERNAL;
+      err.code = a0::client_errc::bad_response;  // the tenant answered something unusable
       std::rethrow_exception(jwks_failure(std::move(err), std::string("the tenant's JWKS is not usable: ") + e.what()));
     }
     self->keys = keys;

@@ -52,8 +52,8 @@ class id_token_verifier {
   id_token_verifier(fetch_fn fetch, std::string issuer, std::string audience)
       : id_token_verifier(std::move(fetch), std::move(issuer), std::move(audience), policy{}) {}
 
-  /// The verified `sub`. Throws std::invalid_argument "secondary_token: ..." for a token
-  /// that is not good (WFA_INVALID_INPUT), a0::api_exception when the JWKS cannot be had.
+  /// The verified `sub`. Throws input_error "secondary_token: ..." for a token that is
+  /// not good, a0::api_exception when the JWKS cannot be had.
   boost::asio::awaitable<std::string> verify(const jwt::decoded& token);
 
   std::uint64_t fetches() const noexcept;  ///< JWKS fetches started (tests)

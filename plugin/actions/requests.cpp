@@ -1,4 +1,6 @@
 #include "actions/requests.hpp"
+
+#include "actions/errors.hpp"
 #include "actions/shaping.hpp"
 
 #include <auth0/management_client.hpp>
@@ -15,7 +17,7 @@ namespace json = boost::json;
 namespace {
 
 [[noreturn]] void fail(std::string_view field, std::string_view why) {
-  throw std::invalid_argument(std::string(field) + ": " + std::string(why));
+  throw input_error(std::string(field) + ": " + std::string(why));
 }
 
 // additionalProperties:false in the manifests; a typo must not be silently ignored.
@@ -111,7 +113,11 @@ link_request parse_link(const json::object& options, const json::object& inputs)
     if (!in_range) fail("secondary_token_min_validity_s", "must be in 0..86400");
     r.token_min_validity = std::chrono::seconds{v->to_number<std::int64_t>()};
   }
-  r.merge = merge::parse_options(options.if_contains("arrays"), options.if_contains("merge_exclude"));
+  try {
+    r.merge = merge::parse_options(options.if_contains("arrays"), options.if_contains("merge_exclude"));
+  } catch (const merge::invalid_argument& e) {
+    throw input_error(e.what());  // the merge's message names the option
+  }
 
   r.primary_user_id = full_user_id(inputs, "primary_user_id");
   r.secondary_token = opt_string(inputs, "secondary_token");
@@ -184,7 +190,7 @@ update_metadata_request parse_update_metadata(const json::object& options, const
   // One level below the user: a deeper one could not be read back (WFA-11).
   if (json_depth(*m) + 1 > a0::max_user_depth)
     fail("user_metadata", "nests deeper than " + std::to_string(a0::max_user_depth - 1) +
-                              " levels; the user could not be read back (WFA_JSON_MAX_DEPTH)");
+                              " levels; the user could not be read back (the host's WFA-11 limit)");
   r.user_metadata = m->get_object();
   return r;
 }

@@ -1,6 +1,6 @@
 // Validated requests of the four actions. Parsing is the plugin's own check of options
 // and inputs (WFA-10): it runs before any request is sent and throws
-// std::invalid_argument whose message names the offending field.
+// input_error whose message names the offending field.
 #pragma once
 
 #include "actions/user_ids.hpp"

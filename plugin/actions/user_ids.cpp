@@ -1,5 +1,7 @@
 #include "actions/user_ids.hpp"
 
+#include "actions/errors.hpp"
+
 #include <algorithm>
 #include <array>
 #include <stdexcept>
@@ -70,7 +72,7 @@ constexpr std::array<std::string_view, 55> k_providers = [] {
 // The bare id is a path segment of the unlink DELETE; "." or ".." would be a dot
 // segment that servers and proxies resolve (/identities/auth0/.. is another resource).
 secondary_id checked(std::string provider, std::string bare) {
-  if (bare == "." || bare == "..") throw std::invalid_argument("secondary_user_id: '" + bare + "' is not a user id");
+  if (bare == "." || bare == "..") throw input_error("secondary_user_id: '" + bare + "' is not a user id");
   return {std::move(provider), std::move(bare)};
 }
 }  // namespace
@@ -88,23 +90,23 @@ std::optional<split_id> split_user_id(std::string_view full_id) {
 }
 
 secondary_id resolve_secondary(std::string_view user_id, std::string_view provider) {
-  if (user_id.empty()) throw std::invalid_argument("secondary_user_id: must be a non-empty string");
+  if (user_id.empty()) throw input_error("secondary_user_id: must be a non-empty string");
   const auto split = split_user_id(user_id);
   // A prefix that names a known provider makes the id a full id; otherwise the pipe is
   // part of a bare enterprise id such as "NeoLink|40813347" (provider samlp).
   const bool full = split && is_known_provider(split->provider);
   if (!provider.empty()) {
     if (!is_known_provider(provider))
-      throw std::invalid_argument("secondary_provider: '" + std::string(provider) +
-                                  "' is not a provider the link endpoint accepts");
+      throw input_error("secondary_provider: '" + std::string(provider) +
+                        "' is not a provider the link endpoint accepts");
     if (full && split->provider != provider)
-      throw std::invalid_argument("secondary_user_id: is a full id of provider '" + split->provider +
-                                  "' but secondary_provider is '" + std::string(provider) + "'");
+      throw input_error("secondary_user_id: is a full id of provider '" + split->provider +
+                        "' but secondary_provider is '" + std::string(provider) + "'");
     if (full) return checked(split->provider, split->rest);
     return checked(std::string(provider), std::string(user_id));
   }
   if (!full)
-    throw std::invalid_argument(
+    throw input_error(
         "secondary_provider: is required when secondary_user_id is not a full 'provider|id' "
         "with a known provider");
   return checked(split->provider, split->rest);

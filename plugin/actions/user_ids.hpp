@@ -30,7 +30,7 @@ struct secondary_id {
 };
 
 /// Resolves `user_id` (bare or full) and `provider` (may be empty). Throws
-/// std::invalid_argument naming the input when they disagree or the provider is unknown.
+/// input_error naming the input when they disagree or the provider is unknown.
 secondary_id resolve_secondary(std::string_view user_id, std::string_view provider);
 
 }  // namespace a0::actions

@@ -1,9 +1,9 @@
 // Classifying Auth0 answers into api_error: both error-body shapes (Management
 // {statusCode,error,message,errorCode} and OAuth {error,error_description}) and the
-// HTTP status -> WFA_* mapping.
+// HTTP status -> client_errc mapping.
 #pragma once
 
-#include "auth0/management_client.hpp"
+#include "auth0/client_error.hpp"
 
 #include <string>
 #include <string_view>
@@ -24,9 +24,6 @@ enum class endpoint_kind { management, link, token };
 
 /// Builds the error for a non-2xx status. message = "<status> <message> (errorCode)".
 api_error error_from_status(int status, std::string_view body, endpoint_kind kind);
-
-/// Shorthand for the client's own errors (no upstream status).
-api_error make_error(int code, std::string message, bool retryable = false, bool ambiguous = false);
 
 }  // namespace auth0
 }  // namespace v1

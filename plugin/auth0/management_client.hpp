@@ -3,7 +3,7 @@
 // single-flight token cache, and retries that honour Auth0's rate-limit headers.
 //
 // Every call is an Asio coroutine that throws api_exception on failure and honours
-// the awaiting coroutine's cancellation slot (cancellation -> code WFA_CANCELLED).
+// the awaiting coroutine's cancellation slot (cancellation -> client_errc::cancelled).
 // An awaitable thread forwards only terminal cancellation by default: a spawned
 // operation that is cancelled with `total` must first
 // co_await this_coro::reset_cancellation_state(enable_total_cancellation()).
@@ -11,6 +11,8 @@
 // string_view arguments must stay valid until the call completes; log_fn is invoked
 // from the io threads. Destroy the client before its io_context.
 #pragma once
+
+#include "auth0/client_error.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -31,39 +33,18 @@
 namespace a0 {
 inline namespace v1 {
 
-/// A failed call, classified with the ABI's codes (wfa.h WFA_*).
 /// The largest response body the client reads (a user, an identities list): a user that
 /// would be larger after a PATCH could never be read back (see the PATCH size check).
 inline constexpr std::size_t max_response_bytes = 8 * 1024 * 1024;
 
+/// WFA-11: the deepest JSON the host parses (the ABI's limit; plugin/abi checks that the
+/// two agree).
+inline constexpr std::size_t host_json_depth = 64;
+
 /// WFA-11: the deepest user the client reads. The actions' outputs wrap a user's fields
 /// at most 3 levels deeper (outputs.profiles[i].profileData), and must stay within the
-/// host's WFA_JSON_MAX_DEPTH: a deeper user is refused when it is read, before any write.
-inline constexpr std::size_t max_user_depth = 64 - 3;  // WFA_JSON_MAX_DEPTH - 3 (checked in the .cpp)
-
-struct api_error {
-  int32_t code = 0;        ///< WFA_* code
-  int http_status = 0;     ///< upstream status, 0 when none (transport failure)
-  std::string error_code;  ///< Auth0 "errorCode" or OAuth "error", when present
-  std::string message;     ///< human text; never a secret
-  bool retryable = false;  ///< the same call may succeed later
-  /// The request may have been applied although no success was seen (timeout or reset
-  /// after the request was written, or a 5xx): the caller must re-read before retrying.
-  bool ambiguous = false;
-  /// A 429 whose server-advertised wait (Retry-After, else x-ratelimit-reset) is known:
-  /// whole seconds, rounded up. Set when the client gave up on it, notably at once when
-  /// the wait is longer than max_backoff (details_json {"retry_after_s": N}).
-  std::optional<std::int64_t> retry_after_s;
-};
-
-class api_exception : public std::runtime_error {
- public:
-  explicit api_exception(api_error e) : std::runtime_error(e.message), error_(std::move(e)) {}
-  const api_error& error() const noexcept { return error_; }
-
- private:
-  api_error error_;
-};
+/// host's limit: a deeper user is refused when it is read, before any write.
+inline constexpr std::size_t max_user_depth = host_json_depth - 3;
 
 /// The connection config (manifest "connection" schema).
 struct client_config {
@@ -95,8 +76,11 @@ struct connections_page {
   std::optional<std::string> next;  ///< checkpoint token; empty on the last page
 };
 
-/// Log sink: level is WFA_LOG_*; messages never contain secrets.
-using log_fn = std::function<void(int32_t level, std::string_view message)>;
+/// How much a log line matters (plugin/abi maps it to the host's levels).
+enum class log_level : std::int32_t { trace, debug, info, warn, error };
+
+/// Log sink; messages never contain secrets.
+using log_fn = std::function<void(log_level level, std::string_view message)>;
 
 class management_client {
  public:

@@ -1,7 +1,5 @@
 #include "auth0/errors.hpp"
 
-#include <wfa/wfa.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -46,15 +44,6 @@ error_body parse_error_body(std::string_view body) {
   return out;
 }
 
-api_error make_error(int code, std::string message, bool retryable, bool ambiguous) {
-  api_error e;
-  e.code = code;
-  e.message = std::move(message);
-  e.retryable = retryable;
-  e.ambiguous = ambiguous;
-  return e;
-}
-
 api_error error_from_status(int status, std::string_view body, endpoint_kind kind) {
   const auto parsed = parse_error_body(body);
   api_error e;
@@ -66,37 +55,37 @@ api_error error_from_status(int status, std::string_view body, endpoint_kind kin
   if (!parsed.code.empty()) e.message += " (" + parsed.code + ")";
 
   switch (status) {
-    case 400: e.code = WFA_INVALID_INPUT; break;
-    case 401: e.code = WFA_UNAUTHORIZED; break;
-    case 403: e.code = WFA_FORBIDDEN; break;
-    case 404: e.code = WFA_NOT_FOUND; break;
-    case 409: e.code = WFA_CONFLICT; break;
+    case 400: e.code = client_errc::bad_request; break;
+    case 401: e.code = client_errc::unauthorized; break;
+    case 403: e.code = client_errc::forbidden; break;
+    case 404: e.code = client_errc::not_found; break;
+    case 409: e.code = client_errc::conflict; break;
     case 408:
-      e.code = WFA_TIMEOUT;
+      e.code = client_errc::timed_out;
       e.retryable = true;
       break;
     case 429:
-      e.code = WFA_RATE_LIMITED;
+      e.code = client_errc::rate_limited;
       e.retryable = true;
       break;
     default:
       if (status >= 500 && status <= 599) {
-        e.code = WFA_UNAVAILABLE;
+        e.code = client_errc::server_error;
         e.retryable = true;
       } else {
-        e.code = WFA_INTERNAL;
+        e.code = client_errc::bad_response;
       }
   }
   if (kind == endpoint_kind::link && status == 400 && parsed.message.find("already exists") != std::string::npos)
-    e.code = WFA_CONFLICT;  // the identity is linked already: a state conflict, not bad input
+    e.code = client_errc::conflict;  // the identity is linked already: a state conflict, not bad input
   if (kind == endpoint_kind::token) {
     // The token endpoint says "who you are" is wrong (invalid_client) vs "what you may
     // do" is wrong (access_denied: no client-grant; unauthorized_client: grant type).
-    if (parsed.code == "invalid_client") e.code = WFA_UNAUTHORIZED;
-    if (parsed.code == "access_denied" || parsed.code == "unauthorized_client") e.code = WFA_FORBIDDEN;
+    if (parsed.code == "invalid_client") e.code = client_errc::unauthorized;
+    if (parsed.code == "access_denied" || parsed.code == "unauthorized_client") e.code = client_errc::forbidden;
     // Real tenants answer a wrong client secret 401 access_denied "Unauthorized": the
     // status decides, the credentials are what is wrong (node-auth0#682).
-    if (status == 401) e.code = WFA_UNAUTHORIZED;
+    if (status == 401) e.code = client_errc::unauthorized;
   }
   return e;
 }

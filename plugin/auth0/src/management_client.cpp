@@ -3,6 +3,7 @@
 // hops onto the strand with co_spawn, which forwards the caller's cancellation.
 #include "auth0/management_client.hpp"
 
+#include "auth0/call_decision.hpp"
 #include "auth0/endpoints.hpp"
 #include "auth0/errors.hpp"
 #include "http/header_values.hpp"
@@ -14,10 +15,8 @@
 #include "http/tls_pool.hpp"
 
 #include <a0/version.h>
-#include <wfa/wfa.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -45,9 +44,6 @@ namespace bhttp = boost::beast::http;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 using auth0::endpoint_kind;
-using auth0::make_error;
-
-static_assert(max_user_depth == WFA_JSON_MAX_DEPTH - 3, "max_user_depth follows WFA_JSON_MAX_DEPTH");
 
 namespace {
 
@@ -55,9 +51,26 @@ namespace {
 constexpr const char* user_agent = "a0-link-account/" A0_VERSION;
 constexpr std::string_view jwks_path = "/.well-known/jwks.json";
 
-[[noreturn]] void throw_cancelled(bool ambiguous = false) {
-  throw api_exception(make_error(WFA_CANCELLED, "cancelled", false, ambiguous));
+// An Asio wait that failed: its cancellation as the client's error (the one translation,
+// a0::cancellation), anything else as a system_error.
+[[noreturn]] void throw_wait_error(const boost::system::error_code& ec) {
+  if (auto c = cancellation(ec)) throw api_exception(std::move(*c));
+  throw boost::system::system_error(ec);
 }
+
+api_error shut_down_error() { return make_error(client_errc::cancelled, "client shut down"); }
+api_exception shut_down() { return api_exception(shut_down_error()); }
+
+// Auth0's documented rate-limit groups, as the pacer's routes {api, group}: the
+// Authentication API, the tenant's public JWKS (no Management API request), and the
+// Management API's Read Users, Write Users (PATCH, the link POST), DELETE and Read
+// Connections.
+constexpr http::rate_pacer::route authentication_api{1, 0};
+constexpr http::rate_pacer::route tenant_jwks{2, 0};
+constexpr http::rate_pacer::route read_users{0, 0};
+constexpr http::rate_pacer::route write_users{0, 1};
+constexpr http::rate_pacer::route delete_requests{0, 2};
+constexpr http::rate_pacer::route read_connections{0, 3};
 
 struct call {
   bhttp::verb verb;
@@ -106,7 +119,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   std::atomic<std::uint64_t> n_requests{0}, n_retries{0}, n_token_requests{0};
 
-  void say(int32_t level, const std::string& msg) const {
+  void say(log_level level, const std::string& msg) const {
     if (log) log(level, msg);
   }
 
@@ -118,15 +131,14 @@ struct client_core : std::enable_shared_from_this<client_core> {
     if (d <= milliseconds::zero()) co_return;
     net::steady_timer t(strand, d);
     auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
-    if (ec) throw_cancelled();
+    if (ec) throw_wait_error(ec);
   }
 
   net::awaitable<std::uint64_t> admit(const call& c) {
     try {
       co_return co_await gate.admit(route_of(c));
     } catch (const boost::system::system_error& e) {
-      if (e.code() == net::error::operation_aborted) throw_cancelled();  // nothing was sent
-      throw;
+      throw_wait_error(e.code());  // nothing was sent
     }
   }
 
@@ -134,14 +146,14 @@ struct client_core : std::enable_shared_from_this<client_core> {
   // Authentication API, Read Users, Write Users, DELETE, Read Connections); the gate
   // merges groups that report the same x-ratelimit-limit (one global Management bucket).
   static http::rate_pacer::route route_of(const call& c) {
-    if (c.kind == endpoint_kind::token) return {1, 0};
+    if (c.kind == endpoint_kind::token) return authentication_api;
     // The tenant's public JWKS is no Management API request: it must neither wait for
     // the Read Users bucket nor have its own headers (if any) taken for that bucket's.
-    if (c.target == jwks_path) return {2, 0};
-    if (c.target.starts_with("/api/v2/connections")) return {0, 3};
-    if (c.verb == bhttp::verb::get) return {0, 0};
-    if (c.verb == bhttp::verb::delete_) return {0, 2};
-    return {0, 1};
+    if (c.target == jwks_path) return tenant_jwks;
+    if (c.target.starts_with("/api/v2/connections")) return read_connections;
+    if (c.verb == bhttp::verb::get) return read_users;
+    if (c.verb == bhttp::verb::delete_) return delete_requests;
+    return write_users;
   }
 
   void note_rate_limit(std::uint64_t ticket, const http::response& res) {
@@ -155,7 +167,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     // A bearer with CR/LF would add headers or smuggle a request (tls_pool refuses any
     // such request too; this says why). The value is never echoed.
     if (!bearer.empty() && !http::is_token68(bearer))
-      throw api_exception(make_error(WFA_INTERNAL,
+      throw api_exception(make_error(client_errc::unsafe_request,
                                      "refused to send a bearer token that is not RFC 6750 token68 "
                                      "characters (CR, LF or other bytes a header must not hold)"));
     http::request req{c.verb, c.target, 11};
@@ -174,7 +186,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
 
   net::awaitable<std::string> bearer() {
     if (!cfg.token.empty()) co_return cfg.token;
-    if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+    if (closed) throw shut_down();
     if (!token.empty() && clock_type::now() < refresh_at) co_return token;
     // What the fetch we joined brought is used even if its lifetime is already spent
     // (expires_in 0): fetching again would loop.
@@ -185,8 +197,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     try {
       co_return co_await token_fetch.join(ex, std::move(start));
     } catch (const boost::system::system_error& e) {
-      if (e.code() == net::error::operation_aborted) throw_cancelled();
-      throw;
+      throw_wait_error(e.code());
     }
   }
 
@@ -211,11 +222,11 @@ struct client_core : std::enable_shared_from_this<client_core> {
     const json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
     const json::value* at = o ? o->if_contains("access_token") : nullptr;
     if (!at || !at->is_string() || at->get_string().empty())
-      throw api_exception(make_error(WFA_INTERNAL, "token endpoint answered without an access_token"));
+      throw api_exception(make_error(client_errc::bad_response, "token endpoint answered without an access_token"));
     // Checked before it is cached: a token with CR/LF would inject headers, or smuggle a
     // second request onto a pooled connection, in every later call.
     if (!http::is_token68(at->get_string()))
-      throw api_exception(make_error(WFA_INTERNAL,
+      throw api_exception(make_error(client_errc::bad_response,
                                      "token endpoint answered an access_token that is not an "
                                      "RFC 6750 bearer token (token68 characters); refused"));
     std::int64_t lifetime_s = 86400;
@@ -244,15 +255,14 @@ struct client_core : std::enable_shared_from_this<client_core> {
     // destroyed at teardown: the core must outlive it.
     const auto self = shared_from_this();
     const bool is_token = c.kind == endpoint_kind::token;
-    bool refreshed_after_401 = false;
-    int attempt = 0;
-    auto retry_in = [&](milliseconds wait, const std::string& why) {
-      ++attempt;
-      n_retries.fetch_add(1);
-      say(WFA_LOG_WARN, std::string(verb_name(c.verb)) + " " + (is_token ? c.target : path_only(c.target)) + ": " +
-                            why + "; retry " + std::to_string(attempt) + " in " + std::to_string(wait.count()) + " ms");
-      return wait;
-    };
+    auth0::call_traits traits;
+    traits.kind = c.kind;
+    traits.write = c.verb != bhttp::verb::get;
+    traits.idempotent = c.idempotent;
+    traits.refreshable = !is_token && c.authenticated && cfg.token.empty();  // a fixed token's 401 is final
+    traits.max_retries = cfg.max_retries;
+    traits.max_backoff = cfg.max_backoff;
+    auth0::attempt_state state;
     for (;;) {
       std::string used_token;
       if (!is_token && c.authenticated) used_token = co_await bearer();
@@ -283,71 +293,64 @@ struct client_core : std::enable_shared_from_this<client_core> {
       else
         gate.on_failure(ticket, r.maybe_sent);
 
-      if (r.kind != http::failure::none) {
-        if (r.kind == http::failure::cancelled) throw_cancelled(r.maybe_sent && !c.idempotent);
-        if (r.kind == http::failure::closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
-        if (r.kind == http::failure::refused)
-          throw api_exception(make_error(WFA_INTERNAL,
-                                         "refused to send a request whose target or a header holds "
-                                         "CR, LF, NUL or another control character"));
-        if (r.kind == http::failure::too_large) throw api_exception(too_large(c, r.status));
-        const bool timed_out = r.kind == http::failure::timeout || r.kind == http::failure::connect_timeout;
-        const int code = timed_out ? WFA_TIMEOUT : WFA_UNAVAILABLE;
-        std::string what = describe(r);
-        if (r.kind == http::failure::tls && r.ec.category() == net::error::get_ssl_category())
-          throw api_exception(make_error(WFA_UNAVAILABLE, what));  // a bad certificate does not heal
-        if (!c.idempotent && r.maybe_sent)
-          throw api_exception(
-              make_error(code, what + " after the request was sent; its outcome is unknown", true, true));
-        if (attempt < cfg.max_retries) {
-          co_await sleep_for(
-              retry_in(http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff), what));
+      auth0::attempt_result got;
+      got.transport = r.kind;
+      got.ec = r.ec;
+      got.maybe_sent = r.maybe_sent;
+      got.status = static_cast<int>(r.status);
+      if (r.res) {
+        got.status = static_cast<int>(r.res->result_int());
+        got.retry_after = (*r.res)["retry-after"];
+        got.ratelimit_reset = (*r.res)["x-ratelimit-reset"];
+      }
+      got.now = std::chrono::system_clock::now();
+      got.unit_random = unit_random();
+      const auto next = auth0::decide(traits, state, got);
+      switch (next.next) {
+        case auth0::step::kind::succeed: co_return std::move(*r.res);
+        case auth0::step::kind::refresh_token:
+          state.refreshed_after_401 = true;
+          invalidate(used_token);
+          say(log_level::info, "management API said 401: refreshing the token once");
           continue;
-        }
-        throw api_exception(make_error(code, what, true));
-      }
-
-      auto& res = *r.res;
-      const int status = static_cast<int>(res.result_int());
-      if (status >= 200 && status <= 299) co_return std::move(res);
-
-      if (status == 401 && !is_token && c.authenticated && cfg.token.empty() && !refreshed_after_401) {
-        refreshed_after_401 = true;  // expired or revoked token: one refresh, one retry
-        invalidate(used_token);
-        say(WFA_LOG_INFO, "management API said 401: refreshing the token once");
-        continue;
-      }
-      // What the server asks for, uncapped: a custom rate-limit policy may ask for minutes or hours.
-      std::optional<milliseconds> asked;
-      if (http::is_retryable_status(status))
-        asked = http::server_wait_hint(res["retry-after"], res["x-ratelimit-reset"], std::chrono::system_clock::now(),
-                                       milliseconds::max());
-      if (http::is_retryable_status(status)) {
-        if (!c.idempotent && status != 429) {
-          auto e = from_status(status, res.body(), c, used_token);
-          e.ambiguous = true;  // the server may have applied it before failing
-          throw api_exception(std::move(e));
-        }
-        // Longer than this client waits: fail now (nothing was applied), and say when, so
-        // that a runner can schedule the retry instead of spending the retries in vain.
-        if (status == 429 && asked && *asked > cfg.max_backoff) {
-          auto e = auth0::error_from_status(status, res.body(), c.kind);
-          e.retry_after_s = whole_seconds(*asked);
-          e.message += "; the server asks to wait " + std::to_string(*e.retry_after_s) +
-                       " s, more than max_backoff_ms " + std::to_string(cfg.max_backoff.count());
-          throw api_exception(std::move(e));
-        }
-        if (attempt < cfg.max_retries) {
-          const auto wait =
-              asked ? *asked : http::backoff_delay(attempt, unit_random(), milliseconds{250}, cfg.max_backoff);
-          co_await sleep_for(retry_in(std::min(wait, cfg.max_backoff), "HTTP " + std::to_string(status)));
+        case auth0::step::kind::retry:
+          ++state.retries;
+          n_retries.fetch_add(1);
+          say(log_level::warn, std::string(verb_name(c.verb)) + " " + (is_token ? c.target : path_only(c.target)) +
+                                   ": " + (r.res ? "HTTP " + std::to_string(got.status) : describe(r)) + "; retry " +
+                                   std::to_string(state.retries) + " in " + std::to_string(next.wait.count()) + " ms");
+          co_await sleep_for(next.wait);
           continue;
-        }
+        case auth0::step::kind::fail: throw api_exception(error_of(next, c, r, used_token));
       }
-      auto e = from_status(status, res.body(), c, used_token);
-      if (status == 429 && asked) e.retry_after_s = whole_seconds(*asked);
-      throw api_exception(std::move(e));
     }
+  }
+
+  // The error a failed call ends with, from the decision and the facts of the attempt.
+  api_error error_of(const auth0::step& d, const call& c, http::exchange_result& r,
+                     const std::string& used_token) const {
+    using auth0::error_source;
+    switch (d.source) {
+      case error_source::cancelled: return cancellation(net::error::operation_aborted, d.ambiguous).value();
+      case error_source::shut_down: return shut_down_error();
+      case error_source::refused:
+        return make_error(client_errc::unsafe_request,
+                          "refused to send a request whose target or a header holds "
+                          "CR, LF, NUL or another control character");
+      case error_source::too_large: return too_large(c, r.status, d.ambiguous);
+      case error_source::transport:
+        return make_error(*d.code,
+                          describe(r) + (d.ambiguous ? " after the request was sent; its outcome is unknown" : ""),
+                          d.retryable, d.ambiguous);
+      case error_source::answer: break;
+    }
+    auto e = from_status(static_cast<int>(r.res->result_int()), std::move(r.res->body()), c, used_token);
+    if (d.ambiguous) e.ambiguous = true;  // the server may have applied it before failing
+    if (d.server_wait) e.retry_after_s = whole_seconds(*d.server_wait);
+    if (d.over_max_backoff)
+      e.message += "; the server asks to wait " + std::to_string(*e.retry_after_s) + " s, more than max_backoff_ms " +
+                   std::to_string(cfg.max_backoff.count());
+    return e;
   }
 
   // Every error built from a server's text: the secrets this client holds are masked in
@@ -378,12 +381,14 @@ struct client_core : std::enable_shared_from_this<client_core> {
   // so it is never resent. After a 2xx to a write the write was applied, but what it
   // wrote cannot be read from the answer: ambiguous, the caller re-reads what it needs.
   // Not retryable: the same call gets the same answer.
-  static api_error too_large(const call& c, unsigned status) {
+  // `applied`: a 2xx to a write (auth0::decide says so).
+  static api_error too_large(const call& c, unsigned status, bool applied) {
     const bool ok = status >= 200 && status <= 299;
-    api_error e = ok ? make_error(WFA_UNAVAILABLE, "") : auth0::error_from_status(static_cast<int>(status), "", c.kind);
+    api_error e = ok ? make_error(client_errc::response_too_large, "")
+                     : auth0::error_from_status(static_cast<int>(status), "", c.kind);
     e.http_status = static_cast<int>(status);
     e.retryable = false;
-    e.ambiguous = ok && c.verb != bhttp::verb::get;
+    e.ambiguous = applied;
     e.error_code = "response_too_large";
     e.message = std::to_string(status) + " answer to " + verb_name(c.verb) + " " + path_only(c.target) +
                 " is larger than the client reads (" + std::to_string(max_response_bytes / (1024 * 1024)) +
@@ -415,7 +420,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
     const bool ambiguous_if_cancelled = !c.idempotent;
     try {
-      if (closed) throw api_exception(make_error(WFA_CANCELLED, "client shut down"));
+      if (closed) throw shut_down();
       const bool write = c.verb != bhttp::verb::get;
       const auto target = path_only(c.target);
       auto res = co_await perform(std::move(c));
@@ -424,33 +429,34 @@ struct client_core : std::enable_shared_from_this<client_core> {
       // to a write is parsed with room to spare, so that its outcome is never lost to the
       // limit (the actions check their outputs' depth before emitting them).
       json::parse_options depth;
-      depth.max_depth = write ? 4 * WFA_JSON_MAX_DEPTH : max_user_depth;
+      depth.max_depth = write ? 4 * host_json_depth : max_user_depth;
       auto v = json::parse(res.body(), ec, {}, depth);
       if (ec == json::error::too_deep) {
         if (!write)
-          throw api_exception(make_error(
-              WFA_CONFLICT, "the answer to GET " + target + " nests deeper than " + std::to_string(max_user_depth) +
-                                " levels, more than the outputs can carry (WFA_JSON_MAX_DEPTH " +
-                                std::to_string(WFA_JSON_MAX_DEPTH) + "); refused"));
-        throw api_exception(make_error(WFA_INTERNAL,
+          throw api_exception(make_error(client_errc::too_deep,
+                                         "the answer to GET " + target + " nests deeper than " +
+                                             std::to_string(max_user_depth) +
+                                             " levels, more than the outputs can carry (the host's WFA-11 limit " +
+                                             std::to_string(host_json_depth) + "); refused"));
+        throw api_exception(make_error(client_errc::bad_response,
                                        "the " + std::to_string(res.result_int()) + " answer to " + target +
                                            " nests too deep to read; the request was applied",
                                        false, true));
       }
       if (ec)
-        throw api_exception(
-            make_error(WFA_INTERNAL, "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
+        throw api_exception(make_error(client_errc::bad_response,
+                                       "unparseable JSON in a " + std::to_string(res.result_int()) + " response"));
       co_return v;
     } catch (const boost::system::system_error& e) {
-      if (e.code() == net::error::operation_aborted) throw_cancelled(ambiguous_if_cancelled);
-      throw api_exception(make_error(WFA_INTERNAL, std::string("unexpected: ") + e.what()));
+      if (auto cancelled = cancellation(e.code(), ambiguous_if_cancelled)) throw api_exception(std::move(*cancelled));
+      throw api_exception(make_error(client_errc::internal, std::string("unexpected: ") + e.what()));
     }
   }
 
   void do_shutdown() {
     closed = true;
     pool.shutdown();
-    token_fetch.abandon(std::make_exception_ptr(api_exception(make_error(WFA_CANCELLED, "client shut down"))));
+    token_fetch.abandon(std::make_exception_ptr(shut_down()));
     gate.shutdown();
   }
 };
@@ -465,9 +471,20 @@ struct management_client::impl {
 };
 
 namespace {
-api_exception bad_input(std::string m) { return api_exception(make_error(WFA_INVALID_INPUT, std::move(m))); }
+api_exception bad_input(std::string m) {
+  return api_exception(make_error(client_errc::invalid_argument, std::move(m)));
+}
+// The target builders refuse an id that cannot be one path segment (std::invalid_argument).
+template <class Make>
+std::string target_of(Make make) {
+  try {
+    return make();
+  } catch (const std::invalid_argument& e) {
+    throw bad_input(e.what());
+  }
+}
 api_exception unexpected(const char* what) {
-  return api_exception(make_error(WFA_INTERNAL, std::string("unexpected response: ") + what));
+  return api_exception(make_error(client_errc::bad_response, std::string("unexpected response: ") + what));
 }
 }  // namespace
 
@@ -493,7 +510,11 @@ management_client::stats management_client::statistics() const {
 net::awaitable<json::object> management_client::get_user(std::string_view user_id, std::vector<std::string> fields,
                                                          bool include_fields) {
   if (user_id.empty()) throw bad_input("user_id must not be empty");
-  call c{bhttp::verb::get,         auth0::user_target(user_id, fields, include_fields), {}, {}, true,
+  call c{bhttp::verb::get,
+         target_of([&] { return auth0::user_target(user_id, fields, include_fields); }),
+         {},
+         {},
+         true,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_object()) throw unexpected("GET user did not return an object");
@@ -502,7 +523,11 @@ net::awaitable<json::object> management_client::get_user(std::string_view user_i
 
 net::awaitable<json::object> management_client::patch_user(std::string_view user_id, json::object body) {
   if (user_id.empty()) throw bad_input("user_id must not be empty");
-  call c{bhttp::verb::patch,       auth0::user_target(user_id), json::serialize(body), "application/json", true,
+  call c{bhttp::verb::patch,
+         target_of([&] { return auth0::user_target(user_id); }),
+         json::serialize(body),
+         "application/json",
+         true,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_object()) throw unexpected("PATCH user did not return an object");
@@ -512,9 +537,12 @@ net::awaitable<json::object> management_client::patch_user(std::string_view user
 net::awaitable<json::array> management_client::link(std::string_view primary_user_id, json::object body) {
   if (primary_user_id.empty()) throw bad_input("primary_user_id must not be empty");
   if (body.empty()) throw bad_input("link body must not be empty");
-  call c{
-      bhttp::verb::post,  auth0::identities_target(primary_user_id), json::serialize(body), "application/json", false,
-      endpoint_kind::link};
+  call c{bhttp::verb::post,
+         target_of([&] { return auth0::identities_target(primary_user_id); }),
+         json::serialize(body),
+         "application/json",
+         false,
+         endpoint_kind::link};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("link did not return an identities array");
   co_return std::move(v.get_array());
@@ -527,7 +555,11 @@ net::awaitable<json::array> management_client::unlink(std::string_view primary_u
   // Not idempotent for retries: what Auth0 answers to unlinking an identity that is no
   // longer linked is unknown (auth0-api.md Unknowns #3), so an ambiguous failure is
   // reported, not resent; the caller re-reads the primary.
-  call c{bhttp::verb::delete_,     auth0::identity_target(primary_user_id, provider, secondary_user_id), {}, {}, false,
+  call c{bhttp::verb::delete_,
+         target_of([&] { return auth0::identity_target(primary_user_id, provider, secondary_user_id); }),
+         {},
+         {},
+         false,
          endpoint_kind::management};
   auto v = co_await impl_->run(std::move(c));
   if (!v.is_array()) throw unexpected("unlink did not return an identities array");

@@ -1,31 +1,16 @@
 #include "http/percent_encoding.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 namespace a0 {
 inline namespace v1 {
 namespace http {
 
-namespace {
-constexpr bool unreserved(unsigned char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-}  // namespace
-
+// Boost.URL's encoder with RFC 3986's unreserved set: every other byte becomes %XX with
+// upper-case hex (encoding_opts' defaults: no '+' for space, no lower-case hex).
 std::string pct_encode(std::string_view raw) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(raw.size() + raw.size() / 2);
-  for (char ch : raw) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (unreserved(c)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0x0F]);
-    }
-  }
-  return out;
+  return boost::urls::encode(boost::urls::string_view(raw.data(), raw.size()), boost::urls::unreserved_chars);
 }
 
 }  // namespace http

@@ -3,6 +3,7 @@
 // interval, max age). Tokens and key sets come from the emulator's key module
 // (tests/emulator/src/id_tokens.*), an implementation of the signing side independent of
 // the verifier under test.
+#include "actions/errors.hpp"
 #include "actions/id_token_verifier.hpp"
 #include "id_tokens.hpp"
 #include "util.hpp"
@@ -433,7 +434,7 @@ TEST_CASE("id_token_verifier: without an audience every token is refused, before
   const auto o = run_one(v, mint(c));
   CHECK(o.message().starts_with(
       "secondary_token: cannot be checked with this connection: its token carries no azp claim"));
-  CHECK_THROWS_AS(std::rethrow_exception(o.error), std::invalid_argument);
+  CHECK_THROWS_AS(std::rethrow_exception(o.error), a0::actions::input_error);
   CHECK(jwks.calls == 0);
 }
 
@@ -444,7 +445,7 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
   const auto expired = mint(claims(-3600));
   auto o = run_one(v, expired);
   CHECK(o.message() == "secondary_token: has expired (exp is in the past)");
-  CHECK_THROWS_AS(std::rethrow_exception(o.error), std::invalid_argument);
+  CHECK_THROWS_AS(std::rethrow_exception(o.error), a0::actions::input_error);
   CHECK(o.message().find(expired.substr(0, 20)) == std::string::npos);
   auto c = claims();
   c["aud"] = "someone-else";
@@ -452,13 +453,13 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
         "secondary_token: is not for this application (aud must be the client id 'client-1')");
 
   fake_jwks down;
-  down.fail = a0::api_error{WFA_UNAVAILABLE, 503, "", "503 Service Unavailable", true, false, {}};
+  down.fail = a0::api_error{a0::client_errc::server_error, 503, "", "503 Service Unavailable", true, false, {}};
   a0::actions::id_token_verifier v2(down.fn(), k_iss, "client-1", test_policy(), clock.fn());
   o = run_one(v2, mint(claims()));
   try {
     std::rethrow_exception(o.error);
   } catch (const a0::api_exception& e) {
-    CHECK(e.error().code == WFA_UNAVAILABLE);
+    CHECK(e.error().code == a0::client_errc::server_error);
     CHECK(e.error().retryable);
     CHECK(std::string(e.what()) == "fetching the tenant's JWKS: 503 Service Unavailable");
   }
@@ -473,7 +474,7 @@ TEST_CASE("id_token_verifier: refusals are input errors without the token, JWKS 
   try {
     std::rethrow_exception(o.error);
   } catch (const a0::api_exception& e) {
-    CHECK(e.error().code == WFA_INTERNAL);
+    CHECK(e.error().code == a0::client_errc::bad_response);
     CHECK(std::string(e.what()) == "the tenant's JWKS is not usable: the JWKS has no 'keys' array");
   }
 }

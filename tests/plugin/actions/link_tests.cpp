@@ -127,6 +127,23 @@ TEST_CASE("require_verified_email refuses before any write and says why") {
   CHECK_MESSAGE(r.code == WFA_OK, r.message);
 }
 
+// Behaviour kept from when every std::invalid_argument was bad input: the merge's refusal
+// (merge::invalid_argument) is turned into the actions' input_error.
+TEST_CASE("metadata that is not a JSON object is refused as input, before any write") {
+  plugin_host host;
+  fake_tenant t;
+  seed(t);
+  auto odd = make_user("auth0|555", "ann@example.com", true);
+  odd["user_metadata"] = "not an object";
+  t.put_user(odd);
+  plugin_instance inst(host, t.config());
+  auto r = inst.run(k_link, R"({"merge_metadata":true})",
+                    R"({"primary_user_id":"google-oauth2|111","secondary_user_id":"auth0|555"})");
+  CHECK(r.code == WFA_INVALID_INPUT);
+  CHECK(r.message == "secondary user: user_metadata is not a JSON object");
+  CHECK(writes(t).empty());
+}
+
 TEST_CASE("an already linked secondary is a success without any write") {
   plugin_host host;
   fake_tenant t;

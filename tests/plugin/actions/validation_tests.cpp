@@ -1,4 +1,5 @@
 // Unit tests of the plugin's own input validation (WFA-10) and output shaping.
+#include "actions/errors.hpp"
 #include "actions/requests.hpp"
 #include "actions/shaping.hpp"
 #include "actions/user_ids.hpp"
@@ -20,7 +21,7 @@ json::object obj(std::string_view s) { return json::parse(s).as_object(); }
 std::string link_error(std::string_view options, std::string_view inputs) {
   try {
     parse_link(obj(options), obj(inputs));
-  } catch (const std::invalid_argument& e) {
+  } catch (const input_error& e) {
     return e.what();
   }
   return "";
@@ -53,9 +54,9 @@ TEST_CASE("secondary resolution: bare, full, derived, mismatched") {
   CHECK(saml.bare == "NeoLink|40813347");
   CHECK(resolve_secondary("samlp|NeoLink|40813347", "").bare == "NeoLink|40813347");
   CHECK_THROWS_WITH_AS(resolve_secondary("google-oauth2|1", "auth0"),
-                       doctest::Contains("full id of provider 'google-oauth2'"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(resolve_secondary("abc", ""), doctest::Contains("secondary_provider"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(resolve_secondary("abc", "myspace"), doctest::Contains("not a provider"), std::invalid_argument);
+                       doctest::Contains("full id of provider 'google-oauth2'"), input_error);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", ""), doctest::Contains("secondary_provider"), input_error);
+  CHECK_THROWS_WITH_AS(resolve_secondary("abc", "myspace"), doctest::Contains("not a provider"), input_error);
   CHECK(is_known_provider("google-oauth2"));
   CHECK_FALSE(is_known_provider("Auth0"));
 }
@@ -127,45 +128,43 @@ TEST_CASE("secondary_token is exclusive and identifies the secondary by its sub"
 
 TEST_CASE("unlink, get-user and update-user-metadata validation") {
   CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p"})")),
-                       doctest::Contains("secondary_user_id"), std::invalid_argument);
-  CHECK_THROWS_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})")),
-                  std::invalid_argument);
+                       doctest::Contains("secondary_user_id"), input_error);
+  CHECK_THROWS_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|p"})")), input_error);
   CHECK(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"samlp|C|x"})")).secondary.bare ==
         "C|x");
-  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":""})")), doctest::Contains("user_id"), input_error);
   // user_id is a full id like primary_user_id: "." and ".." would be dot segments in the path.
   for (auto bad : {".", "..", "abc", "|x", "auth0|"}) {
     CAPTURE(bad);
     const auto in = json::object{{"user_id", bad}};
     CHECK_THROWS_WITH_AS(parse_get_user({}, in), "user_id: must be a full user id 'provider|id', e.g. auth0|abc",
-                         std::invalid_argument);
+                         input_error);
     auto upd = in;
     upd["user_metadata"] = json::object{{"a", 1}};
     CHECK_THROWS_WITH_AS(parse_update_metadata({}, upd),
-                         "user_id: must be a full user id 'provider|id', e.g. auth0|abc", std::invalid_argument);
+                         "user_id: must be a full user id 'provider|id', e.g. auth0|abc", input_error);
   }
   CHECK(parse_get_user({}, obj(R"({"user_id":"samlp|Conn|x"})")).user_id == "samlp|Conn|x");
   // The secondary identity id is the last path segment of the unlink DELETE.
   CHECK_THROWS_WITH_AS(
       parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"..","secondary_provider":"auth0"})")),
-      "secondary_user_id: '..' is not a user id", std::invalid_argument);
+      "secondary_user_id: '..' is not a user id", input_error);
   CHECK_THROWS_WITH_AS(parse_unlink({}, obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"auth0|."})")),
-                       "secondary_user_id: '.' is not a user id", std::invalid_argument);
+                       "secondary_user_id: '.' is not a user id", input_error);
   CHECK(parse_unlink({},
                      obj(R"({"primary_user_id":"auth0|p","secondary_user_id":"Conn|..","secondary_provider":"samlp"})"))
             .secondary.bare == "Conn|..");
   CHECK_THROWS_WITH_AS(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["a,b"]})")),
-                       doctest::Contains("fields"), std::invalid_argument);
+                       doctest::Contains("fields"), input_error);
   CHECK(parse_get_user({}, obj(R"({"user_id":"auth0|x","fields":["email","user_id"]})")).fields.size() == 2);
   CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{}})")),
-                       doctest::Contains("wipes"), std::invalid_argument);
+                       doctest::Contains("wipes"), input_error);
   CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"a.b":1}})")),
-                       doctest::Contains("'a.b'"), std::invalid_argument);
+                       doctest::Contains("'a.b'"), input_error);
   CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"ok":{"$set":1}}})")),
-                       doctest::Contains("/user_metadata/ok"), std::invalid_argument);
+                       doctest::Contains("/user_metadata/ok"), input_error);
   CHECK_THROWS_WITH_AS(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"ok":[{"x.y":1}]}})")),
-                       doctest::Contains("'x.y'"), std::invalid_argument);
+                       doctest::Contains("'x.y'"), input_error);
   CHECK(parse_update_metadata({}, obj(R"({"user_id":"auth0|x","user_metadata":{"color":"a.b$"}})"))
             .user_metadata.at("color") == "a.b$");
 }

@@ -8,8 +8,6 @@
 #include "emulator_fixture.hpp"
 #include "run_helpers.hpp"
 
-#include <wfa/wfa.h>
-
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -66,7 +64,7 @@ struct log_sink {
   std::mutex m;
   std::vector<std::string> lines;
   log_fn fn() {
-    return [this](int32_t, std::string_view msg) {
+    return [this](a0::log_level, std::string_view msg) {
       std::lock_guard lk(m);
       lines.emplace_back(msg);
     };
@@ -194,7 +192,7 @@ TEST_CASE("emulator client: get user with fields, and 404 / 403 mapped with Auth
         "GET /api/v2/users/google-oauth2%7C115015401343387192604?fields=user_id,email&include_fields=true 200");
 
   auto err = expect_error([&] { e.run(client.get_user("auth0|does-not-exist")); });
-  CHECK(err.code == WFA_NOT_FOUND);
+  CHECK(err.code == a0::client_errc::not_found);
   CHECK(err.http_status == 404);
   CHECK(err.error_code == "inexistent_user");
   CHECK(err.message.find("The user does not exist.") != std::string::npos);
@@ -207,7 +205,7 @@ TEST_CASE("emulator client: get user with fields, and 404 / 403 mapped with Auth
   err = expect_error([&] {
     e.run(readonly.patch_user(k_primary, json::object{{"user_metadata", json::object{{"a", 1}}}}));
   });
-  CHECK(err.code == WFA_FORBIDDEN);
+  CHECK(err.code == a0::client_errc::forbidden);
   CHECK(err.error_code == "insufficient_scope");
   CHECK(err.message.find("update:users") != std::string::npos);
   CHECK(count_path(emu, "PATCH", "/api/v2/users/") == 1);
@@ -215,7 +213,7 @@ TEST_CASE("emulator client: get user with fields, and 404 / 403 mapped with Auth
   // A wrong secret: the token endpoint's refusal, never the secret itself.
   management_client wrong(e.ex, config_for(emu, {{"client_secret", "wrong-SECRET-value"}}));
   err = expect_error([&] { e.run(wrong.get_user(k_primary)); });
-  CHECK(err.code == WFA_UNAUTHORIZED);
+  CHECK(err.code == a0::client_errc::unauthorized);
   CHECK(err.message.find("wrong-SECRET-value") == std::string::npos);
   CHECK(count_path(emu, "GET", "/api/v2/") == 0);  // nothing sent without a token
 }
@@ -250,7 +248,7 @@ TEST_CASE("emulator client: link, then 409 on a second link, then unlink") {
   const auto err = expect_error([&] {
     e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}}));
   });
-  CHECK(err.code == WFA_CONFLICT);
+  CHECK(err.code == a0::client_errc::conflict);
   CHECK(err.http_status == 409);
   CHECK_FALSE(err.ambiguous);
 
@@ -418,7 +416,7 @@ TEST_CASE("emulator client: 503 then success for GET and PATCH, the link POST is
   emu.clear_log();
   emu.add_fault({{"method", "GET"}, {"path", "/api/v2/users/*"}, {"action", "status"}, {"status", 503}, {"times", 10}});
   auto err = expect_error([&] { e.run(client.get_user(k_primary)); });
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::server_error);
   CHECK(err.retryable);
   CHECK(count_path(emu, "GET", "/api/v2/users/") == 1 + client.config().max_retries);
   emu.clear_faults();
@@ -434,7 +432,7 @@ TEST_CASE("emulator client: 503 then success for GET and PATCH, the link POST is
     e.run(client.link(k_primary, json::object{{"provider", "auth0"}, {"user_id", k_secondary_bare}}));
   });
   CHECK(err.ambiguous);
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::server_error);
   CHECK(count_path(emu, "POST", "/api/v2/users/") == 1);
 
   // A reset after the link was applied: ambiguous, sent once, and the tenant shows it linked.
@@ -502,7 +500,7 @@ TEST_CASE("emulator client: an untrusted CA is refused before any token is sent"
   cfg.max_retries = 0;
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user(k_primary)); });
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::connection_failed);
   CHECK(err.message.find("TLS") != std::string::npos);
   CHECK(err.message.find(emulator::demo_client_secret) == std::string::npos);
   CHECK(emu.request_log().empty());
@@ -522,7 +520,7 @@ TEST_CASE("emulator client: a certificate for another host name is refused befor
     // certificate (DNS:localhost, IP:127.0.0.1) does not hold; the CA is trusted.
     management_client client(e.ex, config_for(emu, {{"domain", "127.1:" + port}, {"max_retries", 0}}));
     const auto err = expect_error([&] { e.run(client.get_user(k_primary)); });
-    CHECK(err.code == WFA_UNAVAILABLE);
+    CHECK(err.code == a0::client_errc::connection_failed);
     CHECK(emu.request_log().empty());
     CHECK(emu.counters().at("connections").to_number<long>() >= 1);
   }

@@ -1,7 +1,5 @@
-// Error-body parsing (Management and OAuth shapes) and status -> WFA_* mapping.
+// Error-body parsing (Management and OAuth shapes) and status -> client_errc mapping.
 #include "auth0/errors.hpp"
-
-#include <wfa/wfa.h>
 
 #include <doctest/doctest.h>
 
@@ -37,20 +35,20 @@ TEST_CASE("non-JSON and odd bodies parse to nothing rather than failing") {
   CHECK(parse_error_body(R"({"message":42})").message.empty());
 }
 
-TEST_CASE("status mapping to WFA codes") {
-  CHECK(error_from_status(400, "", endpoint_kind::management).code == WFA_INVALID_INPUT);
-  CHECK(error_from_status(401, "", endpoint_kind::management).code == WFA_UNAUTHORIZED);
-  CHECK(error_from_status(403, "", endpoint_kind::management).code == WFA_FORBIDDEN);
-  CHECK(error_from_status(404, "", endpoint_kind::management).code == WFA_NOT_FOUND);
-  CHECK(error_from_status(409, "", endpoint_kind::link).code == WFA_CONFLICT);
+TEST_CASE("status mapping to the client's codes") {
+  CHECK(error_from_status(400, "", endpoint_kind::management).code == client_errc::bad_request);
+  CHECK(error_from_status(401, "", endpoint_kind::management).code == client_errc::unauthorized);
+  CHECK(error_from_status(403, "", endpoint_kind::management).code == client_errc::forbidden);
+  CHECK(error_from_status(404, "", endpoint_kind::management).code == client_errc::not_found);
+  CHECK(error_from_status(409, "", endpoint_kind::link).code == client_errc::conflict);
   const auto rl = error_from_status(429, "", endpoint_kind::management);
-  CHECK(rl.code == WFA_RATE_LIMITED);
+  CHECK(rl.code == client_errc::rate_limited);
   CHECK(rl.retryable);
   const auto un = error_from_status(503, "", endpoint_kind::management);
-  CHECK(un.code == WFA_UNAVAILABLE);
+  CHECK(un.code == client_errc::server_error);
   CHECK(un.retryable);
-  CHECK(error_from_status(408, "", endpoint_kind::management).code == WFA_TIMEOUT);
-  CHECK(error_from_status(302, "", endpoint_kind::management).code == WFA_INTERNAL);
+  CHECK(error_from_status(408, "", endpoint_kind::management).code == client_errc::timed_out);
+  CHECK(error_from_status(302, "", endpoint_kind::management).code == client_errc::bad_response);
   CHECK_FALSE(error_from_status(404, "", endpoint_kind::management).retryable);
 }
 
@@ -69,35 +67,35 @@ TEST_CASE("link: 400 'already exists' is a conflict, other 400s are bad input") 
   const auto e = error_from_status(
       400, R"({"statusCode":400,"error":"Bad Request","message":"Specified identity already exists."})",
       endpoint_kind::link);
-  CHECK(e.code == WFA_CONFLICT);
+  CHECK(e.code == client_errc::conflict);
   const auto same = error_from_status(
       400, R"({"statusCode":400,"error":"Bad Request","message":"Main identity and the new one are the same."})",
       endpoint_kind::link);
-  CHECK(same.code == WFA_INVALID_INPUT);
+  CHECK(same.code == client_errc::bad_request);
   // Only the link endpoint gets that reading.
   CHECK(error_from_status(400, R"({"message":"Specified identity already exists."})", endpoint_kind::management).code ==
-        WFA_INVALID_INPUT);
+        client_errc::bad_request);
 }
 
 TEST_CASE("token endpoint errors: invalid_client is unauthorized, access_denied forbidden") {
   const auto ic = error_from_status(
       401, R"({"error":"invalid_client","error_description":"Client authentication failed"})", endpoint_kind::token);
-  CHECK(ic.code == WFA_UNAUTHORIZED);
+  CHECK(ic.code == client_errc::unauthorized);
   CHECK(ic.message == "401 Client authentication failed (invalid_client)");
   CHECK(
       error_from_status(403, R"({"error":"access_denied","error_description":"no client-grant"})", endpoint_kind::token)
-          .code == WFA_FORBIDDEN);
+          .code == client_errc::forbidden);
   // A wrong client secret on real tenants: 401 access_denied "Unauthorized" (the status decides).
   const auto wrong =
       error_from_status(401, R"({"error":"access_denied","error_description":"Unauthorized"})", endpoint_kind::token);
-  CHECK(wrong.code == WFA_UNAUTHORIZED);
+  CHECK(wrong.code == client_errc::unauthorized);
   CHECK_FALSE(wrong.retryable);
   CHECK(error_from_status(400, R"({"error":"unauthorized_client","error_description":"Grant type not allowed"})",
                           endpoint_kind::token)
-            .code == WFA_FORBIDDEN);
+            .code == client_errc::forbidden);
   CHECK(error_from_status(429, R"({"error":"too_many_requests","error_description":"Rate limit exceeded"})",
                           endpoint_kind::token)
-            .code == WFA_RATE_LIMITED);
+            .code == client_errc::rate_limited);
 }
 
 TEST_CASE("upstream text is bounded") {

@@ -6,8 +6,6 @@
 #include "run_helpers.hpp"
 #include "test_server.hpp"
 
-#include <wfa/wfa.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
@@ -130,7 +128,7 @@ TEST_CASE("recorded: GET of a deleted user is 404 inexistent_user (TestUserManag
     rp.run(client.get_user(decode(x.path.substr(std::string_view("/api/v2/users/").size()))));
     FAIL("expected 404");
   } catch (const api_exception& e) {
-    CHECK(e.error().code == WFA_NOT_FOUND);
+    CHECK(e.error().code == a0::client_errc::not_found);
     CHECK(e.error().error_code == "inexistent_user");
     CHECK(e.error().message == "404 The user does not exist. (inexistent_user)");
   }

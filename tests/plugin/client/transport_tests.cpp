@@ -6,7 +6,6 @@
 #include "test_server.hpp"
 
 #include <a0/version.h>
-#include <wfa/wfa.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -147,8 +146,9 @@ TEST_CASE("bad input is refused before any request") {
   test_server srv([](const seen_request&) { return reply{}; });
   env e;
   management_client client(e.ex, make_config(srv));
-  CHECK(expect_error([&] { e.run(client.get_user("")); }).code == WFA_INVALID_INPUT);
-  CHECK(expect_error([&] { e.run(client.list_connections({}, std::nullopt, 0)); }).code == WFA_INVALID_INPUT);
+  CHECK(expect_error([&] { e.run(client.get_user("")); }).code == a0::client_errc::invalid_argument);
+  CHECK(expect_error([&] { e.run(client.list_connections({}, std::nullopt, 0)); }).code ==
+        a0::client_errc::invalid_argument);
   CHECK(srv.requests().empty());
 }
 
@@ -215,7 +215,7 @@ TEST_CASE("a second 401 is final: unauthorized") {
   env e;
   management_client client(e.ex, make_config(srv));
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(err.code == WFA_UNAUTHORIZED);
+  CHECK(err.code == a0::client_errc::unauthorized);
   CHECK(err.http_status == 401);
   CHECK(err.message == "401 Invalid token");
   CHECK(srv.count("GET", "/api/v2/users/") == 2);
@@ -232,7 +232,7 @@ TEST_CASE("a fixed token: no token request, and a 401 is final") {
   cfg.client_secret.clear();
   cfg.token = "fixed-token";
   management_client client(e.ex, cfg);
-  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == WFA_UNAUTHORIZED);
+  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == a0::client_errc::unauthorized);
   const auto log = srv.requests();
   REQUIRE(log.size() == 1);
   CHECK(log[0].authorization == "Bearer fixed-token");
@@ -250,7 +250,7 @@ TEST_CASE("an access_token with CR/LF is refused: no injected header, no smuggle
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_INTERNAL);
+    CHECK(err.code == a0::client_errc::bad_response);
     CHECK(err.message.find("not an RFC 6750 bearer token") != std::string::npos);
     CHECK(err.message.find("DELETE") == std::string::npos);
     // Only the token request reached the server: nothing with the token, nothing smuggled.
@@ -297,7 +297,7 @@ TEST_CASE("a server reflecting the request never makes an error show the bearer 
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_INVALID_INPUT);
+    CHECK(err.code == a0::client_errc::bad_request);
     CHECK(err.message.find("bad header Bearer ***") != std::string::npos);
     CHECK(err.message.find("eyJ") == std::string::npos);
     CHECK(err.message.find("c2lnbmF0dXJl") == std::string::npos);
@@ -326,7 +326,7 @@ TEST_CASE("a server reflecting the request never makes an error show the bearer 
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_UNAUTHORIZED);
+    CHECK(err.code == a0::client_errc::unauthorized);
     CHECK(err.message.find("client_secret=***&") != std::string::npos);
     CHECK(err.message.find("s3cr3t") == std::string::npos);
     CHECK(err.message.find("Y2lkOnMzY3IzdCB2YWx1ZQ") == std::string::npos);
@@ -339,7 +339,7 @@ TEST_CASE("an answer over the 8 MB body limit is never resent, and after a 2xx t
   env e;
   management_client client(e.ex, make_config(srv));
   const auto get = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(get.code == WFA_UNAVAILABLE);
+  CHECK(get.code == a0::client_errc::response_too_large);
   CHECK(get.message == "200 answer to GET /api/v2/users/auth0%7Cu is larger than the client reads (8 MB body limit)");
   CHECK_FALSE(get.retryable);
   CHECK_FALSE(get.ambiguous);
@@ -362,7 +362,7 @@ TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the sec
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_UNAUTHORIZED);
+    CHECK(err.code == a0::client_errc::unauthorized);
     CHECK(err.message == "401 Client authentication failed (invalid_client)");
     CHECK(err.message.find("s3cr3t") == std::string::npos);
     CHECK(srv.count("GET", "/") == 0);
@@ -375,7 +375,7 @@ TEST_CASE("token endpoint refusals map to unauthorized/forbidden without the sec
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_FORBIDDEN);
+    CHECK(err.code == a0::client_errc::forbidden);
     CHECK(err.error_code == "access_denied");
   }
 }
@@ -390,7 +390,7 @@ TEST_CASE("upstream errors map to WFA codes with the Auth0 message") {
   env e;
   management_client client(e.ex, make_config(srv));
   const auto err = expect_error([&] { e.run(client.get_user("auth0|nobody")); });
-  CHECK(err.code == WFA_NOT_FOUND);
+  CHECK(err.code == a0::client_errc::not_found);
   CHECK(err.error_code == "inexistent_user");
   CHECK(err.message == "404 The user does not exist. (inexistent_user)");
   CHECK_FALSE(err.retryable);
@@ -440,7 +440,7 @@ TEST_CASE("429 is retried after the advertised Retry-After, then 429s exhaust to
     env e;
     management_client client(e.ex, make_config(srv));
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_RATE_LIMITED);
+    CHECK(err.code == a0::client_errc::rate_limited);
     CHECK(err.retryable);
     CHECK(srv.count("GET", "/api/v2/users/") == 3);  // 1 + max_retries
   }
@@ -493,7 +493,7 @@ TEST_CASE("link POST: a reset after sending is ambiguous and never resent") {
     e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
   });
   CHECK(err.ambiguous);
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::connection_failed);
   CHECK(err.retryable);
   CHECK(srv.count("POST", "/api/v2/users/") == 1);
 }
@@ -510,7 +510,7 @@ TEST_CASE("link POST: a 5xx is ambiguous and never resent, a 429 is retried") {
       e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
     });
     CHECK(err.ambiguous);
-    CHECK(err.code == WFA_UNAVAILABLE);
+    CHECK(err.code == a0::client_errc::server_error);
     CHECK(srv.count("POST", "/api/v2/users/") == 1);
   }
   SUBCASE("429") {
@@ -535,7 +535,7 @@ TEST_CASE("link POST: a 5xx is ambiguous and never resent, a 429 is retried") {
     const auto err = expect_error([&] {
       e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
     });
-    CHECK(err.code == WFA_CONFLICT);
+    CHECK(err.code == a0::client_errc::conflict);
     CHECK_FALSE(err.ambiguous);
   }
 }
@@ -593,7 +593,7 @@ TEST_CASE("TLS: an untrusted CA is refused before anything is sent") {
   cfg.ca_file.clear();  // system store only: the test CA is unknown
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::connection_failed);
   CHECK(err.message.find("TLS") != std::string::npos);
   CHECK(srv.requests().empty());
   CHECK(client.statistics().tls_handshakes == 0);
@@ -604,7 +604,7 @@ TEST_CASE("TLS: a certificate for another host name is refused") {
   env e;
   management_client client(e.ex, make_config(srv));  // 127.0.0.1 is not in the certificate
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::connection_failed);
   CHECK(srv.requests().empty());
 }
 
@@ -662,7 +662,7 @@ TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the T
   management_client client(e.ex, cfg);
   SUBCASE("GET") {
     const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-    CHECK(err.code == WFA_TIMEOUT);
+    CHECK(err.code == a0::client_errc::timed_out);
     CHECK(err.retryable);
     CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
   }
@@ -670,7 +670,7 @@ TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the T
     const auto err = expect_error([&] {
       e.run(client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}));
     });
-    CHECK(err.code == WFA_TIMEOUT);
+    CHECK(err.code == a0::client_errc::timed_out);
     CHECK_FALSE(err.ambiguous);
   }
   SUBCASE("a host name: resolve, connect and handshake share the deadline") {
@@ -678,7 +678,7 @@ TEST_CASE("connect_timeout_ms: a server that accepts TCP but never answers the T
     named.domain = "localhost:" + std::to_string(silent.port());
     management_client by_name(e.ex, named);
     const auto err = expect_error([&] { e.run(by_name.get_user("auth0|u")); });
-    CHECK(err.code == WFA_TIMEOUT);
+    CHECK(err.code == a0::client_errc::timed_out);
     CHECK_MESSAGE(err.message.find("connect_timeout_ms 200") != std::string::npos, err.message);
   }
   SUBCASE("the pool says connect_timeout, nothing sent") {
@@ -708,7 +708,7 @@ TEST_CASE("connection refused: retried, then UNAVAILABLE and retryable") {
   cfg.max_backoff = 50ms;
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(err.code == WFA_UNAVAILABLE);
+  CHECK(err.code == a0::client_errc::connection_failed);
   CHECK(err.retryable);
   CHECK_FALSE(err.ambiguous);
   CHECK(client.statistics().retries == 1);
@@ -728,7 +728,7 @@ TEST_CASE("timeout_ms: a server that completes the handshake but never answers t
   cfg.max_retries = 0;
   management_client client(e.ex, cfg);
   const auto err = expect_error([&] { e.run(client.get_user("auth0|u")); });
-  CHECK(err.code == WFA_TIMEOUT);
+  CHECK(err.code == a0::client_errc::timed_out);
   CHECK(err.retryable);
   CHECK_MESSAGE(err.message.find("timeout_ms 300") != std::string::npos, err.message);
   CHECK(err.message.find("connect") == std::string::npos);
@@ -773,7 +773,7 @@ TEST_CASE("cancellation ends a call waiting on a slow response, the connection i
   e.run(client.get_user("auth0|warm"));  // pooled connection exists now
   const auto t0 = std::chrono::steady_clock::now();
   const auto err = cancel_after(e, client.get_user("auth0|slow"), 200ms);
-  CHECK(err.code == WFA_CANCELLED);
+  CHECK(err.code == a0::client_errc::cancelled);
   CHECK(std::chrono::steady_clock::now() - t0 < 3000ms);
   e.run(client.get_user("auth0|after"));  // works, on a fresh connection
   CHECK(client.statistics().tls_handshakes == 2);
@@ -789,7 +789,8 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
     auto cfg = make_config(srv);
     cfg.max_backoff = 30000ms;
     management_client client(e.ex, cfg);
-    CHECK(cancel_after(e, client.get_user("auth0|u"), 300ms, net::cancellation_type::total).code == WFA_CANCELLED);
+    CHECK(cancel_after(e, client.get_user("auth0|u"), 300ms, net::cancellation_type::total).code ==
+          a0::client_errc::cancelled);
     CHECK(srv.count("GET", "/api/v2/users/") == 1);
   }
   SUBCASE("token") {
@@ -802,7 +803,7 @@ TEST_CASE("cancellation ends a backoff wait and a token wait (total cancellation
     management_client client(e.ex, make_config(srv));
     const auto link_err =
         cancel_after(e, client.link("auth0|p", json::object{{"provider", "auth0"}, {"user_id", "s"}}), 200ms);
-    CHECK(link_err.code == WFA_CANCELLED);
+    CHECK(link_err.code == a0::client_errc::cancelled);
     CHECK_FALSE(link_err.ambiguous);  // nothing was sent yet
     CHECK(srv.count("POST", "/api/v2/users/") == 0);
   }
@@ -828,7 +829,7 @@ TEST_CASE("a link POST cancelled while it waits to be sent (pacing, backoff) is 
     management_client client(e.ex, cfg);
     e.run(client.link("auth0|p", body));
     const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
-    CHECK(err.code == WFA_CANCELLED);
+    CHECK(err.code == a0::client_errc::cancelled);
     CHECK_FALSE(err.ambiguous);
     CHECK(posts == 1);
     CHECK(client.statistics().paced == 1);
@@ -845,7 +846,7 @@ TEST_CASE("a link POST cancelled while it waits to be sent (pacing, backoff) is 
     cfg.max_backoff = 30000ms;
     management_client client(e.ex, cfg);
     const auto err = cancel_after(e, client.link("auth0|p", body), 300ms);
-    CHECK(err.code == WFA_CANCELLED);
+    CHECK(err.code == a0::client_errc::cancelled);
     CHECK_FALSE(err.ambiguous);  // the 429 said it was not applied
     CHECK(posts == 1);
   }
@@ -866,7 +867,7 @@ TEST_CASE("cancellation while queued for a pool slot leaves the pool usable") {
   management_client client(e.ex, cfg);
   auto slow = start(e.ex, client.get_user("auth0|slow"));
   std::this_thread::sleep_for(100ms);  // the only connection is busy now
-  CHECK(cancel_after(e, client.get_user("auth0|queued"), 100ms).code == WFA_CANCELLED);
+  CHECK(cancel_after(e, client.get_user("auth0|queued"), 100ms).code == a0::client_errc::cancelled);
   CHECK(slow.get().contains("user_id"));
   CHECK(e.run(client.get_user("auth0|next")).contains("user_id"));
   CHECK(srv.count("GET", "/api/v2/users/auth0%7Cqueued") == 0);
@@ -885,6 +886,6 @@ TEST_CASE("shutdown fails a call waiting for the token, and later calls") {
   std::this_thread::sleep_for(100ms);
   client.shutdown();
   const auto err = expect_error([&] { waiting.get(); });
-  CHECK(err.code == WFA_CANCELLED);
-  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == WFA_CANCELLED);
+  CHECK(err.code == a0::client_errc::cancelled);
+  CHECK(expect_error([&] { e.run(client.get_user("auth0|u")); }).code == a0::client_errc::cancelled);
 }
