@@ -41,6 +41,11 @@
 // each has completed and its done has returned, and only then destroys the instance,
 // whose destructor joins the plugin's threads.
 //
+// Lifetime. The instance lives from create() to destroy(); its host_log stays usable all
+// that time (the host keeps wfa_host valid, WFA-6). An op lives as long as someone holds
+// its op_ptr: keep it in the handlers that will complete it. The wfa_result done receives
+// lives for that call only; info's pointers must be static (WFA-6).
+//
 // Errors. Throw wfa::plugin::error to choose the code and message exactly (from the
 // constructor: create() fails with them). Anything else thrown by the constructor goes
 // through the instance's error_from() when it has one, else default_error_from().
