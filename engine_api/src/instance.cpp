@@ -96,8 +96,7 @@ void on_done(void* user, const wfa_result* r) noexcept {
     out.message = copy(r->message);
     out.http_status = r->http_status;
     out.retryable = r->retryable != 0;
-    if (r->struct_size >= offsetof(wfa_result, details_json) + sizeof(wfa_str))
-      out.details_json = copy(r->details_json);
+    if (WFA_HAS_FIELD(r, wfa_result, details_json)) out.details_json = copy(r->details_json);
   }
   deliver(*done, std::move(out));
 }

@@ -10,13 +10,6 @@
 namespace wfa::host {
 namespace {
 
-// WFA-2: a field is readable only when the filler's struct covers it.
-template <typename S>
-bool covers(const S& s, std::size_t offset, std::size_t size) {
-  return s.struct_size >= offset + size;
-}
-#define WFA_COVERS(s, T, field) covers(s, offsetof(T, field), sizeof(T::field))
-
 std::string dl_error() {
   const char* e = dlerror();
   return e ? e : "unknown dlopen error";
@@ -28,19 +21,19 @@ void check_descriptor(const wfa_plugin& p, const std::string& path) {
   };
   // The version first: another major may have a smaller (or larger) descriptor, and
   // "incompatible" is the useful answer then, not "too small".
-  if (!WFA_COVERS(p, wfa_plugin, abi_minor)) bad("struct_size too small to hold the ABI version");
+  if (!WFA_HAS_FIELD(&p, wfa_plugin, abi_minor)) bad("struct_size too small to hold the ABI version");
   if (p.abi_major != WFA_ABI_MAJOR)
     throw load_error(load_error::kind::incompatible,
                      path + ": incompatible ABI: plugin speaks " + std::to_string(p.abi_major) + "." +
                          std::to_string(p.abi_minor) + ", host speaks " + std::to_string(WFA_ABI_MAJOR) + "." +
                          std::to_string(WFA_ABI_MINOR));
-  if (!WFA_COVERS(p, wfa_plugin, cancel)) bad("struct_size too small for ABI 1.0");
+  if (!WFA_HAS_FIELD(&p, wfa_plugin, cancel)) bad("struct_size too small for ABI 1.0");
   if (!p.name || !p.version) bad("name or version is NULL");
   if (!p.create || !p.destroy || !p.execute || !p.cancel) bad("create, destroy, execute and cancel are required");
   if (p.action_count > 0 && !p.actions) bad("actions is NULL");
   for (uint32_t i = 0; i < p.action_count; ++i) {
     const wfa_action& a = p.actions[i];
-    if (!WFA_COVERS(a, wfa_action, manifest_json)) bad("action " + std::to_string(i) + ": struct_size too small");
+    if (!WFA_HAS_FIELD(&a, wfa_action, manifest_json)) bad("action " + std::to_string(i) + ": struct_size too small");
     if (!a.id || !a.manifest_json) bad("action " + std::to_string(i) + ": id or manifest_json is NULL");
   }
 }

@@ -2,7 +2,8 @@
 # Checks of the installed tree (cmake --install) as an engine author uses it.
 #   install_check.sh install  BUILD PREFIX VERSION   install into PREFIX (fresh), check the layout
 #   install_check.sh flowrun  PREFIX VERSION         installed flowrun finds the installed plugin
-#   install_check.sh cmake    PREFIX SRC WORK VERSION HOST_C  find_package(wfa) + wfa::api C host
+#   install_check.sh cmake    PREFIX SRC WORK VERSION HOST_C  find_package(wfa) + wfa::api C host,
+#                                                       and a plugin on the SDK (wfa/plugin.hpp) it runs
 #   install_check.sh pkgconfig PREFIX WORK VERSION HOST_C  the same host built with pkg-config
 # HOST_C: tests/engine_api/c99/host_example.c (the README's C host), run with --list.
 # Nothing is installed outside PREFIX/WORK; LD_LIBRARY_PATH is cleared throughout.
@@ -31,7 +32,7 @@ install)
   build=$1 prefix=$2 version=$3
   rm -rf "$prefix"
   cmake --install "$build" --prefix "$prefix" >/dev/null
-  for f in include/wfa/wfa.h include/wfa/host.hpp include/wfa/host/flow.hpp include/wfa/host/plugin_search.hpp \
+  for f in include/wfa/wfa.h include/wfa/plugin.hpp include/wfa/host.hpp include/wfa/host/flow.hpp include/wfa/host/plugin_search.hpp \
            lib/libwfa_host.a lib/cmake/wfa/wfaConfig.cmake lib/cmake/wfa/wfaConfigVersion.cmake \
            lib/cmake/wfa/wfaApiTargets.cmake lib/cmake/wfa/wfaHostTargets.cmake lib/pkgconfig/wfa.pc \
            bin/flowrun lib/wfa/plugins/libauth0_actions.so \
@@ -74,6 +75,10 @@ cmake)
   [ "$(realpath "$plugin_dir")" = "$(realpath "$prefix/lib/wfa/plugins")" ] || fail "wfa_PLUGIN_DIR = $plugin_dir"
   "$work/host_example" --list "$plugin_dir/libauth0_actions.so" >"$work/listing.txt"
   check_listing "$work/listing.txt" "$version"
+  # A plugin built out of tree on the installed SDK header runs under the C host.
+  "$work/host_example" "$work/libsdk_echo_plugin.so" >"$work/sdk_plugin.txt" ||
+    { cat "$work/sdk_plugin.txt" >&2; fail "the C host on the SDK plugin"; }
+  grep -q '^sdk-echo 0.1.0 (ABI ' "$work/sdk_plugin.txt" || fail "SDK plugin: $(cat "$work/sdk_plugin.txt")"
   # A version the package does not satisfy is refused (wfaConfigVersion.cmake).
   if cmake -S "$src" -B "$work-v99" -DCMAKE_PREFIX_PATH="$prefix" -DWFA_WANT_VERSION=99 -DWFA_HOST_SOURCE="$host_c" >/dev/null 2>&1; then
     fail "find_package(wfa 99) succeeded"

@@ -19,8 +19,9 @@
  *  WFA-2  Append only. Every struct starts with uint32_t struct_size, set by whoever fills
  *         the struct to sizeof() of the struct as *it* was compiled. A reader checks
  *         struct_size >= offsetof(field) + sizeof(field) before reading a field that was
- *         appended after 1.0, and treats a missing field as zero / NULL. Fields are never
- *         reordered, retyped or removed within one major version.
+ *         appended after 1.0 (WFA_HAS_FIELD below says it once), and treats a missing
+ *         field as zero / NULL. Fields are never reordered, retyped or removed within one
+ *         major version.
  *         The one exception is wfa_str, a by-value view: it is embedded in other structs
  *         and passed by value, so its size is part of every layout that holds it and it
  *         can never grow. It is frozen as {data, size} for the whole major version; a
@@ -103,6 +104,16 @@ extern "C" {
 
 /* The one exported symbol's name, for dlsym(). */
 #define WFA_ENTRY_SYMBOL "wfa_plugin_entry"
+
+/* WFA-2: nonzero when the struct *ptr (any struct that starts with struct_size; ptr not
+   NULL), as its filler compiled it, is long enough to hold `field` of `type`. Read a
+   field appended after 1.0 only when this holds; treat it as zero / NULL otherwise.
+   A macro, so that the ABI gains no symbol. */
+#ifdef __cplusplus
+#define WFA_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(type::field))
+#else
+#define WFA_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+#endif
 
 /* ---- basic types -------------------------------------------------------------------- */
 

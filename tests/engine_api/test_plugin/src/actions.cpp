@@ -199,7 +199,7 @@ outcome fail(const json::object& options, const json::object& inputs) {
     std::lock_guard lock(mu);
     if (++calls[std::string(message->get_string())] > *n) return outcome::ok("{}");
   }
-  outcome o = outcome::error(*c, std::string(message->get_string()));
+  outcome o = error(*c, std::string(message->get_string()));
   if (const auto* h = inputs.if_contains("http_status")) {
     auto status = as_integer(*h);
     if (!status || *status < 100 || *status > 599) bad("inputs.http_status", "expected an integer from 100 to 599");
@@ -207,7 +207,7 @@ outcome fail(const json::object& options, const json::object& inputs) {
   }
   if (const auto* d = inputs.if_contains("details")) {
     if (!d->is_object()) bad("inputs.details", "expected a JSON object");
-    o.details = json::serialize(*d);
+    o.details_json = json::serialize(*d);
   }
   return o;
 }

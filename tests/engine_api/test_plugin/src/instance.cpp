@@ -1,18 +1,15 @@
 #include "instance.hpp"
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <string_view>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-using wfa_test::outcome;
+
+namespace wfa_test {
 
 namespace {
 
@@ -23,41 +20,48 @@ constexpr int k_workers = 2;
 // half-made strand's destructor follows a null pointer), so no op creates one.
 constexpr std::size_t k_strands = 8;
 
-std::string_view view(wfa_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-
-// Whether a struct the host filled (struct_size first) holds the field at offset (WFA-2).
-template <class Struct, class Field>
-bool has(const Struct& s, std::size_t offset, const Field&) {
-  return s.struct_size >= offset + sizeof(Field);
-}
-
 }  // namespace
 
-// One operation in flight. Its start, timer, cancel and completion run on one strand, so
-// they never race; `finished` makes the completion exactly once.
-struct wfa_instance::op {
-  op(wfa_instance::strand_type strand_, wfa_op id_, wfa_done_fn done_, void* user_, std::string label_)
-      : id(id_), done(done_), user(user_), label(std::move(label_)), strand(std::move(strand_)), timer(strand) {}
-  const wfa_op id;
-  const wfa_done_fn done;
-  void* const user;
-  const std::string label;  // "op 7 test.delay (run r, step s)", for log lines
-  wfa_instance::strand_type strand;
-  asio::steady_timer timer;
-  std::atomic<bool> finished{false};
-};
+instance::op_data::op_data(instance& self, wfa_op id, const wfa::plugin::call& c)
+    : strand(self.strands_[id % k_strands]), timer(strand), n(++self.executions_) {
+  too_small = !c.has_action_id;
+  action = c.action_id;
+  options = c.options_json;
+  inputs = c.inputs_json;
+  timeout_ms = c.timeout_ms;
+  label = "op " + std::to_string(id) + " " + action + " (run '" + std::string(c.run_id) + "', step '" +
+          std::string(c.step_id) + "')";
+}
 
-// What execute() / list_options() got, copied: the host's strings are borrowed only for
-// the duration of the call (WFA-6). Fields past the host's struct_size stay empty (WFA-2).
-struct wfa_instance::call_copy {
-  bool is_options = false;
-  std::string action, options, inputs, field, context, page_token;
-  std::uint32_t timeout_ms = 0;
-  bool too_small = false;  // the struct does not even hold action_id
-};
+instance::op_data::op_data(instance& self, wfa_op id, const wfa::plugin::options_call& c)
+    : strand(self.strands_[id % k_strands]), timer(strand), is_options(true) {
+  too_small = !c.has_action_id;
+  action = c.action_id;
+  field = c.field;
+  context = c.context_json;
+  page_token = c.page_token;
+  label = "op " + std::to_string(id) + " list_options " + action + " " + field;
+}
 
-wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config config)
-    : config_(std::move(config)), log_(host, config_.token), work_(asio::make_work_guard(io_)) {
+wfa::plugin::result instance::error_from(std::exception_ptr e) noexcept {
+  try {
+    try {
+      std::rethrow_exception(e);
+    } catch (const input_error& x) {
+      // Config errors name the field only, never its value: the token cannot leak (WFA-8).
+      return outcome::failure(WFA_INVALID_INPUT, x.what());
+    } catch (const std::exception& x) {
+      return outcome::failure(WFA_INTERNAL, std::string("cannot create the instance: ") + x.what());
+    }
+  } catch (...) {
+    return outcome::failure(WFA_INTERNAL, "cannot create the instance");
+  }
+}
+
+instance::instance(wfa::plugin::host_log logger, std::string_view config_json)
+    : config_(parse_config(config_json)), log_(logger), work_(asio::make_work_guard(io_)) {
+  if (config_.fail_create)
+    throw wfa::plugin::error(WFA_INVALID_INPUT, "config.fail_create: this connection is set up to fail on create");
   try {
     strands_.reserve(k_strands);
     for (std::size_t i = 0; i < k_strands; ++i) strands_.push_back(asio::make_strand(io_));
@@ -73,7 +77,7 @@ wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config con
       });
     // Log lines, like done callbacks, come from a worker, never from inside the host's call (WFA-4).
     asio::post(io_, [this] {
-      log_(WFA_LOG_INFO, [&] {
+      log(WFA_LOG_INFO, [&] {
         return "instance created (prefix '" + config_.prefix + "', " +
                (config_.token.empty() ? "no token" : "token set") + ")";
       });
@@ -85,24 +89,11 @@ wfa_instance::wfa_instance(const wfa_host* host, wfa_test::connection_config con
   }
 }
 
-wfa_instance::~wfa_instance() {
-  std::vector<std::shared_ptr<op>> live;
-  {
-    std::lock_guard lock(mu_);
-    live.reserve(ops_.size());
-    for (const auto& [id, o] : ops_) live.push_back(o);
-  }
-  for (const auto& o : live)
-    asio::post(o->strand,
-               [this, o] { finish(o, outcome::error(WFA_CANCELLED, "cancelled: the instance is being destroyed")); });
-  {
-    std::unique_lock lock(mu_);
-    idle_.wait(lock, [&] { return ops_.empty(); });
-  }
-  // Every done callback has returned. The last log line goes out on a worker (WFA-4); then
-  // run() drains it and the aborted timer waits, and ends.
+instance::~instance() {
+  // Every done callback has returned (the SDK waited). The last log line goes out on a
+  // worker (WFA-4); then run() drains it and the aborted timer waits, and ends.
   try {
-    asio::post(io_, [this] { log_(WFA_LOG_INFO, [] { return std::string("instance destroyed"); }); });
+    asio::post(io_, [this] { log(WFA_LOG_INFO, [] { return std::string("instance destroyed"); }); });
   } catch (...) {
     // Out of memory: no last log line.
   }
@@ -110,154 +101,79 @@ wfa_instance::~wfa_instance() {
   for (auto& t : workers_) t.join();
 }
 
-std::shared_ptr<wfa_instance::op> wfa_instance::new_op(wfa_done_fn done, void* user, const std::string& label) {
-  wfa_op id = ++next_id_;  // non-zero, unique per instance
-  return std::make_shared<op>(strands_[id % k_strands], id, done, user, "op " + std::to_string(id) + " " + label);
+// Never inside the host's call (WFA-4): even an unknown action completes on a worker.
+void instance::execute(const op_ptr& o, const wfa::plugin::call&) {
+  asio::post(o->data.strand, [this, o] { run(o); });
 }
 
-// Registered before the post, so that a start running at once finds it registered; when
-// the post throws (out of memory) it is taken out again, or ~wfa_instance would wait for
-// an op that can never finish. The caller then returns 0 (WFA-5).
-template <class Start>
-wfa_op wfa_instance::launch(const std::shared_ptr<op>& o, Start&& start) {
-  {
-    std::lock_guard lock(mu_);
-    ops_.emplace(o->id, o);
-  }
+void instance::list_options(const op_ptr& o, const wfa::plugin::options_call&) {
+  asio::post(o->data.strand, [this, o] { run(o); });
+}
+
+// On the strand: after a start that is already queued, so a timer it set is cancelled too.
+void instance::cancel(const op_ptr& o, wfa::plugin::stop why) {
+  asio::post(o->data.strand, [this, o, why] {
+    finish(o, error(WFA_CANCELLED,
+                    why == wfa::plugin::stop::destroy ? "cancelled: the instance is being destroyed" : "cancelled"));
+  });
+}
+
+void instance::run(const op_ptr& o) {
+  if (o->finished()) return;  // cancelled before it started
+  const op_data& c = o->data;
   try {
-    asio::post(o->strand, std::forward<Start>(start));
-  } catch (...) {
-    // A cancel() that guessed the handle may have completed it meanwhile: then done
-    // has fired and the op counts as started.
-    if (o->finished.exchange(true)) return o->id;
-    std::lock_guard lock(mu_);
-    ops_.erase(o->id);
-    if (ops_.empty()) idle_.notify_all();
-    throw;
-  }
-  return o->id;
-}
-
-wfa_op wfa_instance::execute(const wfa_call* call, wfa_done_fn done, void* user) {
-  if (!call || !done) return 0;  // WFA-5: nothing can be started, nobody is called back
-  call_copy c;
-  std::string run_id, step_id;
-  if (!has(*call, offsetof(wfa_call, action_id), call->action_id)) {
-    c.too_small = true;
-  } else {
-    c.action = view(call->action_id);
-    if (has(*call, offsetof(wfa_call, options_json), call->options_json)) c.options = view(call->options_json);
-    if (has(*call, offsetof(wfa_call, inputs_json), call->inputs_json)) c.inputs = view(call->inputs_json);
-    if (has(*call, offsetof(wfa_call, run_id), call->run_id)) run_id = view(call->run_id);
-    if (has(*call, offsetof(wfa_call, step_id), call->step_id)) step_id = view(call->step_id);
-    if (has(*call, offsetof(wfa_call, timeout_ms), call->timeout_ms)) c.timeout_ms = call->timeout_ms;
-  }
-  std::uint64_t n = ++executions_;
-  auto o = new_op(done, user, c.action + " (run '" + run_id + "', step '" + step_id + "')");
-  // Never inside this call (WFA-4): even an unknown action completes on a worker.
-  return launch(o, [this, o, c = std::move(c), n] { run(o, c, n); });
-}
-
-wfa_op wfa_instance::list_options(const wfa_options_call* call, wfa_done_fn done, void* user) {
-  if (!call || !done) return 0;
-  call_copy c;
-  c.is_options = true;
-  if (!has(*call, offsetof(wfa_options_call, action_id), call->action_id)) {
-    c.too_small = true;
-  } else {
-    c.action = view(call->action_id);
-    if (has(*call, offsetof(wfa_options_call, field), call->field)) c.field = view(call->field);
-    if (has(*call, offsetof(wfa_options_call, context_json), call->context_json)) c.context = view(call->context_json);
-    if (has(*call, offsetof(wfa_options_call, page_token), call->page_token)) c.page_token = view(call->page_token);
-  }
-  auto o = new_op(done, user, "list_options " + c.action + " " + c.field);
-  return launch(o, [this, o, c = std::move(c)] { run(o, c, 0); });
-}
-
-void wfa_instance::cancel(wfa_op id) {
-  std::shared_ptr<op> o;
-  {
-    std::lock_guard lock(mu_);
-    auto it = ops_.find(id);
-    if (it == ops_.end()) return;  // unknown or finished
-    o = it->second;
-  }
-  // On the strand: after a start that is already queued, so a timer it set is cancelled too.
-  asio::post(o->strand, [this, o] { finish(o, outcome::error(WFA_CANCELLED, "cancelled")); });
-}
-
-void wfa_instance::run(const std::shared_ptr<op>& o, const call_copy& c, std::uint64_t n) {
-  if (o->finished.load()) return;  // cancelled before it started
-  try {
-    log_(WFA_LOG_DEBUG, [&] { return o->label + ": started"; });
-    if (c.too_small) throw wfa_test::input_error("the call struct is too small (struct_size)");
+    log(WFA_LOG_DEBUG, [&] { return c.label + ": started"; });
+    if (c.too_small) throw input_error("the call struct is too small (struct_size)");
     if (c.is_options) {
       finish(o, wfa_test::list_options(c.action, c.field, c.context, c.page_token, config_));
       return;
     }
-    json::object options = wfa_test::parse_object(c.options, "options");
-    json::object inputs = wfa_test::parse_object(c.inputs, "inputs");
-    // Inputs may carry anything, also the token: the line is redacted by host_log.
-    log_(WFA_LOG_TRACE, [&] { return o->label + ": inputs " + json::serialize(inputs); });
+    json::object options = parse_object(c.options, "options");
+    json::object inputs = parse_object(c.inputs, "inputs");
+    // Inputs may carry anything, also the token: log() redacts the line.
+    log(WFA_LOG_TRACE, [&] { return c.label + ": inputs " + json::serialize(inputs); });
     if (c.action == "test.echo") {
-      finish(o, wfa_test::echo(options, inputs, config_, n));
+      finish(o, echo(options, inputs, config_, c.n));
     } else if (c.action == "test.fail") {
-      finish(o, wfa_test::fail(options, inputs));
+      finish(o, fail(options, inputs));
     } else if (c.action == "test.delay") {
-      wfa_test::delay_request req = wfa_test::parse_delay(options, inputs);
+      delay_request req = parse_delay(options, inputs);
       // One timer: it ends the wait at ms, or at the deadline when that comes first.
       bool times_out = c.timeout_ms != 0 && c.timeout_ms < req.ms;
-      o->timer.expires_after(std::chrono::milliseconds(times_out ? c.timeout_ms : req.ms));
-      o->timer.async_wait([this, o, req = std::move(req), times_out,
-                           limit = c.timeout_ms](boost::system::error_code ec) {
-        if (ec) return;  // cancelled: whoever cancelled it completes the op
-        try {
-          finish(o, times_out ? outcome::error(WFA_TIMEOUT,
-                                               "test.delay: the deadline of " + std::to_string(limit) + " ms passed")
-                              : wfa_test::delay_done(req));
-        } catch (...) {
-          finish(o, outcome::error(WFA_INTERNAL, "test.delay: out of memory"));
-        }
-      });
+      o->data.timer.expires_after(std::chrono::milliseconds(times_out ? c.timeout_ms : req.ms));
+      o->data.timer.async_wait(
+          [this, o, req = std::move(req), times_out, limit = c.timeout_ms](boost::system::error_code ec) {
+            if (ec) return;  // cancelled: whoever cancelled it completes the op
+            try {
+              finish(o, times_out
+                            ? error(WFA_TIMEOUT, "test.delay: the deadline of " + std::to_string(limit) + " ms passed")
+                            : delay_done(req));
+            } catch (...) {
+              finish(o, error(WFA_INTERNAL, "test.delay: out of memory"));
+            }
+          });
     } else {
-      finish(o, outcome::error(WFA_INVALID_INPUT, "unknown action '" + c.action + "'"));
+      finish(o, error(WFA_INVALID_INPUT, "unknown action '" + c.action + "'"));
     }
-  } catch (const wfa_test::input_error& e) {
-    finish(o, outcome::error(WFA_INVALID_INPUT, e.what()));
+  } catch (const input_error& e) {
+    finish(o, error(WFA_INVALID_INPUT, e.what()));
   } catch (const std::exception& e) {
-    finish(o, outcome::error(WFA_INTERNAL, std::string("internal error: ") + e.what()));
+    finish(o, error(WFA_INTERNAL, std::string("internal error: ") + e.what()));
   }
 }
 
-void wfa_instance::finish(const std::shared_ptr<op>& o, outcome r) {
-  if (o->finished.exchange(true)) return;
-  o->timer.cancel();
-  // WFA-8: a message may quote what the host sent, which may hold the token.
-  std::string message;
-  try {
-    message = wfa_test::redact(std::move(r.message), config_.token);
+void instance::finish(const op_ptr& o, outcome result) noexcept {
+  o->complete(std::move(result), [&](outcome& r) {
+    o->data.timer.cancel();
+    // WFA-8: a message may quote what the host sent, which may hold the token. Out of
+    // memory here: the callback still fires, with what could be kept.
+    r.message = redact(std::move(r.message), config_.token);
     if (r.code == WFA_OK)
-      log_(WFA_LOG_DEBUG, [&] { return o->label + ": ok"; });
+      log(WFA_LOG_DEBUG, [&] { return o->data.label + ": ok"; });
     else
-      log_(r.code == WFA_CANCELLED ? WFA_LOG_DEBUG : WFA_LOG_WARN,
-           [&] { return o->label + ": " + wfa_test::code_name(r.code) + ": " + message; });
-  } catch (...) {
-    // Out of memory: the callback below still fires, with what could be kept.
-  }
-  wfa_result res{};
-  res.struct_size = sizeof res;
-  res.code = r.code;
-  res.outputs_json = {r.outputs.data(), r.outputs.size()};
-  res.message = {message.data(), message.size()};
-  res.http_status = r.http_status;
-  res.retryable = r.retryable ? 1u : 0u;
-  res.details_json = {r.details.data(), r.details.size()};
-  try {
-    o->done(o->user, &res);
-  } catch (...) {
-    // WFA-3: a host callback must not throw; if one does, it stops here.
-  }
-  std::lock_guard lock(mu_);
-  ops_.erase(o->id);
-  if (ops_.empty()) idle_.notify_all();
+      log(r.code == WFA_CANCELLED ? WFA_LOG_DEBUG : WFA_LOG_WARN,
+          [&] { return o->data.label + ": " + code_name(r.code) + ": " + r.message; });
+  });
 }
+
+}  // namespace wfa_test

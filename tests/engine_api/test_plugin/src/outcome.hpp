@@ -1,7 +1,8 @@
-// What an operation ends with, before it becomes a wfa_result for the done callback.
+// What an operation ends with (the SDK's result, wfa/plugin.hpp), and the helpers the
+// actions share.
 #pragma once
 
-#include <wfa/wfa.h>
+#include <wfa/plugin.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -11,28 +12,13 @@
 
 namespace wfa_test {
 
-struct outcome {
-  int32_t code = WFA_OK;
-  std::string outputs;  // JSON object, when code == WFA_OK
-  std::string message;  // when code != WFA_OK
-  int32_t http_status = 0;
-  bool retryable = false;
-  std::string details;  // JSON object or empty
+using outcome = wfa::plugin::result;
 
-  static outcome ok(std::string outputs_json) {
-    outcome o;
-    o.outputs = std::move(outputs_json);
-    return o;
-  }
-  static outcome error(int32_t code, std::string message) {
-    outcome o;
-    o.code = code;
-    o.message = std::move(message);
-    // The codes a caller may retry unchanged (wfa.h, the ABI's retryable flag).
-    o.retryable = code == WFA_RATE_LIMITED || code == WFA_UNAVAILABLE || code == WFA_TIMEOUT;
-    return o;
-  }
-};
+// An error with the ABI's retryable flag set for the codes a caller may retry unchanged.
+inline outcome error(int32_t code, std::string message) {
+  return outcome::failure(code, std::move(message),
+                          code == WFA_RATE_LIMITED || code == WFA_UNAVAILABLE || code == WFA_TIMEOUT);
+}
 
 // Options, inputs or config that do not fit the manifest; what() names the field.
 struct input_error : std::runtime_error {
