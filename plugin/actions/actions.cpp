@@ -303,12 +303,16 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
       // a merge that kept one would then give another result when re-run.
       for (auto name : {"user_metadata", "app_metadata"})
         if (auto* m = users.primary.if_contains(name); m && m->is_object()) merge::drop_nested_nulls(m->get_object());
-      auto merged = merge::merge_users(users.primary, users.secondary, r.merge);
+      // merge_delta: the PATCH body without M (issue 12 item 9: one copy of the merged
+      // metadata per row, not M and the body side by side).
+      auto merged = merge::merge_delta(users.primary, users.secondary, r.merge);
       patch = std::move(merged.patch);
       merged_keys = std::move(merged.merged_keys);
+      users.secondary = {};  // not read again: its memory is free before the PATCH
     }
     if (!patch.empty()) check_patched_size(users.primary, patch);
-    if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
+    if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, std::move(patch));
+    users.primary = {};  // not read again either (the link answers with the identities)
     if (!patch.empty()) {
       json::object updated;
       std::optional<a0::api_error> unread;
