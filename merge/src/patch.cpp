@@ -34,8 +34,8 @@ json::object metadata_delta(const json::object& primary, json::object&& merged) 
 
 namespace {
 
-const json::object& metadata_of(const json::object& user, std::string_view key, std::string_view who) {
-  static const json::object empty;  // immutable
+const json::object& metadata_of(const json::object& user, std::string_view key, std::string_view who,
+                                const json::object& empty) {
   const auto it = user.find(key);
   // Absent (and null, which carries nothing) count as {}.
   if (it == user.end() || it->value().is_null()) return empty;
@@ -47,15 +47,16 @@ const json::object& metadata_of(const json::object& user, std::string_view key, 
 
 // Both users' metadata objects, checked in this order (the first bad one is reported).
 struct metadata_of_both {
+  const json::object empty;  // first: the references below may point to it
   const json::object& pu;
   const json::object& pa;
   const json::object& su;
   const json::object& sa;
   metadata_of_both(const json::object& primary, const json::object& secondary)
-      : pu(metadata_of(primary, "user_metadata", "primary")),
-        pa(metadata_of(primary, "app_metadata", "primary")),
-        su(metadata_of(secondary, "user_metadata", "secondary")),
-        sa(metadata_of(secondary, "app_metadata", "secondary")) {}
+      : pu(metadata_of(primary, "user_metadata", "primary", empty)),
+        pa(metadata_of(primary, "app_metadata", "primary", empty)),
+        su(metadata_of(secondary, "user_metadata", "secondary", empty)),
+        sa(metadata_of(secondary, "app_metadata", "secondary", empty)) {}
 };
 
 void add_part(json::object& patch, std::string_view name, json::object&& part) {
