@@ -13,15 +13,9 @@
 
 namespace merge::detail {
 
-/// Deep copy without recursion (boost::json::value's copy constructor recurses).
-boost::json::value deep_copy(const boost::json::value& v);
-
 /// A hash of the whole value consistent with json_equal (equal values hash equal: key
 /// order ignored, numbers by value), linear in the value's size; json_equal decides.
 std::size_t deep_hash(const boost::json::value& v);
-
-/// Deep copy of an object, without recursion.
-boost::json::object deep_copy_object(const boost::json::object& o);
 
 /// Appends the RFC 6901 escaped key (~ as ~0, / as ~1).
 void append_escaped(std::string& out, std::string_view key);

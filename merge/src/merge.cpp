@@ -66,24 +66,23 @@ void run_copy(std::vector<copy_frame>& stack) {
 }
 
 }  // namespace
+}  // namespace detail
 
 json::value deep_copy(const json::value& v) {
   json::value out;
-  std::vector<copy_frame> stack;
-  start_copy(v, out, stack);
-  run_copy(stack);
+  std::vector<detail::copy_frame> stack;
+  detail::start_copy(v, out, stack);
+  detail::run_copy(stack);
   return out;
 }
 
 json::object deep_copy_object(const json::object& o) {
   json::object out;
   out.reserve(o.size());
-  std::vector<copy_frame> stack{{&o, &out, nullptr, nullptr, 0}};
-  run_copy(stack);
+  std::vector<detail::copy_frame> stack{{&o, &out, nullptr, nullptr, 0}};
+  detail::run_copy(stack);
   return out;
 }
-
-}  // namespace detail
 
 namespace {
 
@@ -93,7 +92,7 @@ using detail::is_excluded;
 // clean(v): a deep copy through objects that drops null and excluded members; arrays,
 // and everything inside them, are copied verbatim. `path` is v's pointer.
 json::value clean(const json::value& v, std::string path, const std::vector<std::string>& excluded) {
-  if (!v.is_object()) return detail::deep_copy(v);
+  if (!v.is_object()) return deep_copy(v);
   struct frame {
     const json::object* src;
     json::object* dst;
@@ -119,10 +118,30 @@ json::value clean(const json::value& v, std::string path, const std::vector<std:
       json::object& child = f.dst->emplace(kv.key(), json::object{}).first->value().get_object();
       stack.push_back({&kv.value().get_object(), &child, 0, path.size()});  // invalidates f
     } else {
-      f.dst->emplace(kv.key(), detail::deep_copy(kv.value()));
+      f.dst->emplace(kv.key(), deep_copy(kv.value()));
     }
   }
   return out;
+}
+
+// union: the elements of `from` not in `target` nor earlier in `from`, in from's order. Hash
+// buckets keep this linear-ish on large arrays; json_equal decides. The index holds
+// addresses, so nothing is copied until the choice is made (and then only what is added).
+std::vector<const json::value*> union_additions(const json::array& target, const json::array& from) {
+  std::unordered_multimap<std::size_t, const json::value*> seen;
+  seen.reserve(target.size() + from.size());
+  for (const auto& item : target) seen.emplace(detail::deep_hash(item), &item);
+  std::vector<const json::value*> added;
+  for (const auto& item : from) {
+    const std::size_t h = detail::deep_hash(item);
+    const auto [lo, hi] = seen.equal_range(h);
+    bool present = false;
+    for (auto it = lo; it != hi && !present; ++it) present = json_equal(*it->second, item);
+    if (present) continue;
+    added.push_back(&item);
+    seen.emplace(h, &item);
+  }
+  return added;
 }
 
 // Appends S's elements to M's array (P's elements stay first, P's duplicates stay).
@@ -134,23 +153,15 @@ void append_elements(json::array& target, const json::array& from, array_policy 
   if (policy == array_policy::concat) {
     target.reserve(target.size() + from.size());
     for (const auto& item : from) {
-      target.push_back(detail::deep_copy(item));
+      target.push_back(deep_copy(item));
       report(target.size() - 1);
     }
     return;
   }
-  // union: hash buckets keep this linear-ish on large arrays; json_equal decides.
-  std::unordered_multimap<std::size_t, std::size_t> seen;
-  seen.reserve(target.size() + from.size());
-  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);
-  for (const auto& item : from) {
-    const std::size_t h = detail::deep_hash(item);
-    const auto [lo, hi] = seen.equal_range(h);
-    bool present = false;
-    for (auto it = lo; it != hi && !present; ++it) present = json_equal(target[it->second], item);
-    if (present) continue;
-    target.push_back(detail::deep_copy(item));
-    seen.emplace(h, target.size() - 1);
+  const auto added = union_additions(target, from);
+  target.reserve(target.size() + added.size());
+  for (const json::value* item : added) {
+    target.push_back(deep_copy(*item));
     report(target.size() - 1);
   }
 }
@@ -189,7 +200,7 @@ void check_exclusions(std::string_view root, const json::object& primary, const 
 json::object merge_metadata(const json::object& primary, const json::object& secondary, const options& opts,
                             std::string_view root, std::vector<std::string>* merged_keys) {
   check_exclusions(root, primary, secondary, opts.exclude);
-  json::object merged = detail::deep_copy_object(primary);
+  json::object merged = deep_copy_object(primary);
   std::string path(root);
   if (is_excluded(path, opts.exclude)) return merged;
 

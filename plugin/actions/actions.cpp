@@ -78,9 +78,9 @@ bool cancelled(const a0::api_error& e) { return e.code == a0::client_errc::cance
 
 // The merge refuses metadata that is not an object (merge::invalid_argument): reported
 // as bad input, as it always was.
-merge::result merge_both(const json::object& primary, const json::object& secondary, const merge::options& opts) {
+merge::delta merge_both(const json::object& primary, const json::object& secondary, const merge::options& opts) {
   try {
-    return merge::merge_users(primary, secondary, opts);
+    return merge::merge_delta(primary, secondary, opts);
   } catch (const merge::invalid_argument& e) {
     throw input_error(e.what());
   }
@@ -314,12 +314,16 @@ asio::awaitable<json::object> link_account(context& ctx, link_request r) {
       // a merge that kept one would then give another result when re-run.
       for (auto name : {"user_metadata", "app_metadata"})
         if (auto* m = users.primary.if_contains(name); m && m->is_object()) merge::drop_nested_nulls(m->get_object());
+      // merge_delta: the PATCH body without M (issue 12 item 9: one copy of the merged
+      // metadata per row, not M and the body side by side).
       auto merged = merge_both(users.primary, users.secondary, r.merge);
       patch = std::move(merged.patch);
       merged_keys = std::move(merged.merged_keys);
+      users.secondary = {};  // not read again: its memory is free before the PATCH
     }
     if (!patch.empty()) check_patched_size(users.primary, patch);
-    if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, patch);
+    if (r.dry_run) co_return link_outputs(identities_of(users.primary), r, false, merged_keys, std::move(patch));
+    users.primary = {};  // not read again either (the link answers with the identities)
     if (!patch.empty()) {
       json::object updated;
       std::optional<a0::api_error> unread;

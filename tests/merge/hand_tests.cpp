@@ -1,4 +1,5 @@
 // Hand-written cases, one or more per rule of docs/merge-semantics.md.
+#include "auth0_patch_model.hpp"
 #include "merge/merge.hpp"
 
 #include <boost/json.hpp>
@@ -203,6 +204,12 @@ TEST_CASE("metadata that is not an object is an input error") {
                        "primary user: user_metadata is not a JSON object", merge::invalid_argument);
   CHECK_THROWS_WITH_AS(merge::merge_users(obj("{}"), obj(R"({"app_metadata":"x"})"), {}),
                        "secondary user: app_metadata is not a JSON object", merge::invalid_argument);
+  // merge_delta (the link action's call) refuses the same, in the same order.
+  CHECK_THROWS_WITH_AS(merge::merge_delta(obj(R"({"app_metadata":1})"), obj(R"({"user_metadata":2})"), {}),
+                       "primary user: app_metadata is not a JSON object", merge::invalid_argument);
+  CHECK_THROWS_WITH_AS(merge::merge_delta(obj(R"({"user_metadata":{"a":[1]}})"), obj("{}"),
+                                          opts_with(merge::array_policy::union_, {"/user_metadata/a/0"})),
+                       doctest::Contains("points into the array"), merge::invalid_argument);
 }
 
 TEST_CASE("options: arrays and merge_exclude are validated with clear errors") {
@@ -266,8 +273,8 @@ TEST_CASE("json_equal is JSON-semantic") {
 
 TEST_CASE("Auth0's PATCH rule") {
   const auto cur = obj(R"({"a":{"x":1,"y":2},"b":1,"c":2})");
-  check_bytes(merge::apply_auth0_patch(cur, obj(R"({"a":{"z":3},"c":null,"d":4})")), R"({"a":{"z":3},"b":1,"d":4})");
-  check_bytes(merge::apply_auth0_patch(cur, obj("{}")), "{}");
+  check_bytes(a0::test::apply_auth0_patch(cur, obj(R"({"a":{"z":3},"c":null,"d":4})")), R"({"a":{"z":3},"b":1,"d":4})");
+  check_bytes(a0::test::apply_auth0_patch(cur, obj("{}")), "{}");
 }
 
 TEST_CASE("idempotence: primary and union converge, concat appends again") {

@@ -13,6 +13,7 @@
 // iterative walks).
 #include "generator.hpp"
 #include "invariants.hpp"
+#include "auth0_patch_model.hpp"
 #include "merge/merge.hpp"
 
 #include <boost/json.hpp>
@@ -933,7 +934,7 @@ void merge_test_checks::check_invariant_10(const merge_test::merge_case& c, merg
       expect(!kv.value().is_null(), [&] { return "top-level null in D: " + text(r.patch); });
     }
     const json::object mine = auth0_patch_ref(sd.p, d->get_object());
-    const json::object theirs = merge::apply_auth0_patch(sd.p, d->get_object());
+    const json::object theirs = a0::test::apply_auth0_patch(sd.p, d->get_object());
     expect(same(mine, *sd.m), [&] {
       return "applying D = " + text(*d) + " to P = " + text(sd.p) + " gives " + text(mine) + ", not M = " + text(*sd.m);
     });
@@ -946,7 +947,7 @@ void merge_test_checks::check_invariant_10(const merge_test::merge_case& c, merg
   const std::size_t n = g.below(4);
   for (std::size_t i = 0; i < n; ++i) patch[g.key()] = g.chance(30) ? json::value() : g.value(2);
   const json::object mine = auth0_patch_ref(cur, patch);
-  const json::object theirs = merge::apply_auth0_patch(cur, patch);
+  const json::object theirs = a0::test::apply_auth0_patch(cur, patch);
   expect(same(theirs, mine), [&] {
     return "apply_auth0_patch(" + text(cur) + ", " + text(patch) + ") = " + text(theirs) + ", Auth0: " + text(mine);
   });
@@ -1169,6 +1170,13 @@ void merge_test_checks::check_invariant_14(const merge_test::merge_case& c, merg
   };
   expect(bytes(r1) == bytes(r2) && bytes(r1) == bytes(r3),
          [&] { return "outputs differ:\n" + bytes(r1) + "\n--\n" + bytes(r2) + "\n--\n" + bytes(r3); });
+  // merge_delta (what the link action calls) is merge_users without M: the same bytes.
+  const merge::delta d = merge::merge_delta(c.primary, c.secondary, c.opts);
+  expect(text(d.patch) == text(r1.patch) && d.merged_keys == r1.merged_keys, [&] {
+    std::string got = text(d.patch);
+    for (const auto& k : d.merged_keys) got += "\n" + k;
+    return "merge_delta gives\n" + got + "\nmerge_users\n" + bytes(r1);
+  });
   expect(text(json::value(c.primary)) == text(p_before) && same(json::value(c.primary), p_before),
          [&] { return "primary mutated: " + text(p_before) + " -> " + text(c.primary); });
   expect(text(json::value(c.secondary)) == text(s_before) && same(json::value(c.secondary), s_before),
@@ -1237,8 +1245,8 @@ TEST_CASE("depth: documents nested 10,000 deep merge without stack overflow") {
     CHECK(r.merged_keys == std::vector<std::string>{chain + "/s", chain + "/t"});
     REQUIRE(r.patch.contains("user_metadata"));
     CHECK(merge::json_equal(r.patch.at("user_metadata"), want.at("user_metadata")));
-    CHECK(merge::json_equal(json::value(merge::apply_auth0_patch(p.at("user_metadata").get_object(),
-                                                                 r.patch.at("user_metadata").get_object())),
+    CHECK(merge::json_equal(json::value(a0::test::apply_auth0_patch(p.at("user_metadata").get_object(),
+                                                                    r.patch.at("user_metadata").get_object())),
                             json::value(r.user_metadata)));
     // Idempotent at depth too.
     const auto again = merge::merge_metadata(r.user_metadata, s.at("user_metadata").get_object(), o, "/user_metadata");

@@ -52,7 +52,7 @@ await step("users.update sets root attributes", async () => {
   assert.equal(u.user_metadata.color, "red");
 });
 
-// The emulator applies metadata PATCHes with Auth0's top-level rule (merge::apply_auth0_patch).
+// The emulator applies metadata PATCHes with Auth0's top-level rule (a0::test::apply_auth0_patch, tests/support).
 await step("users.update merges metadata at the top level", async () => {
   const u = await mgmt.users.update(primary, { user_metadata: { hobby: "sdk", language: null } });
   assert.equal(u.user_metadata.color, "red");

@@ -36,10 +36,8 @@ options parse_options(const boost::json::value* arrays, const boost::json::value
 /// Parses "primary" | "concat" | "union"; throws invalid_argument otherwise.
 array_policy parse_array_policy(std::string_view name);
 
-/// The merge of both users' metadata, and what to send.
-struct result {
-  boost::json::object user_metadata;  ///< M for user_metadata
-  boost::json::object app_metadata;   ///< M for app_metadata
+/// What the link action sends and reports: the PATCH body and merged_keys, without M.
+struct delta {
   /// PATCH body: {"user_metadata": D_u, "app_metadata": D_a}, each only when non-empty;
   /// an empty object when nothing changes (then no PATCH is sent).
   boost::json::object patch;
@@ -48,9 +46,21 @@ struct result {
   std::vector<std::string> merged_keys;
 };
 
+/// The merge of both users' metadata, and what to send.
+struct result : delta {
+  boost::json::object user_metadata;  ///< M for user_metadata
+  boost::json::object app_metadata;   ///< M for app_metadata
+};
+
 /// Merges two user objects (as GET /api/v2/users/{id} returns them). A missing
 /// metadata key counts as {}; metadata that is not an object throws invalid_argument.
 result merge_users(const boost::json::object& primary, const boost::json::object& secondary, const options& opts);
+
+/// merge_users without M: the same patch and merged_keys, for a caller that sends the
+/// PATCH body and never needs M (the link action). The delta's values are moved out of
+/// each M as it is built, so the merge holds one copy of the merged metadata at a time
+/// instead of M and the PATCH body side by side (merge/README.md, "Memory").
+delta merge_delta(const boost::json::object& primary, const boost::json::object& secondary, const options& opts);
 
 /// merge(P, S) for one metadata object; `root` is "/user_metadata" or "/app_metadata"
 /// (used for exclusions and merged_keys, which are appended to *merged_keys when given).
@@ -60,11 +70,13 @@ boost::json::object merge_metadata(const boost::json::object& primary, const boo
 
 /// D = { k : M[k] | k not in P, or M[k] != P[k] } (JSON-semantic comparison).
 boost::json::object metadata_delta(const boost::json::object& primary, const boost::json::object& merged);
+/// The same D, its values moved out of `merged` (what is left of it is dropped).
+boost::json::object metadata_delta(const boost::json::object& primary, boost::json::object&& merged);
 
-/// Auth0's PATCH rule for one metadata object: top-level keys of `patch` overwrite,
-/// a top-level null deletes the key, nested objects are replaced whole, and an empty
-/// `patch` object wipes everything. Returns the new metadata object.
-boost::json::object apply_auth0_patch(const boost::json::object& current, const boost::json::object& patch);
+/// Deep copies without recursion (boost::json::value's copy constructor recurses once per
+/// level, so a deep enough document would overflow the stack).
+boost::json::value deep_copy(const boost::json::value& v);
+boost::json::object deep_copy_object(const boost::json::object& o);
 
 /// Whether Auth0 keeps a null nested inside a metadata value on PATCH is not documented.
 /// drop_nested_nulls removes, in place, every object member whose value is null inside

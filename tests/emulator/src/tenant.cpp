@@ -7,6 +7,8 @@
 
 #include <merge/merge.hpp>
 
+#include "auth0_patch_model.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -821,7 +823,7 @@ response tenant::patch_user(const std::string& id, const request& req) {
       const auto* cur = obj_at(user, k);
       json::object sent = kv.value().get_object();
       if (quirks_.drop_nested_nulls) merge::drop_nested_nulls(sent);  // a top-level null still deletes
-      auto merged = merge::apply_auth0_patch(cur ? *cur : json::object{}, sent);
+      auto merged = a0::test::apply_auth0_patch(cur ? *cur : json::object{}, sent);
       if (merged.empty())
         user.erase(k);
       else

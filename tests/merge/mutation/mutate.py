@@ -35,7 +35,7 @@ mut('m06_object_beats_array', 'merge.cpp',
     "    else if (mv.is_array() && sv.is_object()) { mv = clean(sv, path, opts.exclude); }")
 # 7: union de-duplicates S's elements only among themselves, not against P's
 mut('m07_union_ignores_primary', 'merge.cpp',
-    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);",
+    "  for (const auto& item : target) seen.emplace(detail::deep_hash(item), &item);",
     "")
 # 8: clean() drops empty objects
 mut('m08_clean_drops_empty_objects', 'merge.cpp',
@@ -44,7 +44,7 @@ mut('m08_clean_drops_empty_objects', 'merge.cpp',
 # 9: a new subtree is copied verbatim (no clean: nested nulls kept)
 mut('m09_no_clean', 'merge.cpp',
     "      f.m->emplace(kv.key(), clean(sv, path, opts.exclude));",
-    "      f.m->emplace(kv.key(), sv.is_object() ? detail::deep_copy(sv) : clean(sv, path, opts.exclude));")
+    "      f.m->emplace(kv.key(), sv.is_object() ? deep_copy(sv) : clean(sv, path, opts.exclude));")
 # 10: the delta leaves out changed nested objects
 mut('m10_delta_skips_objects', 'patch.cpp',
     "    if (it == primary.end() || !json_equal(it->value(), kv.value())) {",
@@ -56,7 +56,7 @@ mut('m11_delta_sends_unchanged_objects', 'patch.cpp',
 # 12: the whole merged object is sent when anything changed (the old Auth0 rule)
 mut('m12_delta_whole_object', 'patch.cpp',
     "  return delta;\n}",
-    "  if (!delta.empty()) return detail::deep_copy_object(merged);\n  return delta;\n}")
+    "  if (!delta.empty()) return deep_copy_object(merged);\n  return delta;\n}")
 # 13: merged_keys reports the raw key, not its escaped token
 mut('m13_merged_keys_unescaped', 'merge.cpp',
     "      if (merged_keys != nullptr) merged_keys->push_back(path);",
@@ -68,7 +68,7 @@ mut('m14_mutates_input', 'merge.cpp',
 # extra: lodash index-wise array merge under every policy (element i of S fills index i)
 mut('x15_index_wise_arrays', 'merge.cpp',
     "    // Anything else (scalars, nulls, type conflicts, arrays under `primary`): P's value.",
-    "    else if (mv.is_array() && sv.is_array()) { auto& a = mv.get_array(); for (std::size_t i = a.size(); i < sv.get_array().size(); ++i) a.push_back(detail::deep_copy(sv.get_array()[i])); }")
+    "    else if (mv.is_array() && sv.is_array()) { auto& a = mv.get_array(); for (std::size_t i = a.size(); i < sv.get_array().size(); ++i) a.push_back(deep_copy(sv.get_array()[i])); }")
 # extra: json_equal compares numbers by kind (1 != 1.0), as Boost.JSON's == does
 mut('x16_numbers_by_kind', 'json_equal.cpp',
     "    if (is_number(*x) && is_number(*y)) {",
@@ -76,12 +76,12 @@ mut('x16_numbers_by_kind', 'json_equal.cpp',
 
 # extra: union compares with Boost.JSON's == (1 != 1.0)
 mut('x17_union_kind_equality', 'merge.cpp',
-    "present = json_equal(target[it->second], item);",
-    "present = target[it->second] == item;")
+    "present = json_equal(*it->second, item);",
+    "present = *it->second == item;")
 # extra: union also removes the primary's own duplicates
 mut('x18_union_dedupes_primary', 'merge.cpp',
-    "  for (std::size_t i = 0; i < target.size(); ++i) seen.emplace(detail::deep_hash(target[i]), i);",
-    "  for (std::size_t i = 0; i < target.size(); ++i) { bool dup = false; for (std::size_t j = 0; j < i; ++j) dup = dup || json_equal(target[j], target[i]); if (dup) { target.erase(target.begin() + static_cast<std::ptrdiff_t>(i)); --i; continue; } seen.emplace(detail::deep_hash(target[i]), i); }")
+    "  const auto added = union_additions(target, from);",
+    "  for (std::size_t i = 0; i < target.size(); ++i) { bool dup = false; for (std::size_t j = 0; j < i; ++j) dup = dup || json_equal(target[j], target[i]); if (dup) { target.erase(target.begin() + static_cast<std::ptrdiff_t>(i)); --i; } }\n  const auto added = union_additions(target, from);")
 # extra: the exclusion check of the merge walk applies to S's new keys only, not to keys both
 # users have (an excluded object or array of both is still merged)
 mut('x19_exclusion_skips_collisions', 'merge.cpp',
