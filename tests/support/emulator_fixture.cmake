@@ -16,12 +16,4 @@ function(a0_define_emulator_fixture)
   add_dependencies(a0_emulator_fixture auth0-emulator)
 endfunction()
 
-# tests/plugin/client adds emulator_tests.cpp as soon as this target exists. While that
-# file is not in the tree yet, define the target after tests/plugin so the tree configures.
-set(_client_dir ${CMAKE_SOURCE_DIR}/tests/plugin/client)
-if(EXISTS ${_client_dir}/CMakeLists.txt AND NOT EXISTS ${_client_dir}/emulator_tests.cpp)
-  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR}/tests
-                 CALL a0_define_emulator_fixture)
-else()
-  a0_define_emulator_fixture()
-endif()
+a0_define_emulator_fixture()

@@ -36,8 +36,7 @@
 #include <atomic>
 #include <random>
 
-namespace a0 {
-inline namespace v1 {
+namespace a0::auth0 {
 
 namespace net = boost::asio;
 namespace json = boost::json;
@@ -561,5 +560,4 @@ net::awaitable<connections_page> management_client::list_connections(std::vector
   co_return page;
 }
 
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

@@ -1,8 +1,6 @@
 #include "http/percent_encoding.hpp"
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace {
 constexpr bool unreserved(unsigned char c) noexcept {
@@ -28,6 +26,4 @@ std::string pct_encode(std::string_view raw) {
   return out;
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

@@ -11,9 +11,7 @@
 #include <deque>
 #include <map>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace net = boost::asio;
 
@@ -117,6 +115,4 @@ void rate_gate::shutdown() {
 
 std::uint64_t rate_gate::held() const noexcept { return st_->held.load(); }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

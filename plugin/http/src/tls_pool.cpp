@@ -27,9 +27,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -360,6 +358,4 @@ net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent)
   }
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http
