@@ -1,9 +1,7 @@
 #include "actions/key_lock.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <algorithm>
@@ -20,10 +18,9 @@ asio::awaitable<key_lock::guard> key_lock::acquire(std::string key) {
   auto [it, inserted] = keys_.try_emplace(key);
   if (inserted) co_return guard(this, std::move(key));
   auto w = std::make_shared<waiter>(co_await asio::this_coro::executor);
-  w->timer.expires_at(asio::steady_timer::time_point::max());
   it->second.queue.push_back(w);
   // Woken by release() (granted) or by cancellation of this coroutine.
-  co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)co_await w->wake.wait();
   if (w->granted) co_return guard(this, std::move(key));
   auto& q = keys_[key].queue;
   q.erase(std::remove(q.begin(), q.end(), w), q.end());
@@ -42,7 +39,7 @@ void key_lock::release(const std::string& key) {
   auto next = q.front();
   q.pop_front();
   next->granted = true;
-  next->timer.cancel();
+  next->wake.notify();
 }
 
 }  // namespace a0::actions

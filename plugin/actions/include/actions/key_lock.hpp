@@ -5,9 +5,10 @@
 // instance runs a single io thread).
 #pragma once
 
+#include "http/wake_signal.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <map>
@@ -42,8 +43,8 @@ class key_lock {
 
  private:
   struct waiter {
-    explicit waiter(boost::asio::any_io_executor ex) : timer(std::move(ex)) {}
-    boost::asio::steady_timer timer;
+    explicit waiter(const boost::asio::any_io_executor& ex) : wake(ex) {}
+    http::wake_signal wake;
     bool granted = false;
   };
   struct entry {

@@ -2,15 +2,14 @@
 // runs (the Management API token, the tenant's JWKS).
 #pragma once
 
+#include "http/wake_signal.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <exception>
@@ -43,7 +42,7 @@ class single_flight {
       boost::asio::co_spawn(ex, std::move(d), std::move(token));
     }
     // The run may already be over: co_spawn can run it inline up to its first suspension.
-    if (!r->done) (void)co_await r->done_event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (!r->done) (void)co_await r->done_event.wait();
     if (!r->done) throw boost::system::system_error(boost::asio::error::operation_aborted);
     if (r->error) std::rethrow_exception(r->error);
     co_return *r->value;
@@ -67,10 +66,8 @@ class single_flight {
 
  private:
   struct run {
-    explicit run(const boost::asio::any_io_executor& ex) : done_event(ex) {
-      done_event.expires_at(boost::asio::steady_timer::time_point::max());
-    }
-    boost::asio::steady_timer done_event;   // cancelled when the run ends: wakes every waiter
+    explicit run(const boost::asio::any_io_executor& ex) : done_event(ex) {}
+    wake_signal done_event;                 // notified when the run ends: wakes every waiter
     boost::asio::cancellation_signal stop;  // bound to the detached run: abandon() cancels it
     bool done = false;
     std::exception_ptr error;
@@ -81,7 +78,7 @@ class single_flight {
     if (r.done) return;
     r.done = true;
     r.error = std::move(e);
-    r.done_event.cancel();
+    r.done_event.notify();
   }
 
   // Touches only the run (never this object), so the flight's owner may go first.
