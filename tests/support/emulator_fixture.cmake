@@ -8,7 +8,7 @@ function(a0_define_emulator_fixture)
   target_compile_definitions(a0_emulator_fixture PUBLIC
     A0_EMULATOR_PATH="$<TARGET_FILE:auth0-emulator>"
     A0_EMULATOR_DEMO_SEED="${CMAKE_SOURCE_DIR}/manifests/emulator/demo.seed.json")
-  # GCC 12 -Wtsan on Asio's fences (see tests/emulator/CMakeLists.txt).
+  # workaround(gcc12): -Wtsan on Asio's fences (see tests/emulator/CMakeLists.txt).
   if("thread" IN_LIST A0_SANITIZE)
     target_compile_options(a0_emulator_fixture PUBLIC $<$<COMPILE_LANGUAGE:CXX>:-Wno-tsan>)
   endif()

@@ -111,7 +111,7 @@ std::shared_ptr<instance::op> instance::register_op(wfa_done_fn done, void* user
 
 wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
   const auto action = A0_HAS_FIELD(call, wfa_call, action_id) ? view(call.action_id) : std::string_view();
-  // Appended piece by piece: GCC 12 -O2 reports a false -Wrestrict on "[" + string.
+  // workaround(gcc12): appended piece by piece, -O2 reports a false -Wrestrict on "[" + string.
   std::string prefix("[");
   prefix.append(action);
   if (A0_HAS_FIELD(call, wfa_call, run_id) && !view(call.run_id).empty())

@@ -194,7 +194,7 @@ asio::awaitable<both_users> get_both(context& ctx, const std::string& primary_id
   co_return both_users{std::move(p), std::move(s), se};
 }
 
-// Built outside the coroutines: GCC 12 miscompiles braced json::object initialisers
+// workaround(gcc12): built outside the coroutines, GCC miscompiles braced json::object initialisers
 // with string-literal keys inside co_await/co_return expressions ("array used as
 // initializer").
 json::object user_outputs(json::object user, bool include_idp_tokens) {

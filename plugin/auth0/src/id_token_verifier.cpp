@@ -57,7 +57,7 @@ struct id_token_verifier::state : std::enable_shared_from_this<state> {
   // not fail the others).
   asio::awaitable<std::shared_ptr<const jwt::key_set>> fetched() {
     if (!jwks_fetch.in_flight()) ++fetches;
-    // Named, not temporaries in the co_await expression (GCC 12 destroys those twice).
+    // workaround(gcc12): named, not temporaries in the co_await expression (GCC destroys those twice).
     const auto ex = co_await asio::this_coro::executor;
     auto start = [self = shared_from_this()] { return load(self); };
     co_return co_await jwks_fetch.join(ex, std::move(start));

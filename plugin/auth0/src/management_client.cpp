@@ -177,7 +177,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     if (!token.empty() && clock_type::now() < refresh_at) co_return token;
     // What the fetch we joined brought is used even if its lifetime is already spent
     // (expires_in 0): fetching again would loop.
-    // Named, not temporaries in the co_await expression: GCC 12 destroys a lambda
+    // workaround(gcc12): named, not temporaries in the co_await expression: GCC destroys a lambda
     // temporary there twice (seen as heap corruption).
     const net::any_io_executor ex = strand;
     auto start = [self = shared_from_this()] { return fetch_token(self); };

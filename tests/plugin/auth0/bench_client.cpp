@@ -1,6 +1,6 @@
 // Client benchmarks against the local scripted TLS server (loopback, no emulator):
 // per-call cost over a kept-alive pool, with TLS handshakes per 1,000 calls, and the
-// pure helpers on the hot path. Run: build/<dir>/tests/plugin/client/plugin_client_bench
+// pure helpers on the hot path. Run: build/<dir>/tests/plugin/auth0/plugin_auth0_bench
 #include "auth0/errors.hpp"
 #include "auth0/management_client.hpp"
 #include "http/percent_encoding.hpp"

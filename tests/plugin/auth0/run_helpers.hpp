@@ -1,6 +1,6 @@
 // Running client calls from a test thread. Failures are captured as api_error on the io
 // thread and rethrown on the test thread, so no exception object is shared across
-// threads (libstdc++ releases exception_ptr in uninstrumented code, which ThreadSanitizer
+// threads (workaround(tsan): libstdc++ releases exception_ptr in uninstrumented code, which ThreadSanitizer
 // would report as a race).
 #pragma once
 
