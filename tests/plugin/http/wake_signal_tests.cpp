@@ -78,7 +78,7 @@ TEST_CASE("wake_signal: wait_until ends at its time without a notify, or earlier
   CHECK(woken == 2);
 }
 
-TEST_CASE("wake_signal: cancelling the awaiting coroutine ends its wait; other waiters stay") {
+TEST_CASE("wake_signal: cancelling the awaiting coroutine ends its wait, the other waiters stay") {
   asio::io_context io;
   wake_signal s(io.get_executor());
   int woken = 0;
