@@ -50,19 +50,15 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/wfa.pc
 
 install(TARGETS flowrun RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT flowrun)
 
-if(TARGET auth0_actions)
-  # A dlopen'ed plugin in its own folder, not on the loader's path (docs/abi.md, SONAME).
-  install(TARGETS auth0_actions LIBRARY DESTINATION ${WFA_INSTALL_PLUGINDIR} COMPONENT plugin
-          NAMELINK_SKIP)
-  # The manifests as embedded (with the project version), and the example flows, which
-  # name the plugin by bare file name (found through the plugin folder).
-  install(DIRECTORY ${A0_MANIFEST_OUT_DIR}/ DESTINATION ${WFA_INSTALL_DATADIR}/manifests/actions
-          COMPONENT plugin FILES_MATCHING PATTERN "*.json")
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/manifests/flows/ DESTINATION ${WFA_INSTALL_DATADIR}/flows
-          COMPONENT plugin FILES_MATCHING PATTERN "*.json" PATTERN "*.md")
-endif()
+# A dlopen'ed plugin in its own folder, not on the loader's path (docs/abi.md, SONAME).
+install(TARGETS auth0_actions LIBRARY DESTINATION ${WFA_INSTALL_PLUGINDIR} COMPONENT plugin
+        NAMELINK_SKIP)
+# The manifests as embedded (with the project version), and the example flows, which
+# name the plugin by bare file name (found through the plugin folder).
+install(DIRECTORY ${A0_MANIFEST_OUT_DIR}/ DESTINATION ${WFA_INSTALL_DATADIR}/manifests/actions
+        COMPONENT plugin FILES_MATCHING PATTERN "*.json")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/manifests/flows/ DESTINATION ${WFA_INSTALL_DATADIR}/flows
+        COMPONENT plugin FILES_MATCHING PATTERN "*.json" PATTERN "*.md")
 
-if(TARGET linkplan)
-  # The tenant-dedup planner (plugin/linkplan/README.md).
-  install(TARGETS linkplan RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT linkplan)
-endif()
+# The tenant-dedup planner (plugin/linkplan/README.md).
+install(TARGETS linkplan RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT linkplan)

@@ -8,7 +8,7 @@ target_compile_options(a0_options INTERFACE
 # Boost.Asio's deprecated paths are never used.
 target_compile_definitions(a0_options INTERFACE BOOST_ASIO_NO_DEPRECATED)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12)
-  # GCC 12 false positives at -O2 that -Werror turns into build failures:
+  # workaround(gcc12): false positives at -O2 that -Werror turns into build failures:
   # - mismatched-new-delete: Asio's awaitable frames pair their own operator new
   #   (aligned_alloc via thread_info_base) with the matching operator delete, but GCC
   #   sees through only half of the inlining (GCC PR 109224).
@@ -39,7 +39,7 @@ if(A0_SANITIZE)
   add_compile_options(-fsanitize=${_a0_san} -fno-omit-frame-pointer -g1)
   add_link_options(-fsanitize=${_a0_san})
   if("thread" IN_LIST A0_SANITIZE)
-    # GCC 12 warns that TSan does not model Asio's atomic_thread_fence; with -Werror
+    # workaround(gcc12): GCC warns that TSan does not model Asio's atomic_thread_fence; with -Werror
     # that breaks every Asio user in the tsan build.
     add_compile_options(-Wno-tsan)
   endif()

@@ -196,7 +196,7 @@ class runner {
       auto cfg = f_.configs.find(conn);
       std::string config = json::serialize(cfg == f_.configs.end() ? json::object() : cfg->second);
       auto sink = [this, conn](int32_t level, std::string_view message) {
-        // Appended piecewise: GCC 12 -Wrestrict misfires on "lit" + std::string chains.
+        // workaround(gcc12): appended piecewise, -Wrestrict misfires on "lit" + std::string chains.
         std::string text = "[";
         text.append(level_name(level)).append("] ").append(conn).append(": ").append(message);
         diag_.line(text);

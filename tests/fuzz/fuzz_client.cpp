@@ -4,7 +4,7 @@
 // Input: byte 0 picks the call (get_user, patch_user, link, unlink, get_jwks,
 // list_connections); the rest is sent as it is as the server's whole answer (status line,
 // headers, body; malformed too) by the client tests' scripted server
-// (tests/plugin/client/test_server, reply::raw), which then closes the connection.
+// (tests/support/test_server, reply::raw), which then closes the connection.
 // One client for the whole run (as one plugin instance serves many rows), with a fixed
 // Management token, no retries and short waits.
 // Checks beyond "no crash": a call fails only with api_exception (nothing else leaves it);
@@ -12,7 +12,7 @@
 // server sent; no error message holds the bearer token.
 #include "auth0/management_client.hpp"
 
-#include "../plugin/client/test_server.hpp"
+#include "test_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -53,10 +53,10 @@ struct rig {
     return r;
   }};
   net::io_context ioc;
-  std::unique_ptr<a0::management_client> client;
+  std::unique_ptr<a0::auth0::management_client> client;
 
   rig() {
-    a0::client_config cfg;
+    a0::auth0::client_config cfg;
     cfg.domain = server.domain();
     cfg.token = std::string(bearer);
     cfg.ca_file = server.ca_file();
@@ -65,7 +65,7 @@ struct rig {
     cfg.max_retries = 0;
     cfg.max_connections = 1;
     cfg.max_backoff = std::chrono::milliseconds(1);  // Retry-After, x-ratelimit-reset, pacing
-    client = std::make_unique<a0::management_client>(ioc.get_executor(), cfg);
+    client = std::make_unique<a0::auth0::management_client>(ioc.get_executor(), cfg);
   }
 };
 
@@ -74,7 +74,7 @@ rig& the_rig() {
   return *r;
 }
 
-net::awaitable<void> call(a0::management_client& c, unsigned which) {
+net::awaitable<void> call(a0::auth0::management_client& c, unsigned which) {
   switch (which % 6) {
     case 0: (void)co_await c.get_user("auth0|fuzz", {"user_id", "email"}); break;
     case 1: (void)co_await c.patch_user("auth0|fuzz", json::object{{"user_metadata", json::object{{"a", 1}}}}); break;
@@ -123,8 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     std::rethrow_exception(error);
-  } catch (const a0::api_exception& e) {
-    const a0::api_error& err = e.error();
+  } catch (const a0::auth0::api_exception& e) {
+    const a0::auth0::api_error& err = e.error();
     if (err.http_status != 0 && (!status || err.http_status != *status)) {
       fail("http_status " + std::to_string(err.http_status) + " is not the status the server sent", answer);
     }

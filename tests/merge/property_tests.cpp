@@ -164,7 +164,7 @@ std::string escape_token(std::string_view key) {
 std::string to_pointer(const path& p) {
   std::string out;
   for (const auto& t : p) {
-    out += '/';  // (not "/" + token: GCC 12 -Wrestrict false positive, PR 105329)
+    out += '/';  // workaround(gcc12): not "/" + token, -Wrestrict false positive (GCC PR 105329)
     out += escape_token(t);
   }
   return out;

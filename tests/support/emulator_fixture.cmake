@@ -8,7 +8,7 @@ function(a0_define_emulator_fixture)
   target_compile_definitions(a0_emulator_fixture PUBLIC
     A0_EMULATOR_PATH="$<TARGET_FILE:auth0-emulator>"
     A0_EMULATOR_DEMO_SEED="${CMAKE_SOURCE_DIR}/manifests/emulator/demo.seed.json")
-  # GCC 12 -Wtsan on Asio's fences (see tests/emulator/CMakeLists.txt).
+  # workaround(gcc12): -Wtsan on Asio's fences (see tests/emulator/CMakeLists.txt).
   if("thread" IN_LIST A0_SANITIZE)
     target_compile_options(a0_emulator_fixture PUBLIC $<$<COMPILE_LANGUAGE:CXX>:-Wno-tsan>)
   endif()
@@ -16,12 +16,4 @@ function(a0_define_emulator_fixture)
   add_dependencies(a0_emulator_fixture auth0-emulator)
 endfunction()
 
-# tests/plugin/client adds emulator_tests.cpp as soon as this target exists. While that
-# file is not in the tree yet, define the target after tests/plugin so the tree configures.
-set(_client_dir ${CMAKE_SOURCE_DIR}/tests/plugin/client)
-if(EXISTS ${_client_dir}/CMakeLists.txt AND NOT EXISTS ${_client_dir}/emulator_tests.cpp)
-  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR}/tests
-                 CALL a0_define_emulator_fixture)
-else()
-  a0_define_emulator_fixture()
-endif()
+a0_define_emulator_fixture()

@@ -6,9 +6,7 @@
 
 #include <algorithm>
 
-namespace a0 {
-inline namespace v1 {
-namespace auth0 {
+namespace a0::auth0 {
 
 using std::chrono::milliseconds;
 
@@ -95,6 +93,4 @@ step decide(const call_traits& call, const attempt_state& state, const attempt_r
   return s;
 }
 
-}  // namespace auth0
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

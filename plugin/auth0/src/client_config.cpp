@@ -9,8 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace a0 {
-inline namespace v1 {
+namespace a0::auth0 {
 
 namespace json = boost::json;
 
@@ -115,5 +114,4 @@ client_config client_config::from_json(const json::object& o) {
   return c;
 }
 
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

@@ -2,8 +2,7 @@
 
 #include <boost/asio/error.hpp>
 
-namespace a0 {
-inline namespace v1 {
+namespace a0::auth0 {
 
 namespace {
 class client_category_impl final : public std::error_category {
@@ -54,5 +53,4 @@ std::optional<api_error> cancellation(const boost::system::error_code& ec, bool 
   return make_error(client_errc::cancelled, "cancelled", false, ambiguous);
 }
 
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

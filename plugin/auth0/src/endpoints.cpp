@@ -5,9 +5,7 @@
 #include <charconv>
 #include <stdexcept>
 
-namespace a0 {
-inline namespace v1 {
-namespace auth0 {
+namespace a0::auth0 {
 
 using http::pct_encode;
 
@@ -123,6 +121,4 @@ std::string connections_target(const std::vector<std::string>& strategies, const
   return t;
 }
 
-}  // namespace auth0
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

@@ -3,9 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-namespace a0 {
-inline namespace v1 {
-namespace auth0 {
+namespace a0::auth0 {
 
 namespace json = boost::json;
 
@@ -90,6 +88,4 @@ api_error error_from_status(int status, std::string_view body, endpoint_kind kin
   return e;
 }
 
-}  // namespace auth0
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

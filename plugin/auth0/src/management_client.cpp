@@ -35,8 +35,7 @@
 #include <atomic>
 #include <random>
 
-namespace a0 {
-inline namespace v1 {
+namespace a0::auth0 {
 
 namespace net = boost::asio;
 namespace json = boost::json;
@@ -52,7 +51,7 @@ constexpr const char* user_agent = "a0-link-account/" A0_VERSION;
 constexpr std::string_view jwks_path = "/.well-known/jwks.json";
 
 // An Asio wait that failed: its cancellation as the client's error (the one translation,
-// a0::cancellation), anything else as a system_error.
+// a0::auth0::cancellation), anything else as a system_error.
 [[noreturn]] void throw_wait_error(const boost::system::error_code& ec) {
   if (auto c = cancellation(ec)) throw api_exception(std::move(*c));
   throw boost::system::system_error(ec);
@@ -190,7 +189,7 @@ struct client_core : std::enable_shared_from_this<client_core> {
     if (!token.empty() && clock_type::now() < refresh_at) co_return token;
     // What the fetch we joined brought is used even if its lifetime is already spent
     // (expires_in 0): fetching again would loop.
-    // Named, not temporaries in the co_await expression: GCC 12 destroys a lambda
+    // workaround(gcc12): named, not temporaries in the co_await expression: GCC destroys a lambda
     // temporary there twice (seen as heap corruption).
     const net::any_io_executor ex = strand;
     auto start = [self = shared_from_this()] { return fetch_token(self); };
@@ -593,5 +592,4 @@ net::awaitable<connections_page> management_client::list_connections(std::vector
   co_return page;
 }
 
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::auth0

@@ -1,8 +1,6 @@
 #include "http/header_values.hpp"
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 bool is_safe_header_value(std::string_view value) noexcept {
   for (const char ch : value) {
@@ -26,6 +24,4 @@ bool is_token68(std::string_view value) noexcept {
   return true;
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

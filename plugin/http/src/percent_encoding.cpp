@@ -3,9 +3,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 // Boost.URL's encoder with RFC 3986's unreserved set: every other byte becomes %XX with
 // upper-case hex (encoding_opts' defaults: no '+' for space, no lower-case hex).
@@ -13,6 +11,4 @@ std::string pct_encode(std::string_view raw) {
   return boost::urls::encode(boost::urls::string_view(raw.data(), raw.size()), boost::urls::unreserved_chars);
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

@@ -1,6 +1,6 @@
 #include "http/rate_gate.hpp"
+#include "http/wake_signal.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,16 +11,14 @@
 #include <deque>
 #include <map>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace net = boost::asio;
 
 namespace {
 struct waiter {
-  explicit waiter(const net::any_io_executor& ex) : timer(ex) {}
-  net::steady_timer timer;  // sleeps until the pacer's time, or until woken (cancelled)
+  explicit waiter(const net::any_io_executor& ex) : wake(ex) {}
+  wake_signal wake;  // sleeps until the pacer's time, or until woken
 };
 using queue = std::deque<std::shared_ptr<waiter>>;
 }  // namespace
@@ -34,7 +32,7 @@ struct rate_gate::state {
   std::atomic<std::uint64_t> held{0};
 
   static void wake(queue& q) {
-    if (!q.empty()) q.front()->timer.cancel();
+    if (!q.empty()) q.front()->wake.notify();
   }
   void wake_heads() {
     for (auto& [line, q] : queues) wake(q);
@@ -77,10 +75,10 @@ net::awaitable<std::uint64_t> rate_gate::admit(rate_pacer::route r) {
       st->leave(queued_in, me);
       queued_in = 0;
     }
-    net::steady_timer::time_point until = net::steady_timer::time_point::max();
+    auto until = wake_signal::clock::time_point::max();
     const auto q = st->queues.find(line);
     if (q == st->queues.end() || q->second.front() == me) {  // first in line
-      const auto d = st->pacer.try_admit(r, net::steady_timer::clock_type::now());
+      const auto d = st->pacer.try_admit(r, wake_signal::clock::now());
       if (d.admitted) co_return d.ticket;  // the guard passes the turn on
       until = d.retry_at;
     }
@@ -92,8 +90,7 @@ net::awaitable<std::uint64_t> rate_gate::admit(rate_pacer::route r) {
       st->queues[line].push_back(me);
       queued_in = line;
     }
-    me->timer.expires_at(until);
-    (void)co_await me->timer.async_wait(net::as_tuple(net::use_awaitable));
+    (void)co_await me->wake.wait_until(until);
     const auto cs = co_await net::this_coro::cancellation_state;
     if (cs.cancelled() != net::cancellation_type::none)
       throw boost::system::system_error(net::error::operation_aborted);
@@ -117,6 +114,4 @@ void rate_gate::shutdown() {
 
 std::uint64_t rate_gate::held() const noexcept { return st_->held.load(); }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

@@ -6,9 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace {
 
@@ -248,6 +246,4 @@ double rate_pacer::available(route r, time_point now) const {
   return b.avail;
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

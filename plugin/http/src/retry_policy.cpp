@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace {
 
@@ -108,6 +106,4 @@ std::optional<milliseconds> server_wait_hint(std::string_view retry_after, std::
   return std::min(*hint, cap);
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 std::string base64(std::string_view raw) {
   std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
@@ -74,6 +72,4 @@ std::string mask_secrets(std::string text, const std::vector<std::string>& forms
   return text;
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

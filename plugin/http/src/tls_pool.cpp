@@ -2,6 +2,7 @@
 
 #include "http/deadline_canceller.hpp"
 #include "http/header_values.hpp"
+#include "http/wake_signal.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -27,9 +28,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace a0 {
-inline namespace v1 {
-namespace http {
+namespace a0::http {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -50,8 +49,8 @@ struct connection {
 
 // A queued exchange waiting for a free connection slot; the timer serves as an event.
 struct waiter {
-  explicit waiter(const net::any_io_executor& ex) : timer(ex) {}
-  net::steady_timer timer;
+  explicit waiter(const net::any_io_executor& ex) : wake(ex) {}
+  wake_signal wake;
   std::unique_ptr<connection> conn;  // handed over when a pooled connection frees up
   bool granted = false;              // owns a slot now (conn may be empty: open a new one)
 };
@@ -102,7 +101,7 @@ struct tls_pool::state {
       waiters.pop_front();
       w->conn = std::move(conn);
       w->granted = true;
-      w->timer.cancel();
+      w->wake.notify();
       return;
     }
     if (conn) {
@@ -157,7 +156,7 @@ void tls_pool::shutdown() {
   s.open -= s.idle.size();
   s.idle.clear();
   auto waiters = std::move(s.waiters);
-  for (auto& w : waiters) w->timer.cancel();
+  for (auto& w : waiters) w->wake.notify();
 }
 
 std::size_t tls_pool::idle_count() const noexcept { return st_->idle.size(); }
@@ -189,14 +188,13 @@ net::awaitable<bool> acquire(tls_pool::state& s, lease& l) {
     co_return true;
   }
   auto w = std::make_shared<waiter>(s.ex);
-  w->timer.expires_at(net::steady_timer::time_point::max());
   s.waiters.push_back(w);
   struct unqueue {  // leaves the queue on every exit path, incl. a throw on cancellation
     tls_pool::state& s;
     std::shared_ptr<waiter>& w;
     ~unqueue() { std::erase(s.waiters, w); }
   } guard{s, w};
-  (void)co_await w->timer.async_wait(net::as_tuple(net::use_awaitable));
+  (void)co_await w->wake.wait();
   if (w->granted) {
     l.conn = std::move(w->conn);
     l.slot = true;
@@ -360,6 +358,4 @@ net::awaitable<exchange_result> tls_pool::exchange(request req, bool idempotent)
   }
 }
 
-}  // namespace http
-}  // namespace v1
-}  // namespace a0
+}  // namespace a0::http

@@ -5,10 +5,10 @@
 #pragma once
 
 #include "http_types.hpp"
+#include "jwt_signer.hpp"
 
 #include <boost/json/object.hpp>
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,22 +18,17 @@ namespace emu {
 
 class id_token_keys {
  public:
-  id_token_keys();  ///< generates the key; throws std::runtime_error when OpenSSL fails
-  ~id_token_keys();
-  id_token_keys(const id_token_keys&) = delete;
-  id_token_keys& operator=(const id_token_keys&) = delete;
+  id_token_keys() : signer_("emu") {}  ///< generates the key; throws std::runtime_error when OpenSSL fails
 
-  const std::string& kid() const { return kid_; }
+  const std::string& kid() const { return signer_.kid(); }
   /// {"keys":[{"kid","kty":"RSA","alg":"RS256","use":"sig","n","e"}]}
-  boost::json::object jwks() const;
+  boost::json::object jwks() const { return signer_.jwks(); }
 
-  struct header_options {
-    std::string alg =
-        "RS256";  ///< RS256 (this key), HS256 (HMAC keyed with the public key's DER: the alg-confusion forgery), none
-    std::optional<std::string> kid;  ///< default: this key's kid
-  };
+  /// alg: RS256 (this key), HS256 (HMAC keyed with the public key's DER: the alg-confusion
+  /// forgery), none; kid: default this key's.
+  using header_options = a0::test::jwt_signer::header_options;
   /// A compact JWS of `claims` with header {alg, typ:"JWT", kid}.
-  std::string mint(const boost::json::object& claims, const header_options& h) const;
+  std::string mint(const boost::json::object& claims, const header_options& h) const { return signer_.mint(claims, h); }
 
   /// The link endpoint's check of a link_with token. `issuers`: the issuer names this
   /// tenant answers to; `azp`: the calling token's azp. Returns the 400 to send, or
@@ -42,9 +37,7 @@ class id_token_keys {
                                           std::string_view azp, std::string& sub) const;
 
  private:
-  struct key;
-  std::unique_ptr<key> key_;
-  std::string kid_;
+  a0::test::jwt_signer signer_;  // tests/support: the signing side the JWT tests use too
 };
 
 /// A claim of the request's bearer token (already verified by the tenant), or "".

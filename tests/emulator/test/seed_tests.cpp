@@ -40,7 +40,7 @@ struct run_result {
 /// Runs the emulator on a seed file that should be refused; stdin is /dev/null and
 /// --exit-on-stdin-eof, so a seed that is wrongly accepted still ends the run.
 run_result run_with_seed(const std::string& file) {
-  // Appended piecewise: GCC 12 gives a false -Wrestrict on a chain of operator+ here.
+  // workaround(gcc12): appended piecewise, GCC gives a false -Wrestrict on a chain of operator+ here.
   std::string cmd = "'";
   cmd.append(a0::test::emulator::default_executable()).append("' --seed '").append(file);
   cmd.append("' --port 0 --exit-on-stdin-eof </dev/null 2>&1");

@@ -177,7 +177,7 @@ std::string big_user(bool secondary) {
   for (std::int64_t i = from; i < from + 200000; ++i) {
     json::value n = i;
     if (secondary && i < 200000) n = static_cast<double>(i);
-    json::string tag = "t";  // not "t" + to_string: GCC 12's -Wrestrict false positive
+    json::string tag = "t";  // workaround(gcc12): not "t" + to_string, -Wrestrict false positive
     tag.append(std::to_string(i % 1000));
     list.push_back(json::object{{"id", std::move(n)}, {"tag", std::move(tag)}});
   }

@@ -52,7 +52,7 @@ TEST_CASE("fidelity: a re-run of a linked pair succeeds without a write, whether
 
 TEST_CASE("fidelity: a 409 or 400 for a secondary the primary does not hold stays a non-retryable failure") {
   // The link answer is injected: the re-read shows the secondary not linked.
-  // workaround(lsan, gcc 12): one plugin load for both answers; with a load per answer,
+  // workaround(lsan): (GCC 12's LeakSanitizer) one plugin load for both answers; with a load per answer,
   // LeakSanitizer's exit-time scan crashed on a stale dynamic-TLS range ("Tracer caught
   // signal 11", DTLS at a bogus address), every time, after all assertions had passed.
   emulator emu;

@@ -1,7 +1,7 @@
 // The benchmark's host side: loads libauth0_actions.so through wfa.h only and keeps a
 // fixed number of operations in flight (closed loop). It keeps nothing per operation
 // but a latency sample, so the process's memory is the plugin's, not the host's
-// (tests/plugin/actions/plugin_host.* records every log line and result, which would
+// (tests/support/plugin_host.* records every log line and result, which would
 // dominate a 10,000-link peak-memory figure).
 #pragma once
 

@@ -1,0 +1,198 @@
+#include "actions/requests.hpp"
+
+#include "actions/errors.hpp"
+#include "actions/shaping.hpp"
+
+#include <auth0/management_client.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+#include <regex>
+#include <stdexcept>
+
+namespace a0::actions {
+
+namespace json = boost::json;
+
+namespace {
+
+[[noreturn]] void fail(std::string_view field, std::string_view why) {
+  throw input_error(std::string(field) + ": " + std::string(why));
+}
+
+// additionalProperties:false in the manifests; a typo must not be silently ignored.
+void only_known(const json::object& o, std::string_view where, std::initializer_list<std::string_view> known) {
+  for (const auto& kv : o)
+    if (std::find(known.begin(), known.end(), kv.key()) == known.end())
+      fail(std::string(where) + "." + std::string(kv.key()), "is not a known field");
+}
+
+bool opt_bool(const json::object& o, std::string_view field, bool fallback) {
+  const auto* v = o.if_contains(field);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_bool()) fail(field, "must be a boolean");
+  return v->get_bool();
+}
+
+std::string opt_string(const json::object& o, std::string_view field) {
+  const auto* v = o.if_contains(field);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string()) fail(field, "must be a string");
+  if (v->get_string().empty()) fail(field, "must not be empty");
+  return std::string(v->get_string());
+}
+
+std::string required_string(const json::object& o, std::string_view field) {
+  auto s = opt_string(o, field);
+  if (s.empty()) fail(field, "is required (a non-empty string)");
+  return s;
+}
+
+// A full id is also what keeps the path segment from being "." or ".." (a dot segment
+// that a server or proxy would resolve): it always holds a pipe, sent as %7C.
+std::string full_user_id(const json::object& o, std::string_view field) {
+  auto id = required_string(o, field);
+  if (!split_user_id(id)) fail(field, "must be a full user id 'provider|id', e.g. auth0|abc");
+  return id;
+}
+
+// Structure only (alg RS256, a kid, JSON segments) and a sub that is a full id; the
+// signature and the claims are checked by the action against the tenant's JWKS.
+std::string token_subject(std::string_view token, jwt::decoded& out) {
+  try {
+    out = jwt::decode(token);
+  } catch (const jwt::error& e) {
+    fail("secondary_token", e.what());
+  }
+  const auto* sub = out.claims.if_contains("sub");
+  if (!sub || !sub->is_string() || !split_user_id(sub->get_string()))
+    fail("secondary_token", "has no 'sub' claim with a full user id");
+  return std::string(sub->get_string());
+}
+
+// Auth0 refuses field names with '.' or '$' at any depth; arrays are walked too because
+// they may hold objects. Iterative so that deep documents cannot exhaust the stack.
+void check_metadata_keys(const json::value& root, std::string root_pointer) {
+  std::vector<std::pair<const json::value*, std::string>> todo{{&root, std::move(root_pointer)}};
+  while (!todo.empty()) {
+    auto [v, at] = std::move(todo.back());
+    todo.pop_back();
+    if (v->is_object()) {
+      for (const auto& kv : v->get_object()) {
+        if (kv.key().find_first_of(".$") != json::string_view::npos)
+          fail("user_metadata", "key '" + std::string(kv.key()) + "' at " + at +
+                                    " is not allowed (Auth0 refuses '.' and '$' in field names)");
+        todo.emplace_back(&kv.value(), at + "/" + merge::escape_pointer_token(kv.key()));
+      }
+    } else if (v->is_array()) {
+      std::size_t i = 0;
+      for (const auto& e : v->get_array()) todo.emplace_back(&e, at + "/" + std::to_string(i++));
+    }
+  }
+}
+
+}  // namespace
+
+link_request parse_link(const json::object& options, const json::object& inputs) {
+  only_known(options, "options",
+             {"merge_metadata", "include_idp_tokens", "require_verified_email", "dry_run", "merge_exclude", "arrays",
+              "secondary_token_min_validity_s"});
+  only_known(
+      inputs, "inputs",
+      {"primary_user_id", "secondary_user_id", "secondary_provider", "secondary_connection_id", "secondary_token"});
+  link_request r;
+  const auto* merge = options.if_contains("merge_metadata");
+  if (!merge || !merge->is_bool()) fail("merge_metadata", "is required (a boolean)");
+  r.merge_metadata = merge->get_bool();
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.require_verified_email = opt_bool(options, "require_verified_email", false);
+  r.dry_run = opt_bool(options, "dry_run", false);
+  if (const auto* v = options.if_contains("secondary_token_min_validity_s"); v && !v->is_null()) {
+    if (!v->is_int64() && !v->is_uint64()) fail("secondary_token_min_validity_s", "must be an integer");
+    const bool in_range = v->is_int64() ? v->get_int64() >= 0 && v->get_int64() <= 86400 : v->get_uint64() <= 86400;
+    if (!in_range) fail("secondary_token_min_validity_s", "must be in 0..86400");
+    r.token_min_validity = std::chrono::seconds{v->to_number<std::int64_t>()};
+  }
+  try {
+    r.merge = merge::parse_options(options.if_contains("arrays"), options.if_contains("merge_exclude"));
+  } catch (const merge::invalid_argument& e) {
+    throw input_error(e.what());  // the merge's message names the option
+  }
+
+  r.primary_user_id = full_user_id(inputs, "primary_user_id");
+  r.secondary_token = opt_string(inputs, "secondary_token");
+  const auto user_id = opt_string(inputs, "secondary_user_id");
+  const auto provider = opt_string(inputs, "secondary_provider");
+  r.connection_id = opt_string(inputs, "secondary_connection_id");
+  if (!r.secondary_token.empty()) {
+    // link_with must not be combined with provider, user_id or connection_id (API rule).
+    const std::pair<std::string_view, const std::string*> exclusive[] = {{"secondary_user_id", &user_id},
+                                                                         {"secondary_provider", &provider},
+                                                                         {"secondary_connection_id", &r.connection_id}};
+    for (const auto& [name, value] : exclusive)
+      if (!value->empty()) fail(name, "must not be given together with secondary_token");
+    r.secondary_full_id = token_subject(r.secondary_token, r.token);
+  } else {
+    if (user_id.empty()) fail("secondary_user_id", "is required unless secondary_token is given");
+    r.secondary = resolve_secondary(user_id, provider);
+    r.secondary_full_id = r.secondary->full();
+    static const std::regex k_connection_id("^con_[A-Za-z0-9]{16}$");
+    if (!r.connection_id.empty() && !std::regex_match(r.connection_id, k_connection_id))
+      fail("secondary_connection_id", "must match ^con_[A-Za-z0-9]{16}$");
+  }
+  if (r.secondary_full_id == r.primary_user_id)
+    fail("secondary_user_id", "is the primary itself (a user cannot be linked to itself)");
+  return r;
+}
+
+unlink_request parse_unlink(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"primary_user_id", "secondary_user_id", "secondary_provider"});
+  unlink_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.primary_user_id = full_user_id(inputs, "primary_user_id");
+  r.secondary =
+      resolve_secondary(required_string(inputs, "secondary_user_id"), opt_string(inputs, "secondary_provider"));
+  if (r.secondary.full() == r.primary_user_id)
+    fail("secondary_user_id", "is the primary's own identity (it cannot be unlinked)");
+  return r;
+}
+
+get_user_request parse_get_user(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"user_id", "fields"});
+  get_user_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.user_id = full_user_id(inputs, "user_id");
+  if (const auto* f = inputs.if_contains("fields"); f && !f->is_null()) {
+    if (!f->is_array()) fail("fields", "must be an array of field names");
+    static const std::regex k_field("^[A-Za-z0-9_.]+$");
+    for (const auto& e : f->get_array()) {
+      if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), k_field))
+        fail("fields", "each item must be a field name such as user_id or app_metadata");
+      r.fields.emplace_back(e.get_string());
+    }
+  }
+  return r;
+}
+
+update_metadata_request parse_update_metadata(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"user_id", "user_metadata"});
+  update_metadata_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.user_id = full_user_id(inputs, "user_id");
+  const auto* m = inputs.if_contains("user_metadata");
+  if (!m || !m->is_object()) fail("user_metadata", "is required (an object)");
+  // {} would wipe all metadata on Auth0 instead of changing nothing.
+  if (m->get_object().empty()) fail("user_metadata", "must not be empty ({} wipes all metadata)");
+  check_metadata_keys(*m, "/user_metadata");
+  // One level below the user: a deeper one could not be read back (WFA-11).
+  if (json_depth(*m) + 1 > a0::auth0::max_user_depth)
+    fail("user_metadata", "nests deeper than " + std::to_string(a0::auth0::max_user_depth - 1) +
+                              " levels; the user could not be read back (the host's WFA-11 limit)");
+  r.user_metadata = m->get_object();
+  return r;
+}
+
+}  // namespace a0::actions
