@@ -1,6 +1,7 @@
 #include "abi/instance.hpp"
 
 #include "abi/outcome.hpp"
+#include "actions/discover.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -133,7 +134,8 @@ wfa_op instance::execute(const wfa_call& call, wfa_done_fn done, void* user) {
   }
   const std::uint32_t ms = A0_HAS_FIELD(call, wfa_call, timeout_ms) ? call.timeout_ms : 0;
   auto o = register_op(done, user, std::move(prefix));
-  start(o, std::move(run), std::move(early), ms ? std::chrono::milliseconds(ms) : default_timeout);
+  start(o, std::move(run), std::move(early),
+        ms ? std::chrono::milliseconds(ms) : actions::default_timeout_of(action).value_or(default_timeout));
   return o->id;
 }
 
