@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -412,4 +413,25 @@ TEST_CASE("users-by-email: a bad email is refused before any request") {
     CHECK(r.code == WFA_INVALID_INPUT);
   }
   CHECK(emu.request_log().empty());
+}
+
+// Real outputs of both actions for the manifest check (manifest_check.mjs runs
+// "outputs samples*" with A0_SAMPLES_DIR and validates them against the outputs schemas).
+TEST_CASE("outputs samples of the export and users-by-email actions") {
+  emulator emu;
+  exports(emu, {{"duration_ms", 0}});
+  temp_dir dir;
+  plugin_host host;
+  plugin_instance inst(host, config(emu));
+  const char* samples = std::getenv("A0_SAMPLES_DIR");
+  int n = 0;
+  auto keep = [&](const std::string& action, const captured& r) {
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+    CHECK(r.json().size() > 0);
+    if (samples)
+      std::ofstream(std::string(samples) + "/" + action + "--x" + std::to_string(++n) + ".json") << r.outputs;
+  };
+  keep(k_export, inst.run(k_export, k_fast, inputs_for(dir.path / "users.ndjson.gz")));
+  keep(k_by_email, inst.run(k_by_email, "{}", R"({"email":"jane.doe@example.com"})"));
+  keep(k_by_email, inst.run(k_by_email, R"({"include_idp_tokens":true})", R"({"email":"jane.doe@example.com"})"));
 }
