@@ -15,12 +15,14 @@ unset AUTH0_TOKEN AUTH0_CA_FILE
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mode=$1
 shift
-actions='auth0.get-user
+actions='auth0.export-users
+auth0.get-user
 auth0.link-account
 auth0.unlink-account
-auth0.update-user-metadata'
+auth0.update-user-metadata
+auth0.users-by-email'
 
-# check_listing FILE VERSION: the C host's output names the plugin, its version, four actions.
+# check_listing FILE VERSION: the C host's output names the plugin, its version, its six actions.
 check_listing() {
   head -n1 "$1" | grep -q "^auth0-actions $2 (ABI " || fail "first line is not 'auth0-actions $2 (ABI ...)': $(head -n1 "$1")"
   [ "$(tail -n +2 "$1" | sed -E 's/^  ([^:]+): .*/\1/' | sort)" = "$actions" ] ||

@@ -1,6 +1,7 @@
 #include "instance.hpp"
 
 #include "outcome.hpp"
+#include "actions/discover.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -124,7 +125,10 @@ void instance::execute(const op_ptr& o, const wfa::plugin::call& call) {
     early = outcome::from_exception(std::current_exception());
   }
   o->data.log_prefix = std::move(prefix);
-  o->data.timeout = call.timeout_ms ? std::chrono::milliseconds(call.timeout_ms) : default_timeout;
+  // An action may need longer than the default when the host sets no deadline (a users
+  // export runs for hours).
+  o->data.timeout = call.timeout_ms ? std::chrono::milliseconds(call.timeout_ms)
+                                    : actions::default_timeout_of(call.action_id).value_or(default_timeout);
   start(o, std::move(run), std::move(early));
 }
 

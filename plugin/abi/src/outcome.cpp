@@ -32,6 +32,8 @@ std::int32_t wfa_code(const std::error_code& ec) noexcept {
       case a0::auth0::client_errc::unsafe_request: return WFA_INTERNAL;
       case a0::auth0::client_errc::cancelled: return WFA_CANCELLED;
       case a0::auth0::client_errc::internal: return WFA_INTERNAL;
+      // A cap the caller chose: its file, not the service, is the obstacle.
+      case a0::auth0::client_errc::download_too_large: return WFA_CONFLICT;
     }
     return WFA_INTERNAL;
   }
@@ -41,6 +43,7 @@ std::int32_t wfa_code(const std::error_code& ec) noexcept {
       case actions::action_errc::patch_unconfirmed: return WFA_CONFLICT;
       case actions::action_errc::user_too_large: return WFA_CONFLICT;
       case actions::action_errc::outputs_too_deep: return WFA_INTERNAL;
+      case actions::action_errc::output_file_failed: return WFA_INTERNAL;
     }
   }
   return WFA_INTERNAL;

@@ -1,5 +1,6 @@
 #include "actions/actions.hpp"
 
+#include "actions/discover.hpp"
 #include "actions/requests.hpp"
 #include "actions/shaping.hpp"
 
@@ -468,7 +469,8 @@ asio::awaitable<json::object> list_database_connections(context& ctx, std::optio
 }  // namespace
 
 bool is_known_action(std::string_view id) noexcept {
-  return id == k_link || id == k_unlink || id == k_get_user || id == k_update;
+  return id == k_link || id == k_unlink || id == k_get_user || id == k_update || id == k_export_users ||
+         id == k_users_by_email;
 }
 
 runner prepare_action(std::string_view id, const json::object& options, const json::object& inputs) {
@@ -476,6 +478,9 @@ runner prepare_action(std::string_view id, const json::object& options, const js
   if (id == k_unlink) return [r = parse_unlink(options, inputs)](context& c) { return unlink_account(c, r); };
   if (id == k_get_user) return [r = parse_get_user(options, inputs)](context& c) { return get_user(c, r); };
   if (id == k_update) return [r = parse_update_metadata(options, inputs)](context& c) { return update_metadata(c, r); };
+  if (id == k_export_users) return [r = parse_export_users(options, inputs)](context& c) { return export_users(c, r); };
+  if (id == k_users_by_email)
+    return [r = parse_users_by_email(options, inputs)](context& c) { return users_by_email(c, r); };
   throw input_error("action_id: '" + std::string(id) + "' is not an action of this plugin");
 }
 

@@ -12,6 +12,7 @@ class action_category_impl final : public std::error_category {
       case action_errc::patch_unconfirmed: return "the PATCH is not confirmed";
       case action_errc::user_too_large: return "the user would be too large";
       case action_errc::outputs_too_deep: return "the outputs nest too deep";
+      case action_errc::output_file_failed: return "the output file could not be written";
     }
     return "unknown actions error";
   }

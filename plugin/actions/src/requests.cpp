@@ -6,9 +6,12 @@
 #include <auth0/management_client.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <initializer_list>
 #include <regex>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace a0::actions {
 
@@ -192,6 +195,91 @@ update_metadata_request parse_update_metadata(const json::object& options, const
     fail("user_metadata", "nests deeper than " + std::to_string(a0::auth0::max_user_depth - 1) +
                               " levels; the user could not be read back (the host's WFA-11 limit)");
   r.user_metadata = m->get_object();
+  return r;
+}
+
+// Issue 13: the export job's and users-by-email's inputs.
+
+namespace {
+
+std::chrono::milliseconds opt_ms(const json::object& o, std::string_view field, std::int64_t fallback, std::int64_t min,
+                                 std::int64_t max) {
+  const auto* v = o.if_contains(field);
+  if (!v || v->is_null()) return std::chrono::milliseconds{fallback};
+  if (!v->is_int64() || v->get_int64() < min || v->get_int64() > max)
+    fail(field, "must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+  return std::chrono::milliseconds{v->get_int64()};
+}
+
+// A folder that exists and that we may create a file in (the temp file beside the
+// output), checked before the job is started: a job of hours must not end in EACCES.
+std::string output_path(const json::object& inputs) {
+  namespace fs = std::filesystem;
+  const auto text = required_string(inputs, "output_file");
+  if (text.find('\0') != std::string::npos) fail("output_file", "must not contain a NUL character");
+  if (text.size() > 4096) fail("output_file", "is longer than 4096 bytes");
+  std::error_code ec;
+  const fs::path p = fs::absolute(fs::path(text), ec).lexically_normal();
+  if (ec || p.filename().empty()) fail("output_file", "must name a file, not a folder");
+  if (fs::is_directory(p, ec)) fail("output_file", "'" + p.string() + "' is a folder, not a file");
+  const fs::path dir = p.parent_path();
+  if (!fs::is_directory(dir, ec)) fail("output_file", "folder '" + dir.string() + "' does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) fail("output_file", "folder '" + dir.string() + "' is not writable");
+  return p.string();
+}
+
+std::vector<std::string> field_names(const json::object& o, std::string_view field, const std::regex& pattern) {
+  std::vector<std::string> out;
+  const auto* f = o.if_contains(field);
+  if (!f || f->is_null()) return out;
+  if (!f->is_array()) fail(field, "must be an array of field names");
+  if (f->get_array().size() > 100) fail(field, "holds more than 100 names");
+  for (const auto& e : f->get_array()) {
+    if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), pattern))
+      fail(field, "each item must be a field name such as user_id or app_metadata");
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+export_users_request parse_export_users(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"poll_interval_ms", "max_poll_interval_ms", "max_download_bytes", "extra_fields"});
+  only_known(inputs, "inputs", {"output_file", "connection_id"});
+  export_users_request r;
+  r.poll_interval = opt_ms(options, "poll_interval_ms", 1000, 10, 600000);
+  r.max_poll_interval = opt_ms(options, "max_poll_interval_ms", 30000, 10, 600000);
+  if (r.max_poll_interval < r.poll_interval) fail("max_poll_interval_ms", "must not be below poll_interval_ms");
+  if (const auto* v = options.if_contains("max_download_bytes"); v && !v->is_null()) {
+    if (!(v->is_int64() && v->get_int64() >= 1) && !v->is_uint64())
+      fail("max_download_bytes", "must be a positive integer (absent: no cap)");
+    r.max_download_bytes = v->to_number<std::uint64_t>();
+  }
+  // Export paths: identities[0].connection, user_metadata.country.
+  static const std::regex k_path("^[A-Za-z0-9_.\\[\\]]{1,128}$");
+  r.extra_fields = field_names(options, "extra_fields", k_path);
+  r.output_file = output_path(inputs);
+  r.connection_id = opt_string(inputs, "connection_id");
+  static const std::regex k_connection_id("^con_[A-Za-z0-9]{16}$");
+  if (!r.connection_id.empty() && !std::regex_match(r.connection_id, k_connection_id))
+    fail("connection_id", "must match ^con_[A-Za-z0-9]{16}$");
+  return r;
+}
+
+users_by_email_request parse_users_by_email(const json::object& options, const json::object& inputs) {
+  only_known(options, "options", {"include_idp_tokens"});
+  only_known(inputs, "inputs", {"email", "fields"});
+  users_by_email_request r;
+  r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
+  r.email = required_string(inputs, "email");
+  // One '@' with something on both sides, no space or control character, at most 512
+  // bytes: Auth0 answers 400 for anything else, so it is not sent.
+  static const std::regex k_email("^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+$");
+  if (r.email.size() > 512 || !std::regex_match(r.email, k_email))
+    fail("email", "must be an email address (local@domain, no spaces)");
+  static const std::regex k_field("^[A-Za-z0-9_.]+$");
+  r.fields = field_names(inputs, "fields", k_field);
   return r;
 }
 

@@ -26,6 +26,7 @@ class client_category_impl final : public std::error_category {
       case client_errc::unsafe_request: return "unsafe request refused";
       case client_errc::cancelled: return "cancelled";
       case client_errc::internal: return "internal error";
+      case client_errc::download_too_large: return "download too large";
     }
     return "unknown management client error";
   }

@@ -6,6 +6,7 @@
 #include "auth0/call_decision.hpp"
 #include "auth0/endpoints.hpp"
 #include "auth0/errors.hpp"
+#include "auth0/jobs.hpp"
 #include "http/header_values.hpp"
 #include "http/percent_encoding.hpp"
 #include "http/rate_gate.hpp"
@@ -590,6 +591,38 @@ net::awaitable<connections_page> management_client::list_connections(std::vector
   if (const auto* next = o.if_contains("next"); next && next->is_string() && !next->get_string().empty())
     page.next = std::string(next->get_string());
   co_return page;
+}
+
+// Issue 13: the users export job and users by email (targets in jobs.cpp).
+
+net::awaitable<json::object> management_client::create_users_export(json::object body) {
+  call c{bhttp::verb::post,        "/api/v2/jobs/users-exports", json::serialize(body), "application/json", true,
+         endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_object()) throw unexpected("the users export job is not an object");
+  co_return std::move(v.get_object());
+}
+
+net::awaitable<json::object> management_client::get_job(std::string_view job_id) {
+  call c{bhttp::verb::get,         target_of([&] { return auth0::job_target(job_id); }), {}, {}, true,
+         endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_object()) throw unexpected("GET job did not return an object");
+  co_return std::move(v.get_object());
+}
+
+net::awaitable<json::array> management_client::users_by_email(std::string_view email, std::vector<std::string> fields,
+                                                              bool include_fields) {
+  if (email.empty()) throw bad_input("email must not be empty");
+  call c{bhttp::verb::get,
+         target_of([&] { return auth0::users_by_email_target(email, fields, include_fields); }),
+         {},
+         {},
+         true,
+         endpoint_kind::management};
+  auto v = co_await impl_->run(std::move(c));
+  if (!v.is_array()) throw unexpected("users-by-email did not return an array");
+  co_return std::move(v.get_array());
 }
 
 }  // namespace a0::auth0

@@ -382,7 +382,9 @@ response handle_control(emulator_state& st, const request& req) {
       return ok();
     }
     if (what == "exports" && m == "PUT") {
-      if (!body.is_object()) return mgmt_error(400, "control API: expected {duration_ms?, url_ttl_s?, fail_next?}");
+      if (!body.is_object())
+        return mgmt_error(
+            400, "control API: expected {duration_ms?, url_ttl_s?, fail_next?, corrupt_next?, download_stall_ms?}");
       st.api.set_export_behaviour(body.get_object());
       return ok();
     }

@@ -14,7 +14,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
 
 namespace emu {
@@ -110,6 +112,23 @@ asio::awaitable<void> session(tcp::socket sock, asio::ssl::context& tls, emulato
       st.log_request(req, res.status, plan.fired);
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    if (const long long stall = storage ? st.api.download_stall_ms() : 0; stall > 0 && res.status == 200) {
+      // Test knob (PUT /__emulator/exports download_stall_ms): the header and half of the
+      // file, a pause, then the rest, so that a client can be cancelled mid-download.
+      auto msg = to_beast(res, version, keep_alive);
+      http::response_serializer<http::string_body> sr{msg};
+      sr.limit(std::max<std::size_t>(1, res.body.size() / 2));
+      auto [hec, h] = co_await http::async_write_some(stream, sr, use_tuple);
+      if (hec) break;
+      beast::get_lowest_layer(stream).expires_never();
+      timer.expires_after(std::chrono::milliseconds(stall));
+      co_await timer.async_wait(use_tuple);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+      sr.limit(std::numeric_limits<std::size_t>::max());
+      auto [rec, r] = co_await http::async_write(stream, sr, use_tuple);
+      if (rec || !keep_alive) break;
+      continue;
+    }
     auto [wec, w] = co_await http::async_write(stream, to_beast(res, version, keep_alive), use_tuple);
     if (wec || !keep_alive) break;
   }

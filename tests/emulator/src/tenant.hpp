@@ -67,8 +67,11 @@ class tenant {
   void set_storage_port(unsigned port) { storage_port_ = port; }
   /// A request to the storage host.
   response storage(const request& req);
-  /// Control API: {duration_ms, url_ttl_s, fail_next}; throws std::invalid_argument.
+  /// Control API: {duration_ms, url_ttl_s, fail_next, corrupt_next, download_stall_ms};
+  /// throws std::invalid_argument.
   void set_export_behaviour(const boost::json::object& cfg);
+  /// The storage host sends half of a file, then waits this long before the rest (0: none).
+  long long download_stall_ms() const { return exports_.download_stall_ms; }
 
  private:
   struct client {
@@ -122,7 +125,8 @@ class tenant {
     long long limit = 0;                                      ///< 0: none
     std::chrono::steady_clock::time_point started;
     bool fail = false;
-    std::string file;  ///< gzipped NDJSON, once completed
+    std::string corrupt;  ///< exports_.corrupt_next when the job was created
+    std::string file;     ///< gzipped NDJSON, once completed
     long long expires = 0;
     std::string signature;
   };
@@ -130,6 +134,8 @@ class tenant {
     long long duration_ms = 300;  ///< pending for a quarter of it, then processing
     long long url_ttl_s = 600;
     bool fail_next = false;
+    std::string corrupt_next;  ///< "truncate" | "garbage": what happens to the next completed file
+    long long download_stall_ms = 0;
   };
   std::map<std::string, export_job> jobs_;
   export_settings exports_;

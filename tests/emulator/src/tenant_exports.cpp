@@ -100,6 +100,15 @@ void tenant::set_export_behaviour(const json::object& cfg) {
     if (!f->is_bool()) throw std::invalid_argument("fail_next must be a boolean");
     exports_.fail_next = f->get_bool();
   }
+  if (const auto* c = cfg.if_contains("corrupt_next")) {
+    if (!c->is_null() && !(c->is_string() && (c->get_string() == "truncate" || c->get_string() == "garbage")))
+      throw std::invalid_argument("corrupt_next must be \"truncate\", \"garbage\" or null");
+    exports_.corrupt_next = c->is_null() ? std::string() : std::string(c->get_string());
+  }
+  if (const auto* d = cfg.if_contains("download_stall_ms")) {
+    if (!d->is_int64() || d->get_int64() < 0) throw std::invalid_argument("download_stall_ms must be an integer >= 0");
+    exports_.download_stall_ms = d->get_int64();
+  }
 }
 
 response tenant::jobs_route(const request& req, const std::vector<std::string>& segs,
@@ -171,6 +180,8 @@ response tenant::create_export(const request& req) {
   job.started = std::chrono::steady_clock::now();
   job.fail = exports_.fail_next;
   exports_.fail_next = false;
+  job.corrupt = std::move(exports_.corrupt_next);
+  exports_.corrupt_next.clear();
   auto answer = job_json(job, "pending");
   jobs_.emplace(job.id, std::move(job));
   return json_response(201, answer);
@@ -227,6 +238,11 @@ response tenant::get_job(const std::string& id) {
       ++n;
     }
     job.file = gzip(ndjson);
+    // Test knobs: a file cut before its gzip trailer, or with its deflate data damaged
+    // (the CRC can no longer match; the header stays valid gzip).
+    if (job.corrupt == "truncate") job.file.resize(job.file.size() - std::min<std::size_t>(job.file.size() / 2, 12));
+    if (job.corrupt == "garbage")
+      for (std::size_t i = 10; i < job.file.size() - 8; i += 3) job.file[i] = static_cast<char>(job.file[i] ^ 0x5a);
     job.expires = epoch_now() + exports_.url_ttl_s;
     job.signature = sign(job.id + "." + std::to_string(job.expires));
   }

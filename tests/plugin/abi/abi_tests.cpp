@@ -67,10 +67,10 @@ TEST_CASE("entry negotiates the major version and fills the error") {
   dlclose(h);
 }
 
-TEST_CASE("descriptor lists the four actions with the manifests embedded from manifests/actions") {
+TEST_CASE("descriptor lists the six actions with the manifests embedded from manifests/actions") {
   plugin_host host;
   const auto& p = host.plugin();
-  REQUIRE(p.action_count == 4);
+  REQUIRE(p.action_count == 6);
   std::set<std::string> ids;
   for (uint32_t i = 0; i < p.action_count; ++i) {
     const auto& a = p.actions[i];
@@ -88,7 +88,7 @@ TEST_CASE("descriptor lists the four actions with the manifests embedded from ma
     CHECK(conn.at("domain").as_object().at("x-env") == "AUTH0_DOMAIN");
   }
   CHECK(ids == std::set<std::string>{"auth0.link-account", "auth0.unlink-account", "auth0.get-user",
-                                     "auth0.update-user-metadata"});
+                                     "auth0.update-user-metadata", "auth0.export-users", "auth0.users-by-email"});
 }
 
 TEST_CASE("create refuses a bad config naming the field, never the secret") {

@@ -48,14 +48,17 @@ TEST_CASE("abi: each client and action error code maps to its WFA code") {
       {client_errc::unsafe_request, WFA_INTERNAL},
       {client_errc::cancelled, WFA_CANCELLED},
       {client_errc::internal, WFA_INTERNAL},
+      {client_errc::download_too_large, WFA_CONFLICT},
       {action_errc::precondition_failed, WFA_CONFLICT},
       {action_errc::patch_unconfirmed, WFA_CONFLICT},
       {action_errc::user_too_large, WFA_CONFLICT},
       {action_errc::outputs_too_deep, WFA_INTERNAL},
+      {action_errc::output_file_failed, WFA_INTERNAL},
       // No code, and codes of categories the plugin does not own, are internal errors.
       {std::error_code(), WFA_INTERNAL},
       {std::make_error_code(std::errc::invalid_argument), WFA_INTERNAL},
-      {std::error_code(static_cast<int>(client_errc::internal) + 1, a0::auth0::client_category()), WFA_INTERNAL},
+      {std::error_code(static_cast<int>(client_errc::download_too_large) + 1, a0::auth0::client_category()),
+       WFA_INTERNAL},
   };
   for (const auto& [ec, wfa] : table) {
     CAPTURE(ec.message());

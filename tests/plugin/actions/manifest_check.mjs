@@ -34,7 +34,8 @@ for (const f of fs.readdirSync(manifestDir).filter((f) => f.endsWith('.json'))) 
   manifests[m.id] = v;
 }
 assert.deepEqual(Object.keys(manifests).sort(),
-  ['auth0.get-user', 'auth0.link-account', 'auth0.unlink-account', 'auth0.update-user-metadata']);
+  ['auth0.export-users', 'auth0.get-user', 'auth0.link-account', 'auth0.unlink-account', 'auth0.update-user-metadata',
+    'auth0.users-by-email']);
 
 let checks = 0;
 function expect(action, part, value, ok) {
@@ -96,6 +97,21 @@ for (const action of [L, 'auth0.unlink-account']) {
   expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'Conn|..', secondary_provider: 'samlp' }, true);
   expect(action, 'inputs', { primary_user_id: 'auth0|p', secondary_user_id: 'auth0|.x' }, true);
 }
+
+// Issue 13: export-users and users-by-email.
+const X = 'auth0.export-users';
+expect(X, 'inputs', { output_file: '/tmp/users.ndjson.gz' }, true);
+expect(X, 'inputs', { output_file: '/tmp/u.gz', connection_id: 'con_ftSSLHb0O7rcUGmF' }, true);
+expect(X, 'inputs', { output_file: '/tmp/u.gz', connection_id: 'con_short' }, false);
+expect(X, 'inputs', {}, false);
+expect(X, 'options', { poll_interval_ms: 5 }, false);
+expect(X, 'options', { extra_fields: ['identities[0].connection', 'user_metadata'] }, true);
+expect(X, 'outputs', { file: '/tmp/u.gz', count: 3, job_id: 'job_x', bytes: 100 }, true);
+const E = 'auth0.users-by-email';
+expect(E, 'inputs', { email: 'jane.doe+x@example.com' }, true);
+expect(E, 'inputs', { email: 'no-at-sign' }, false);
+expect(E, 'inputs', { email: 'a b@example.com' }, false);
+expect(E, 'outputs', { users: [{ user_id: 'auth0|x', email: 'a@b.c' }], count: 1 }, true);
 
 // The dynamic field is marked as docs/abi.md §0.7 asks.
 const link = JSON.parse(fs.readFileSync(path.join(manifestDir, `${L}.json`), 'utf8'));

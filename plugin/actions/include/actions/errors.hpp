@@ -27,6 +27,7 @@ enum class action_errc {
   patch_unconfirmed,        ///< the PATCH answer does not show what was sent
   user_too_large,           ///< the merged primary could not be read back
   outputs_too_deep,         ///< done, but the outputs would nest deeper than the host parses
+  output_file_failed,       ///< a local file the action writes (an export) could not be written
 };
 
 const std::error_category& action_category() noexcept;

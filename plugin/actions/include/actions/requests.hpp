@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,5 +63,25 @@ link_request parse_link(const boost::json::object& options, const boost::json::o
 unlink_request parse_unlink(const boost::json::object& options, const boost::json::object& inputs);
 get_user_request parse_get_user(const boost::json::object& options, const boost::json::object& inputs);
 update_metadata_request parse_update_metadata(const boost::json::object& options, const boost::json::object& inputs);
+
+// Issue 13 (Discover): auth0.export-users and auth0.users-by-email.
+
+struct export_users_request {
+  std::string output_file;                        ///< absolute; its folder exists and is writable (checked at parse)
+  std::string connection_id;                      ///< may be empty: every connection
+  std::vector<std::string> extra_fields;          ///< exported besides the fields planning needs
+  std::chrono::milliseconds poll_interval{1000};  ///< first wait; grows x1.5 per poll
+  std::chrono::milliseconds max_poll_interval{30000};
+  std::uint64_t max_download_bytes = 0;  ///< 0: no cap
+};
+
+struct users_by_email_request {
+  bool include_idp_tokens = false;
+  std::string email;
+  std::vector<std::string> fields;
+};
+
+export_users_request parse_export_users(const boost::json::object& options, const boost::json::object& inputs);
+users_by_email_request parse_users_by_email(const boost::json::object& options, const boost::json::object& inputs);
 
 }  // namespace a0::actions

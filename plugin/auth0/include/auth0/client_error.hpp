@@ -33,6 +33,7 @@ enum class client_errc {
   unsafe_request,        ///< a request that would carry CR, LF or another control byte in a header
   cancelled,             ///< the caller cancelled, or the client was shut down
   internal,              ///< an unexpected failure inside the client
+  download_too_large,    ///< a streamed download (a users export) over the caller's max_bytes
 };
 
 const std::error_category& client_category() noexcept;

@@ -128,6 +128,35 @@ class management_client {
   /// Closes pooled connections and fails waiters; called before the executor stops.
   void shutdown();
 
+  // Issue 13 (Discover): the users export job, users by email, and the export's download.
+
+  /// POST /api/v2/jobs/users-exports (body: format, fields, optional connection_id);
+  /// returns the job ({id, status, ...}). Retried like GET: a second job after an
+  /// ambiguous failure only reads the tenant once more.
+  boost::asio::awaitable<boost::json::object> create_users_export(boost::json::object body);
+
+  /// GET /api/v2/jobs/{id}: status, percentage_done, time_left_seconds, location. A read:
+  /// paced and retried like GET /users.
+  boost::asio::awaitable<boost::json::object> get_job(std::string_view job_id);
+
+  /// GET /api/v2/users-by-email?email=E (Auth0 matches the email case-sensitively);
+  /// fields empty = all. A read: paced and retried like GET /users.
+  boost::asio::awaitable<boost::json::array> users_by_email(std::string_view email,
+                                                            std::vector<std::string> fields = {},
+                                                            bool include_fields = true);
+
+  /// Streams the body of an absolute https URL on any host (a job's pre-signed
+  /// `location`) to `sink`, chunk by chunk; returns the bytes received. Never sends the
+  /// Management token; TLS verified against the system store plus ca_file; a URL that is
+  /// not https is refused; connect_timeout_ms for the connection, timeout_ms as the
+  /// longest pause between two reads (not the whole transfer); max_bytes 0 = no cap (the
+  /// 8 MB API answer limit does not apply). Runs on the caller's executor, outside the
+  /// pacing (the storage host is not the Management API). Throws api_exception: 403/404
+  /// (expired link, file gone) retryable, transport failures retryable; what `sink`
+  /// throws leaves unchanged. The URL's query (its credential) is never in a message.
+  boost::asio::awaitable<std::uint64_t> download(std::string url, std::function<void(std::string_view)> sink,
+                                                 std::uint64_t max_bytes = 0);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
