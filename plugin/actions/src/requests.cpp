@@ -161,21 +161,31 @@ unlink_request parse_unlink(const json::object& options, const json::object& inp
   return r;
 }
 
+namespace {
+// A list of user fields (at most 100, as the manifests' maxItems say), each matching `pattern`.
+std::vector<std::string> field_names(const json::object& o, std::string_view field, const std::regex& pattern) {
+  std::vector<std::string> out;
+  const auto* f = o.if_contains(field);
+  if (!f || f->is_null()) return out;
+  if (!f->is_array()) fail(field, "must be an array of field names");
+  if (f->get_array().size() > 100) fail(field, "holds more than 100 names");
+  for (const auto& e : f->get_array()) {
+    if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), pattern))
+      fail(field, "each item must be a field name such as user_id or app_metadata");
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+}  // namespace
+
 get_user_request parse_get_user(const json::object& options, const json::object& inputs) {
   only_known(options, "options", {"include_idp_tokens"});
   only_known(inputs, "inputs", {"user_id", "fields"});
   get_user_request r;
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
   r.user_id = full_user_id(inputs, "user_id");
-  if (const auto* f = inputs.if_contains("fields"); f && !f->is_null()) {
-    if (!f->is_array()) fail("fields", "must be an array of field names");
-    static const std::regex k_field("^[A-Za-z0-9_.]+$");
-    for (const auto& e : f->get_array()) {
-      if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), k_field))
-        fail("fields", "each item must be a field name such as user_id or app_metadata");
-      r.fields.emplace_back(e.get_string());
-    }
-  }
+  static const std::regex k_field("^[A-Za-z0-9_.]+$");
+  r.fields = field_names(inputs, "fields", k_field);
   return r;
 }
 
@@ -226,20 +236,6 @@ std::string output_path(const json::object& inputs) {
   if (!fs::is_directory(dir, ec)) fail("output_file", "folder '" + dir.string() + "' does not exist");
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail("output_file", "folder '" + dir.string() + "' is not writable");
   return p.string();
-}
-
-std::vector<std::string> field_names(const json::object& o, std::string_view field, const std::regex& pattern) {
-  std::vector<std::string> out;
-  const auto* f = o.if_contains(field);
-  if (!f || f->is_null()) return out;
-  if (!f->is_array()) fail(field, "must be an array of field names");
-  if (f->get_array().size() > 100) fail(field, "holds more than 100 names");
-  for (const auto& e : f->get_array()) {
-    if (!e.is_string() || !std::regex_match(e.get_string().begin(), e.get_string().end(), pattern))
-      fail(field, "each item must be a field name such as user_id or app_metadata");
-    out.emplace_back(e.get_string());
-  }
-  return out;
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ function control(method, what) {  // the emulator's control API; resolves to the
 const reset = () => control('POST', 'reset');
 
 try {
-  for (const name of ['link-with-merge', 'link-without-merge', 'unlink']) {
+  for (const name of ['link-with-merge', 'link-without-merge', 'unlink', 'link-pairs']) {
     const v = flowrunCmd(['validate', flow(name)]);
     assert.equal(v.status, 0, `validate ${name}: ${v.stdout}${v.stderr}`);
   }
@@ -131,6 +131,26 @@ try {
       `invalid_input expected: ${bad.stdout}`);
     assert.deepEqual(await control('GET', 'log'), [], `${file} ${name}=${input}: requests reached the tenant`);
   }
+
+  // link-pairs (the dedup's third step) over a pairs file: --input dry_run=true writes
+  // nothing; then the real run, journaled; the same command again skips the pair.
+  await reset();
+  const pairs = path.join(work, 'pairs.jsonl');
+  fs.writeFileSync(pairs, JSON.stringify({ primary_user_id: primary, secondary_user_id: secondary }) + '\n');
+  await control('DELETE', 'log');
+  const review = flowrunCmd(['run', flow('link-pairs'), '--inputs-file', pairs, '--input', 'dry_run=true']);
+  assert.equal(review.status, 0, review.stdout + review.stderr);
+  assert.deepEqual(JSON.parse(review.stdout).outputs.merged_keys.includes('/user_metadata/hobby'), true, review.stdout);
+  assert.ok((await control('GET', 'log')).every((r) => r.method === 'GET' || r.path.startsWith('/oauth/')),
+    'dry_run wrote');
+  const journal = path.join(work, 'link.journal');
+  const linked = flowrunCmd(['run', flow('link-pairs'), '--inputs-file', pairs, '--journal', journal]);
+  assert.equal(linked.status, 0, linked.stdout + linked.stderr);
+  assert.equal(JSON.parse(linked.stdout).outputs.metadata_patched, true, linked.stdout);
+  const again = flowrunCmd(['run', flow('link-pairs'), '--inputs-file', pairs, '--journal', journal]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, '', 'a journaled pair ran again');
+  assert.ok(again.stderr.includes('"skipped":1'), again.stderr);
 
   const o = flowrunCmd(['options', flow('link-with-merge'), 'link', '/inputs/secondary_connection_id']);
   assert.equal(o.status, 0, o.stderr);
