@@ -111,6 +111,12 @@ client_config client_config::from_json(const json::object& o) {
   if (auto v = opt_int(o, "max_retries", 0, 10)) c.max_retries = static_cast<int>(*v);
   if (auto v = opt_int(o, "max_connections", 1, 256)) c.max_connections = static_cast<int>(*v);
   if (auto v = opt_int(o, "max_backoff_ms", 0, 600000)) c.max_backoff = std::chrono::milliseconds{*v};
+  if (const auto* v = o.if_contains("max_requests_per_second"); v && !v->is_null()) {
+    if (!v->is_number()) fail("max_requests_per_second", "must be a number");
+    const double rate = v->to_number<double>();
+    if (!(rate >= 0.01 && rate <= 10000)) fail("max_requests_per_second", "must be from 0.01 to 10000");
+    c.max_requests_per_second = rate;
+  }
   return c;
 }
 

@@ -100,6 +100,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
         gate(strand, cfg.max_backoff),
         rng(std::random_device{}()) {
     if (cfg.audience.empty()) cfg.audience = auth0::default_audience(cfg.domain);
+    // Every Management API route shares the budget (the routes of api 0).
+    if (cfg.max_requests_per_second > 0) gate.set_budget(read_users.api, cfg.max_requests_per_second);
   }
 
   net::strand<net::any_io_executor> strand;

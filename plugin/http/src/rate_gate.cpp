@@ -97,6 +97,11 @@ net::awaitable<std::uint64_t> rate_gate::admit(rate_pacer::route r) {
   }
 }
 
+void rate_gate::set_budget(unsigned api, double per_second) {
+  st_->pacer.set_budget(api, per_second, wake_signal::clock::now());
+  st_->wake_heads();
+}
+
 void rate_gate::on_response(std::uint64_t ticket, const std::optional<rate_headers>& h, bool refused) {
   st_->pacer.on_response(ticket, net::steady_timer::clock_type::now(), h, refused);
   st_->wake_heads();

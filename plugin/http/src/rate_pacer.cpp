@@ -42,8 +42,31 @@ void rate_pacer::advance(bucket& b, time_point now) {
   b.avail_at = now;
 }
 
+void rate_pacer::set_budget(unsigned api, double per_second, time_point now) {
+  budget_ = {};
+  if (!(per_second > 0)) return;
+  budget_.api = api;
+  budget_.rate = per_second;
+  budget_.tokens = std::max(1.0, per_second);
+  budget_.at = now;
+}
+
 rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
   decision d;
+  const bool budgeted = budget_.rate > 0 && r.api == budget_.api;
+  if (budgeted) {
+    const double burst = std::max(1.0, budget_.rate);
+    if (now > budget_.at) {
+      budget_.tokens = std::min(burst, budget_.tokens + seconds_d(now - budget_.at).count() * budget_.rate);
+      budget_.at = now;
+    }
+    if (budget_.tokens < kOneToken) {
+      // A wait we impose on ourselves: not capped by max_wait (the caller chose the pace).
+      const auto need = std::chrono::ceil<milliseconds>(seconds_d((1 - budget_.tokens) / budget_.rate));
+      d.retry_at = now + std::max(need, milliseconds{1});
+      return d;
+    }
+  }
   route_state* rs = max_wait_ > milliseconds::zero() ? &routes_[key(r)] : nullptr;
   const std::uint64_t bucket_id = rs ? rs->bucket : 0;
   const bool probing = rs && bucket_id == 0 && !rs->unmetered;
@@ -73,6 +96,7 @@ rate_pacer::decision rate_pacer::try_admit(route r, time_point now) {
     ++b.sent;
     ++b.in_flight;
   }
+  if (budgeted) budget_.tokens -= 1;
   d.admitted = true;
   d.ticket = next_ticket_++;
   flights_.emplace(d.ticket, flight{r, bucket_id});

@@ -194,3 +194,15 @@ TEST_CASE("every manifest has the same connection schema, and from_json applies 
   }
   CHECK(integers == 5);
 }
+
+TEST_CASE("max_requests_per_second: a number from 0.01 to 10000, absent means none") {
+  CHECK(parse(R"({"domain":"t.auth0.com","token":"x"})").max_requests_per_second == 0);
+  CHECK(parse(R"({"domain":"t.auth0.com","token":"x","max_requests_per_second":12})").max_requests_per_second == 12);
+  CHECK(parse(R"({"domain":"t.auth0.com","token":"x","max_requests_per_second":0.5})").max_requests_per_second == 0.5);
+  for (const char* bad : {"0", "-1", "10001", "\"8\"", "true"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(
+        parse(std::string(R"({"domain":"t.auth0.com","token":"x","max_requests_per_second":)") + bad + "}"),
+        doctest::Contains("max_requests_per_second"), std::invalid_argument);
+  }
+}

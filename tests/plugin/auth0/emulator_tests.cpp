@@ -559,3 +559,24 @@ TEST_CASE("emulator client: ids with reserved characters are percent-encoded, on
         "DELETE /api/v2/users/google-oauth2%7C115015401343387192604/identities/samlp/"
         "Neo%20Link%7C4081%2Fa%3Fb%23c%25d%2Be 200");
 }
+
+TEST_CASE("emulator client: max_requests_per_second caps the pace below a generous bucket, with no 429") {
+  emulator emu;
+  env e;
+  // The tenant would take 1,000 a second; the budget says 20 (a burst of 20).
+  management_client client(e.ex, config_for(emu, {{"max_connections", 40}, {"max_requests_per_second", 20}}));
+  emu.set_bucket("management", 1000, 1000, {{"path", "/api/v2/*"}});
+  e.run(client.get_user(k_primary));  // the token; one request of the budget
+  emu.reset_counters();
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<call_future<json::object>> calls;
+  for (int i = 0; i < 60; ++i) calls.push_back(start(e.ex, client.get_user(i % 2 ? k_primary : k_secondary)));
+  for (auto& f : calls) CHECK(f.get().contains("user_id"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // 61 requests at 20 a second with a burst of 20: at least (61 - 20) / 20 = 2.05 s. A
+  // lower bound only (a slow machine takes longer, never shorter).
+  CHECK_MESSAGE(seconds >= 1.9, "60 reads took ", seconds, " s");
+  CHECK(emu.counters().at("rate_limited").to_number<long>() == 0);
+  CHECK(emu.counters().at("requests").to_number<long>() == 60);
+  CHECK(client.statistics().paced > 0);
+}

@@ -305,3 +305,36 @@ TEST_CASE("pacer: a 50 burst / 16 per second bucket under 24 requests in flight:
   CHECK(served >= 50 + 16 * 19);
   CHECK(refused * 100 <= served);  // under 1 % (without pacing most requests meet a 429)
 }
+
+TEST_CASE("budget: at most N admissions a second on the budgeted api, a burst of one second's worth") {
+  rate_pacer p(milliseconds{10000});
+  p.set_budget(0, 4, t0);
+  // No rate-limit headers at all (an unmetered route): the budget alone paces.
+  p.on_response(admit(p, reads, t0), t0, std::nullopt, false);
+  for (int i = 0; i < 3; ++i) admit(p, reads, t0);  // the burst: 4 in all at t0
+  auto d = p.try_admit(writes, t0);                 // every route of api 0 shares it
+  CHECK_FALSE(d.admitted);
+  CHECK(d.retry_at == t0 + milliseconds{250});  // one token a quarter second
+  CHECK(p.try_admit(tokens, t0).admitted);      // another api is not budgeted
+  CHECK_FALSE(p.try_admit(reads, t0 + milliseconds{249}).admitted);
+  admit(p, writes, t0 + milliseconds{250});
+  CHECK_FALSE(p.try_admit(reads, t0 + milliseconds{260}).admitted);
+  // Over ten seconds at most 4 a second get through, however often they ask.
+  int admitted = 0;
+  for (int ms = 260; ms < 10260; ms += 5)
+    if (p.try_admit(reads, t0 + milliseconds{ms}).admitted) ++admitted;
+  CHECK(admitted >= 39);
+  CHECK(admitted <= 40);
+}
+
+TEST_CASE("budget: below one a second, and it holds with pacing off (max_wait 0)") {
+  rate_pacer p(milliseconds{0});
+  p.set_budget(0, 0.5, t0);
+  admit(p, reads, t0);  // a burst of at least one
+  auto d = p.try_admit(reads, t0 + milliseconds{1});
+  CHECK_FALSE(d.admitted);
+  CHECK(d.retry_at == t0 + milliseconds{2000});  // a wait it chose: not capped by max_wait
+  admit(p, reads, t0 + milliseconds{2000});
+  p.set_budget(0, 0, t0 + milliseconds{2000});  // removed: no cap
+  for (int i = 0; i < 100; ++i) admit(p, reads, t0 + milliseconds{2000});
+}

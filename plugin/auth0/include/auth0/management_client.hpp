@@ -62,7 +62,11 @@ struct client_config {
   /// Pool size. Connections are opened on demand, so a generous cap costs nothing at low
   /// concurrency and does not throttle a runner at 64 rows in flight.
   int max_connections = 128;
-  std::chrono::milliseconds max_backoff{10000};  ///< cap of one wait: Retry-After, reset, pacing
+  std::chrono::milliseconds max_backoff{10000};
+  /// A budget below the tenant's limit: at most this many Management API requests a second
+  /// from this client (burst: one second's worth), leaving the rest to logins and the
+  /// Dashboard. 0 = none (the rate-limit headers alone pace the client).
+  double max_requests_per_second = 0;  ///< cap of one wait: Retry-After, reset, pacing
 
   /// Parses and validates a config JSON object; throws std::invalid_argument whose
   /// message names the field (never echoes a secret value).

@@ -30,6 +30,9 @@ class rate_gate {
   /// shutdown() it returns ticket 0 at once (the transport then refuses the request).
   boost::asio::awaitable<std::uint64_t> admit(rate_pacer::route r);
 
+  /// rate_pacer::set_budget: at most `per_second` requests a second on the routes of `api`.
+  void set_budget(unsigned api, double per_second);
+
   void on_response(std::uint64_t ticket, const std::optional<rate_headers>& h, bool refused);
   void on_failure(std::uint64_t ticket, bool may_have_reached_server);
 

@@ -62,6 +62,10 @@ class rate_pacer {
   explicit rate_pacer(std::chrono::milliseconds max_wait) : max_wait_(max_wait) {}
 
   decision try_admit(route r, time_point now);
+  /// A cap below the server's limits on every route of `api` together: at most
+  /// `per_second` admissions a second on average, a burst of one second's worth (at least
+  /// one). It holds whether or not pacing is on; 0 removes it.
+  void set_budget(unsigned api, double per_second, time_point now);
   /// A response to `ticket`: its rate-limit headers, if any; `refused` for a 429.
   void on_response(std::uint64_t ticket, time_point now, const std::optional<rate_headers>& h, bool refused);
   /// The request ended without a response; `may_have_reached_server`: it may hold a token.
@@ -117,6 +121,15 @@ class rate_pacer {
   void attribute(route r, std::uint64_t to);
   std::size_t in_flight_after(std::uint64_t bucket_id, std::uint64_t ticket) const;
   static void learn_rate(bucket& b, const rate_headers& h, time_point now, std::int64_t took);
+
+  // The budget (set_budget): a token bucket of its own, full at the start.
+  struct budget_state {
+    unsigned api = 0;
+    double rate = 0;  // 0 = none
+    double tokens = 0;
+    time_point at{};
+  };
+  budget_state budget_;
 
   std::chrono::milliseconds max_wait_;
   std::uint64_t next_ticket_ = 1, next_bucket_ = 1;
