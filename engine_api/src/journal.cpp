@@ -43,27 +43,30 @@ class fnv128 {
   u128 h_ = (static_cast<u128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
 };
 
-// The canonical form, fed to the hash piece by piece (never materialised whole).
+void canonical(const json::value& v, fnv128& h);
+
+// An object's canonical form: members sorted by key (fed to the hash piece by piece,
+// never materialised whole).
+void canonical(const json::object& o, fnv128& h) {
+  std::vector<const json::key_value_pair*> members;
+  members.reserve(o.size());
+  for (const auto& kv : o) members.push_back(&kv);
+  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  h.add("{");
+  bool first = true;
+  for (const auto* kv : members) {
+    if (!first) h.add(",");
+    first = false;
+    h.add(json::serialize(json::string_view(kv->key())));
+    h.add(":");
+    canonical(kv->value(), h);
+  }
+  h.add("}");
+}
+
 void canonical(const json::value& v, fnv128& h) {
   switch (v.kind()) {
-    case json::kind::object: {
-      const auto& o = v.get_object();
-      std::vector<const json::key_value_pair*> members;
-      members.reserve(o.size());
-      for (const auto& kv : o) members.push_back(&kv);
-      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      h.add("{");
-      bool first = true;
-      for (const auto* kv : members) {
-        if (!first) h.add(",");
-        first = false;
-        h.add(json::serialize(json::string_view(kv->key())));
-        h.add(":");
-        canonical(kv->value(), h);
-      }
-      h.add("}");
-      return;
-    }
+    case json::kind::object: canonical(v.get_object(), h); return;
     case json::kind::array: {
       h.add("[");
       bool first = true;
@@ -91,7 +94,7 @@ std::string value_key(const json::value& v) {
 
 std::string row_key(const json::object& inputs) {
   fnv128 h;
-  canonical(json::value(inputs), h);
+  canonical(inputs, h);  // not copied into a json::value: this runs once per row
   return h.hex();
 }
 

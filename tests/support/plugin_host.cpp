@@ -98,16 +98,20 @@ void plugin_instance::destroy() {
   inst_ = nullptr;
 }
 
-plugin_instance::pending plugin_instance::start(const std::string& action, const std::string& options,
-                                                const std::string& inputs, uint32_t timeout_ms) {
-  if (!inst_) throw std::runtime_error("no instance: " + error_);
+// A slot for one call's completion, kept until the instance is destroyed.
+plugin_instance::pending plugin_instance::new_pending() {
   pending p;
   p.s = std::make_shared<slot>();
   p.s->started_on = std::this_thread::get_id();
-  {
-    std::lock_guard lk(slots_mu_);
-    slots_.push_back(p.s);
-  }
+  std::lock_guard lk(slots_mu_);
+  slots_.push_back(p.s);
+  return p;
+}
+
+plugin_instance::pending plugin_instance::start(const std::string& action, const std::string& options,
+                                                const std::string& inputs, uint32_t timeout_ms) {
+  if (!inst_) throw std::runtime_error("no instance: " + error_);
+  pending p = new_pending();
   wfa_call call{};
   call.struct_size = sizeof call;
   call.action_id = str(action);
@@ -123,13 +127,7 @@ plugin_instance::pending plugin_instance::start(const std::string& action, const
 
 plugin_instance::pending plugin_instance::start_options(const std::string& action, const std::string& field,
                                                         const std::string& page_token) {
-  pending p;
-  p.s = std::make_shared<slot>();
-  p.s->started_on = std::this_thread::get_id();
-  {
-    std::lock_guard lk(slots_mu_);
-    slots_.push_back(p.s);
-  }
+  pending p = new_pending();
   wfa_options_call call{};
   call.struct_size = sizeof call;
   call.action_id = str(action);

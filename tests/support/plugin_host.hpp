@@ -80,6 +80,8 @@ class plugin_instance {
   void destroy();
 
  private:
+  pending new_pending();
+
   plugin_host& host_;
   wfa_instance* inst_ = nullptr;
   std::mutex slots_mu_;                              ///< start() may be called from several threads

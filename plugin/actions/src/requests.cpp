@@ -176,6 +176,12 @@ std::vector<std::string> field_names(const json::object& o, std::string_view fie
   }
   return out;
 }
+
+// The `fields` input of get-user and users-by-email: user field names.
+std::vector<std::string> user_fields(const json::object& inputs) {
+  static const std::regex k_field("^[A-Za-z0-9_.]+$");
+  return field_names(inputs, "fields", k_field);
+}
 }  // namespace
 
 get_user_request parse_get_user(const json::object& options, const json::object& inputs) {
@@ -184,8 +190,7 @@ get_user_request parse_get_user(const json::object& options, const json::object&
   get_user_request r;
   r.include_idp_tokens = opt_bool(options, "include_idp_tokens", false);
   r.user_id = full_user_id(inputs, "user_id");
-  static const std::regex k_field("^[A-Za-z0-9_.]+$");
-  r.fields = field_names(inputs, "fields", k_field);
+  r.fields = user_fields(inputs);
   return r;
 }
 
@@ -274,8 +279,7 @@ users_by_email_request parse_users_by_email(const json::object& options, const j
   static const std::regex k_email("^[^@\\s\\x00-\\x1f\\x7f]+@[^@\\s\\x00-\\x1f\\x7f]+$");
   if (r.email.size() > 512 || !std::regex_match(r.email, k_email))
     fail("email", "must be an email address (local@domain, no spaces)");
-  static const std::regex k_field("^[A-Za-z0-9_.]+$");
-  r.fields = field_names(inputs, "fields", k_field);
+  r.fields = user_fields(inputs);
   return r;
 }
 
