@@ -15,6 +15,7 @@ struct instance::state {
   library lib;
   wfa_host host{};
   log_sink sink;
+  rate_acquire acquire;
   int32_t min_level = WFA_LOG_INFO;
   wfa_instance* inst = nullptr;
 };
@@ -114,6 +115,17 @@ uint32_t on_log_enabled(void* ctx, int32_t level) noexcept {
   return s && s->sink && level >= s->min_level ? 1u : 0u;
 }
 
+// WFA-3: nothing escapes into the plugin's thread; a limiter that throws lets it go.
+uint32_t on_acquire(void* ctx, wfa_str bucket, uint32_t cost) noexcept {
+  auto* s = static_cast<instance::state*>(ctx);
+  if (!s || !s->acquire) return 0;
+  try {
+    return s->acquire(std::string_view(bucket.data ? bucket.data : "", bucket.data ? bucket.size : 0), cost);
+  } catch (...) {
+    return 0;
+  }
+}
+
 wfa_str view(std::string_view s) { return wfa_str{s.data(), s.size()}; }
 
 // WFA-5: a plugin returns 0 only when it could not start the operation, and then never
@@ -134,14 +146,17 @@ wfa_op started_or_failed(wfa_op op, uint64_t id, const char* what) noexcept {
 
 }  // namespace
 
-instance::instance(const library& lib, std::string_view config_json, log_sink sink, int32_t min_level)
+instance::instance(const library& lib, std::string_view config_json, log_sink sink, int32_t min_level,
+                   rate_acquire acquire)
     : state_(std::make_unique<state>(lib)) {
   state_->sink = std::move(sink);
+  state_->acquire = std::move(acquire);
   state_->min_level = min_level;
   state_->host.struct_size = sizeof(wfa_host);
   state_->host.ctx = state_.get();
   state_->host.log = &on_log;
   state_->host.log_enabled = &on_log_enabled;
+  state_->host.acquire = state_->acquire ? &on_acquire : nullptr;
 
   wfa_error err{};
   err.struct_size = sizeof err;

@@ -81,6 +81,12 @@ using completion = std::function<void(op_result)>;
 /// Receives the plugin's log lines (any thread, concurrently). Must not block.
 using log_sink = std::function<void(int32_t level, std::string_view message)>;
 
+/// The host's rate budget (ABI 1.1, wfa_host::acquire): asked by the plugin before each
+/// request that counts against a server's rate limit. Returns 0 to go now (`cost` is
+/// taken) or the milliseconds to wait before asking again. Any thread, concurrently; must
+/// not block. Exceptions thrown from it are swallowed and count as "go now".
+using rate_acquire = std::function<uint32_t(std::string_view bucket, uint32_t cost)>;
+
 /// The plugin refused a connection config; what() is the plugin's reason.
 class create_error : public std::runtime_error {
  public:
@@ -95,8 +101,10 @@ class create_error : public std::runtime_error {
 class instance {
  public:
   /// Creates it from a connection config (a JSON object). Lines below `min_level`
-  /// are not even formatted by the plugin (wfa_host::log_enabled).
-  instance(const library& lib, std::string_view config_json, log_sink sink = {}, int32_t min_level = WFA_LOG_INFO);
+  /// are not even formatted by the plugin (wfa_host::log_enabled). `acquire`, when set,
+  /// is offered to the plugin as wfa_host::acquire (a plugin built for 1.0 ignores it).
+  instance(const library& lib, std::string_view config_json, log_sink sink = {}, int32_t min_level = WFA_LOG_INFO,
+           rate_acquire acquire = {});
   /// destroy(): cancels what is in flight and returns once no callback can fire.
   /// Operations the plugin failed to complete are then completed here with
   /// WFA_INTERNAL, so that every completion still runs exactly once.

@@ -1,5 +1,5 @@
 /*
- * wfa.h -- the workflow-action plugin ABI, version 1.0.
+ * wfa.h -- the workflow-action plugin ABI, version 1.1 (1.1 appended wfa_host.acquire).
  *
  * A plugin is a shared library that exports exactly one symbol, wfa_plugin_entry().
  * A host (a workflow runner such as flowrun) dlopen()s it, calls the entry with the
@@ -94,7 +94,7 @@ extern "C" {
 #endif
 
 #define WFA_ABI_MAJOR 1
-#define WFA_ABI_MINOR 0
+#define WFA_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define WFA_EXPORT __declspec(dllexport)
@@ -188,6 +188,17 @@ typedef struct wfa_host {
   void (*log)(void* ctx, int32_t level, wfa_str message);
   /* May be NULL (then every level is enabled). Lets the plugin skip formatting. */
   uint32_t (*log_enabled)(void* ctx, int32_t level);
+  /* since 1.1; read it only when WFA_HAS_FIELD(host, wfa_host, acquire) holds (WFA-2).
+     May be NULL: the host keeps no budget. The host's rate budget, which it may share
+     with every instance it runs and with other processes (a queue's workers on other
+     machines). The plugin calls it before each request that counts against a server's
+     rate limit: `bucket` names the limit (the plugin's choice, stable and without
+     secrets, e.g. "auth0:tenant.eu.auth0.com:management"), `cost` is what the request
+     takes from it (1 for one request). It answers at once and never blocks: 0 to send
+     now (the cost is taken), or the milliseconds to wait before asking again (nothing
+     is taken). Called on plugin threads, possibly several at once: thread-safe. The
+     plugin keeps its own pacing too; it waits for both. */
+  uint32_t (*acquire)(void* ctx, wfa_str bucket, uint32_t cost);
 } wfa_host;
 
 /* One action the plugin offers. OWNERSHIP: plugin; STATIC (WFA-6). */
