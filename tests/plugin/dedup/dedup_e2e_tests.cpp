@@ -18,6 +18,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -428,4 +429,75 @@ TEST_CASE("dedup end to end: export, plan, link killed with SIGKILL and resumed,
     CHECK(named_after_kill.count(rows.at(static_cast<std::size_t>(row)).second) == 0);
   MESSAGE(rows.size(), " pairs; ", at_kill.rows.size(), " journaled before the kill, ", rerun.size(),
           " run by the second command");
+}
+
+// Bad input at the link step, each refused with the file (and line) named: before any
+// request when the file is wrong, and per row, before that row's requests, when a row
+// lacks a secondary. (linkplan's own bad input: tests/plugin/linkplan/cli_tests.sh; a
+// journal of another flow: tests/engine_api/flowrun, "journal: another flow's journal".)
+TEST_CASE("dedup bad input: the link step refuses a missing or wrong pairs file and a row without a secondary") {
+  scratch s;
+  emulator emu;
+  const auto env = flowrun_env(emu);
+  const auto flow = s.flow("link-pairs.flow.json");
+  const auto journal_file = s.dir / "link.journal";
+  auto link = [&](const fs::path& pairs) {
+    return wfa::test::run({A0_FLOWRUN_PATH, "run", flow, "--inputs-file", pairs.string(), "--journal",
+                           journal_file.string(), "--concurrency", "4"},
+                          env);
+  };
+  auto refused = [&](const fs::path& pairs, const std::string& message) {
+    CAPTURE(pairs);
+    const auto r = link(pairs);
+    CHECK_MESSAGE(r.exit_code == 2, dump(r));
+    CHECK_MESSAGE(r.err.find(message) != std::string::npos, dump(r));
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(journal_file));
+  };
+  refused(s.dir / "pairs.jsonl",
+          "flowrun: cannot read " + (s.dir / "pairs.jsonl").string() + ": No such file or directory");
+  // linkplan's --refused file given instead of --out: not the flow's inputs.
+  const auto refusals = s.dir / "refused.jsonl";
+  std::ofstream(refusals) << R"({"user_id":"auth0|5f7c8ec7c33c6c004bbafe82","reason":"alone","line":3})"
+                          << "\n";
+  refused(refusals, refusals.string() + ":1: inputs.user_id: unknown input");
+  // The export itself (gzip bytes) given as the pairs.
+  const auto gz = s.dir / "users.ndjson.gz";
+  std::ofstream(gz, std::ios::binary) << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00", 14);
+  refused(gz, gz.string() + ":1: expected one JSON object per line");
+  if (::geteuid() != 0) {  // root reads any file
+    const auto locked = s.dir / "locked.jsonl";
+    std::ofstream(locked) << "{}\n";
+    fs::permissions(locked, fs::perms::none);
+    refused(locked, "cannot read " + locked.string() + ": Permission denied");
+  }
+  CHECK(emu.counters().at("requests") == 0);  // not even a token
+
+  // A row without its secondary fails alone, before any request for it; the good row links.
+  const auto pairs = s.dir / "half.jsonl";
+  std::ofstream(pairs) << R"({"primary_user_id":"auth0|nobody"})"
+                       << "\n"
+                       << R"({"primary_user_id":"google-oauth2|115015401343387192604",)"
+                       << R"("secondary_user_id":"auth0|5f7c8ec7c33c6c004bbafe82"})"
+                       << "\n";
+  const auto r = link(pairs);
+  CHECK_MESSAGE(r.exit_code == 1, dump(r));
+  std::map<std::int64_t, json::object> by_row;
+  for (const auto& line : lines_of(r.out)) {
+    auto o = json::parse(line).as_object();
+    by_row.emplace(o.at("row").to_number<std::int64_t>(), o);
+  }
+  REQUIRE(by_row.size() == 2);
+  CHECK(by_row.at(0).at("status") == "failed");
+  CHECK(by_row.at(0).at("steps").at("link").at("error").at("code") == "invalid_input");
+  CHECK(json::serialize(by_row.at(0)).find("secondary_user_id: required") != std::string::npos);
+  CHECK(by_row.at(1).at("status") == "ok");
+  std::multiset<std::string> requests;  // "METHOD user_id rest"
+  for (const auto& e : emu.request_log())
+    if (const auto u = as_user_request(e)) requests.insert(u->method + " " + u->user_id + u->rest);
+  const std::string p = "google-oauth2|115015401343387192604";
+  CHECK(requests == std::multiset<std::string>{"GET " + p, "GET auth0|5f7c8ec7c33c6c004bbafe82", "PATCH " + p,
+                                               "POST " + p + "/identities"});  // nothing for auth0|nobody
+  const auto journal = read_journal(journal_file);
+  CHECK(journal.rows == std::map<std::int64_t, bool>{{0, false}, {1, true}});
 }
