@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 
 namespace a0::linkplan::test {
 namespace json = boost::json;
@@ -105,6 +106,62 @@ std::string to_export_line(const gen_account& a) {
   if (!a.email.empty()) o["email"] = a.email;
   if (a.blocked) o["blocked"] = true;
   return json::serialize(o);
+}
+
+expected_plan plan_by_rules(const std::vector<gen_account>& accounts, const std::string& policy) {
+  const std::string prefer = "prefer-connection:";
+  const bool most_logins = policy == "most-logins";
+  const std::string connection = policy.rfind(prefer, 0) == 0 ? policy.substr(prefer.size()) : "";
+  if (policy != "oldest" && !most_logins && connection.empty())
+    throw std::invalid_argument("plan_by_rules: unknown policy " + policy);
+  auto fold = [](std::string s) {
+    for (auto& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  };
+  // Group linkable accounts (and existing primaries, which decide for their email) by
+  // folded email; the primary is the linkable existing primary, else the best by the
+  // policy's order.
+  std::map<std::string, std::vector<const gen_account*>> by_email;
+  for (const auto& a : accounts)
+    if (!a.email.empty() && ((a.verified && !a.blocked) || a.existing_primary)) by_email[fold(a.email)].push_back(&a);
+  expected_plan out;
+  for (const auto& a : accounts) {
+    if (a.email.empty())
+      out.refused[a.user_id] = "no_email";
+    else if (!a.verified)
+      out.refused[a.user_id] = "unverified";
+    else if (a.blocked)
+      out.refused[a.user_id] = "blocked";
+  }
+  auto before = [&](const gen_account* a, const gen_account* b) {
+    if (most_logins && a->logins != b->logins) return a->logins > b->logins;
+    if (!connection.empty() && (a->connection == connection) != (b->connection == connection))
+      return a->connection == connection;
+    if (a->created_at != b->created_at) return a->created_at < b->created_at;  // one format: text order is time order
+    return a->user_id < b->user_id;
+  };
+  for (auto& [email, group] : by_email) {
+    std::vector<const gen_account*> ok, primaries;
+    bool bad_primary = false;
+    for (const auto* a : group) {
+      const bool linkable = a->verified && !a->blocked;
+      if (linkable) ok.push_back(a);
+      if (a->existing_primary) (linkable ? primaries.push_back(a) : void(bad_primary = true));
+    }
+    const char* reason = primaries.size() + bad_primary > 1 ? "conflicting_primaries"
+                         : bad_primary                      ? "primary_ineligible"
+                         : ok.size() < 2                    ? "alone"
+                                                            : nullptr;
+    if (reason) {
+      for (const auto* a : ok) out.refused[a->user_id] = reason;
+      continue;
+    }
+    const auto* primary = primaries.empty() ? *std::min_element(ok.begin(), ok.end(), before) : primaries[0];
+    for (const auto* a : ok)
+      if (a != primary) out.pairs.emplace(primary->user_id, a->user_id);
+  }
+  return out;
 }
 
 }  // namespace a0::linkplan::test

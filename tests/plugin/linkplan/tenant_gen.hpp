@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace a0::linkplan::test {
@@ -31,5 +34,15 @@ std::vector<gen_account> generate(const gen_options& o);
 
 /// One NDJSON line of the export for an account (the fields the export action asks for).
 std::string to_export_line(const gen_account& a);
+
+/// What the planning rules (plugin/linkplan/README.md) make of generated accounts, worked
+/// out the obvious way (a map of ASCII-folded emails, one pass, no hashing), independently
+/// of the planner: the planner's tests and the end-to-end dedup test compare against it.
+struct expected_plan {
+  std::set<std::pair<std::string, std::string>> pairs;  ///< (primary_user_id, secondary_user_id)
+  std::map<std::string, std::string> refused;           ///< user_id -> reason
+};
+/// `policy`: "oldest", "most-logins" or "prefer-connection:NAME".
+expected_plan plan_by_rules(const std::vector<gen_account>& accounts, const std::string& policy);
 
 }  // namespace a0::linkplan::test
