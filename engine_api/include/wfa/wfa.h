@@ -275,7 +275,7 @@ typedef struct wfa_plugin {
      already finished. */
   void (*cancel)(wfa_instance* instance, wfa_op op);
 
-  /* since 1.1: append new members here */
+  /* since 1.2: append new members here (1.1 appended none here) */
 } wfa_plugin;
 
 /* The only exported symbol. host_major/host_minor: the ABI the host speaks.
