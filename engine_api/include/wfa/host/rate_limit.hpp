@@ -6,8 +6,8 @@
 //   run_options opts; opts.acquire = budget.acquire_fn();   // budget outlives the run
 //   wfa::host::instance tenant(lib, config, sink, WFA_LOG_INFO, budget.acquire_fn());
 //
-// One bucket per name the plugin asks for (the Auth0 plugin: one per tenant and API,
-// "auth0:DOMAIN:management"), each refilled at `per_second` up to one second's worth.
+// One bucket per name the plugin asks for (its choice: one per server and API, say
+// "crm:acme.example.com:api"), each refilled at `per_second` up to one second's worth.
 // acquire() answers at once, as wfa_host.acquire must: 0 when the cost is taken, else the
 // milliseconds until it could be. Thread-safe (one mutex; an answer is a few arithmetic
 // operations). Header only.
