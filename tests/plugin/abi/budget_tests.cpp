@@ -3,12 +3,14 @@
 // requests, Management API requests, retries), sends nothing it was not granted, waits
 // the milliseconds it is told on a timer, stays cancellable while it waits, and never
 // reads acquire from a 1.0 host's shorter wfa_host. Then flowrun's
-// --max-requests-per-second: one budget shared by every connection of a run.
+// --max-requests-per-second: one budget shared by every connection of a run, and the host
+// library's rate_acquire (wfa::host::instance).
 #include "demo_tenant.hpp"
 #include "emulator_fixture.hpp"
 #include "plugin_host.hpp"
 #include "run_capture.hpp"
 
+#include <wfa/host.hpp>
 #include <wfa/plugin.hpp>
 
 #include <boost/json/value_to.hpp>
@@ -20,10 +22,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace a0::test;
 using namespace a0::test::demo;
@@ -277,6 +282,38 @@ TEST_CASE("budget: a 1.0 host's wfa_host is not read past its end (acquire is ne
     REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
   }
   CHECK(trap_calls == 2);  // the token request and the GET
+}
+
+TEST_CASE("budget: the host library hands its rate_acquire to the plugin, and a limiter that throws lets requests go") {
+  emulator emu;
+  const auto lib = wfa::host::library::open(A0_PLUGIN_PATH);
+  auto get_user = [&](wfa::host::instance& inst) {
+    std::promise<wfa::host::op_result> done;
+    auto f = done.get_future();
+    inst.execute("auth0.get-user", "{}", k_get_primary, [&done](wfa::host::op_result r) { done.set_value(r); });
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
+    return f.get();
+  };
+  std::mutex mu;
+  std::vector<std::string> asked;
+  {
+    wfa::host::instance inst(lib, config(emu), {}, WFA_LOG_WARN, [&](std::string_view bucket, std::uint32_t cost) {
+      std::lock_guard lk(mu);
+      asked.emplace_back(std::string(bucket) + " " + std::to_string(cost));
+      return std::uint32_t{0};
+    });
+    const auto r = get_user(inst);
+    REQUIRE_MESSAGE(r.code == WFA_OK, r.message);
+  }
+  {
+    std::lock_guard lk(mu);
+    CHECK(asked == std::vector<std::string>{authentication(emu) + " 1", management(emu) + " 1"});
+  }
+  // WFA-3: nothing thrown reaches the plugin's thread; a broken limiter counts as "go".
+  wfa::host::instance throwing(lib, config(emu), {}, WFA_LOG_WARN,
+                               [](std::string_view, std::uint32_t) -> std::uint32_t { throw std::runtime_error("x"); });
+  const auto r = get_user(throwing);
+  CHECK_MESSAGE(r.code == WFA_OK, r.message);
 }
 
 namespace {
