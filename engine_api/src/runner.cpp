@@ -202,7 +202,7 @@ class runner {
         diag_.line(text);
       };
       try {
-        instances_.emplace(conn, std::make_unique<instance>(lib, config, sink, opts_.log_level));
+        instances_.emplace(conn, std::make_unique<instance>(lib, config, sink, opts_.log_level, opts_.acquire));
       } catch (const create_error& e) {
         throw create_error(e.code(), f_.secrets.redact("connection " + conn + ": " + e.what()));
       }

@@ -3,6 +3,7 @@
 //   flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]
 //               [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]
 //               [--journal FILE [--retry-failed]] [--progress-interval SECONDS]
+//               [--max-requests-per-second R]
 //   flowrun validate FLOW.json
 //   flowrun describe PLUGIN.so [--json]
 //   flowrun options FLOW.json STEP_ID FIELD
@@ -16,6 +17,7 @@
 #include <wfa/host.hpp>
 #include <wfa/host/journal.hpp>
 #include <wfa/host/options.hpp>
+#include <wfa/host/rate_limit.hpp>
 #include <wfa/host/runner.hpp>
 #include <wfa/host/validate.hpp>
 
@@ -38,6 +40,7 @@
 #include <iostream>
 #include <sstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,8 @@ const char* usage_text =
     "  flowrun run FLOW.json [--input NAME=VALUE]... [--inputs-file ROWS.jsonl] [--concurrency N]\n"
     "              [--no-step-outputs] [--log-level trace|debug|info|warn|error] [--max-retry-wait SECONDS]\n"
     "              [--journal FILE [--retry-failed]] [--progress-interval SECONDS]\n"
+    "              [--max-requests-per-second R]   (R > 0: every instance of the run shares one budget,\n"
+    "                                               R requests a second per bucket the plugin names)\n"
     "  flowrun validate FLOW.json\n"
     "  flowrun describe PLUGIN.so [--json]\n"
     "  flowrun options FLOW.json STEP_ID FIELD     (FIELD e.g. /inputs/secondary_connection_id)\n"
@@ -301,6 +306,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string journal_file;
   bool retry_failed = false;
   std::chrono::seconds progress_interval{10};
+  std::optional<double> max_rps;  // --max-requests-per-second: the host's budget (ABI 1.1)
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -343,6 +349,13 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!v || parsed.ec != std::errc() || parsed.ptr != v->data() + v->size() || n < 1 || n > 86400)
         return usage("--progress-interval needs whole seconds from 1 to 86400");
       progress_interval = std::chrono::seconds(n);
+    } else if (a == "--max-requests-per-second") {
+      auto v = value();
+      double r = 0;
+      auto parsed = v ? std::from_chars(v->data(), v->data() + v->size(), r) : std::from_chars_result{};
+      if (!v || parsed.ec != std::errc() || parsed.ptr != v->data() + v->size() || !(r > 0) || r > 1e6)
+        return usage("--max-requests-per-second needs a number of requests a second above 0, at most 1000000");
+      max_rps = r;
     } else if (a == "--no-step-outputs") {
       opts.step_outputs = false;
     } else if (a == "--log-level") {
@@ -451,6 +464,14 @@ int cmd_run(const std::vector<std::string>& args) {
     opts.on_row_end = [run_journal](const row_end& e) {
       if (!e.tag.empty()) run_journal->record(e.tag, e.ok, e.line);
     };
+  // One budget for every instance of the run (wfa_host.acquire, ABI 1.1): the plugin asks
+  // it before each request, in addition to its own pacing. It outlives run_flow, which
+  // destroys the instances.
+  std::optional<rate_limiter> budget;
+  if (max_rps) {
+    budget.emplace(*max_rps);
+    opts.acquire = budget->acquire_fn();
+  }
   // Ctrl-C: the first SIGINT or SIGTERM interrupts the run, a second exits at once.
   run_control control;
   opts.control = &control;

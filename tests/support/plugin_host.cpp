@@ -51,6 +51,16 @@ void plugin_host::on_log(void* ctx, int32_t level, wfa_str message) {
   self->logs_.emplace_back(level, std::string(message.data, message.size));
 }
 
+void plugin_host::set_acquire(acquire_fn f) {
+  acquire_ = std::move(f);
+  host_.acquire = acquire_ ? &plugin_host::on_acquire : nullptr;
+}
+
+uint32_t plugin_host::on_acquire(void* ctx, wfa_str bucket, uint32_t cost) {
+  auto* self = static_cast<plugin_host*>(ctx);
+  return self->acquire_(std::string_view(bucket.data ? bucket.data : "", bucket.size), cost);
+}
+
 std::vector<std::pair<int32_t, std::string>> plugin_host::logs() const {
   std::lock_guard lk(mu_);
   return logs_;

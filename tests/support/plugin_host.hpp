@@ -11,9 +11,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,12 +41,21 @@ class plugin_host {
   const wfa_plugin& plugin() const { return *plugin_; }
   wfa_host* host() { return &host_; }
 
+  /// The host's rate budget (wfa_host.acquire, ABI 1.1) for instances created from now
+  /// on: asked from plugin threads. Unset (default): acquire is NULL.
+  using acquire_fn = std::function<uint32_t(std::string_view bucket, uint32_t cost)>;
+  void set_acquire(acquire_fn f);
+  /// The struct_size the plugin sees in wfa_host (a 1.0 host: offsetof(wfa_host, acquire)).
+  void set_host_struct_size(uint32_t size) { host_.struct_size = size; }
+
   /// Log lines so far (level, text), in arrival order.
   std::vector<std::pair<int32_t, std::string>> logs() const;
   std::string all_logs() const;
 
  private:
   static void on_log(void* ctx, int32_t level, wfa_str message);
+  static uint32_t on_acquire(void* ctx, wfa_str bucket, uint32_t cost);
+  acquire_fn acquire_;
   void* handle_ = nullptr;
   const wfa_plugin* plugin_ = nullptr;
   wfa_host host_{};

@@ -92,7 +92,7 @@ class log_sink {
   mutable std::mutex mu_;
   std::vector<std::pair<int32_t, std::string>> lines_;
   std::vector<std::thread::id> threads_;  // of each line
-  wfa_host host_{sizeof(wfa_host), this, &log_sink::log, &log_sink::enabled};
+  wfa_host host_{sizeof(wfa_host), this, &log_sink::log, &log_sink::enabled, nullptr};
 };
 
 }  // namespace abi_test

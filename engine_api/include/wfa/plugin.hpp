@@ -8,6 +8,8 @@
 //     using op_data = ...;                      // per-op state (optional: op_ptr<> without)
 //     static wfa::plugin::info describe();      // name, version, actions (static, WFA-6)
 //     my_instance(wfa::plugin::host_log log, std::string_view config_json);   // create()
+//     // or, to use the host's rate budget (ABI 1.1, wfa_host.acquire):
+//     // my_instance(wfa::plugin::host_log log, wfa::plugin::host_budget budget, std::string_view config_json);
 //     void execute(const wfa::plugin::op_ptr<op_data>& op, const wfa::plugin::call& call);
 //     void list_options(const wfa::plugin::op_ptr<op_data>& op, const wfa::plugin::options_call& call);
 //     void cancel(const wfa::plugin::op_ptr<op_data>& op, wfa::plugin::stop why);
@@ -41,8 +43,8 @@
 // each has completed and its done has returned, and only then destroys the instance,
 // whose destructor joins the plugin's threads.
 //
-// Lifetime. The instance lives from create() to destroy(); its host_log stays usable all
-// that time (the host keeps wfa_host valid, WFA-6). An op lives as long as someone holds
+// Lifetime. The instance lives from create() to destroy(); its host_log and host_budget
+// stay usable all that time (the host keeps wfa_host valid, WFA-6). An op lives as long as someone holds
 // its op_ptr: keep it in the handlers that will complete it. The wfa_result done receives
 // lives for that call only; info's pointers must be static (WFA-6).
 //
@@ -190,6 +192,33 @@ class host_log {
   void* ctx_ = nullptr;
   void (*log_)(void*, std::int32_t, wfa_str) = nullptr;
   std::uint32_t (*log_enabled_)(void*, std::int32_t) = nullptr;
+};
+
+/// The host's rate budget (wfa_host.acquire, ABI 1.1), copied at create(). Empty (every
+/// ask answered 0, "go") when the host keeps no budget: acquire NULL, or a wfa_host from
+/// a 1.0 host, whose struct_size ends before acquire (WFA-2: never read past it).
+/// Thread-safe, never throws, never blocks (WFA-3). Ask before each request that counts
+/// against a server's rate limit; when it answers N > 0, wait N ms without holding a
+/// thread (a timer) and ask again; nothing was taken meanwhile.
+class host_budget {
+ public:
+  host_budget() = default;
+  explicit host_budget(const wfa_host* host) noexcept {
+    if (!host || !WFA_HAS_FIELD(host, wfa_host, acquire)) return;
+    if (WFA_HAS_FIELD(host, wfa_host, ctx)) ctx_ = host->ctx;
+    acquire_ = host->acquire;
+  }
+  /// False when the host keeps no budget (acquire() would always answer 0).
+  explicit operator bool() const noexcept { return acquire_ != nullptr; }
+  /// 0: send now, `cost` is taken from `bucket`; else the milliseconds to wait before
+  /// asking again. `bucket` names the limit (stable, never a secret).
+  std::uint32_t acquire(std::string_view bucket, std::uint32_t cost = 1) const noexcept {
+    return acquire_ ? acquire_(ctx_, wfa_str{bucket.data(), bucket.size()}, cost) : 0;
+  }
+
+ private:
+  void* ctx_ = nullptr;
+  std::uint32_t (*acquire_)(void*, wfa_str, std::uint32_t) = nullptr;
 };
 
 /// execute()'s request, BORROWED for the instance's execute() only. Fields past the
@@ -358,7 +387,7 @@ template <class Impl>
 struct holder {
   using data_type = typename op_data_of<Impl>::type;
 
-  holder(const wfa_host* host, std::string_view config) : impl(host_log(host), config) {}
+  holder(const wfa_host* host, std::string_view config) : impl(make(host, config)) {}
   // WFA-9: stop every op, wait for each done to return, then ~Impl joins the threads.
   ~holder() {
     std::vector<std::shared_ptr<op_base>> pending;
@@ -400,6 +429,16 @@ struct holder {
 
   registry ops;
   Impl impl;
+
+ private:
+  // An instance class that takes a host_budget gets the host's (ABI 1.1); one written
+  // for 1.0, (host_log, config), still builds. A prvalue: Impl need not be movable.
+  static Impl make(const wfa_host* host, std::string_view config) {
+    if constexpr (std::is_constructible_v<Impl, host_log, host_budget, std::string_view>)
+      return Impl(host_log(host), host_budget(host), config);
+    else
+      return Impl(host_log(host), config);
+  }
 };
 
 template <class Impl>

@@ -193,7 +193,7 @@ typedef struct wfa_host {
      with every instance it runs and with other processes (a queue's workers on other
      machines). The plugin calls it before each request that counts against a server's
      rate limit: `bucket` names the limit (the plugin's choice, stable and without
-     secrets, e.g. "auth0:tenant.eu.auth0.com:management"), `cost` is what the request
+     secrets, e.g. "crm:acme.example.com:api"), `cost` is what the request
      takes from it (1 for one request). It answers at once and never blocks: 0 to send
      now (the cost is taken), or the milliseconds to wait before asking again (nothing
      is taken). Called on plugin threads, possibly several at once: thread-safe. The
@@ -275,7 +275,7 @@ typedef struct wfa_plugin {
      already finished. */
   void (*cancel)(wfa_instance* instance, wfa_op op);
 
-  /* since 1.1: append new members here */
+  /* since 1.2: append new members here (1.1 appended none here) */
 } wfa_plugin;
 
 /* The only exported symbol. host_major/host_minor: the ABI the host speaks.

@@ -15,7 +15,8 @@ wfa::plugin::info instance::describe() noexcept {
   i.version = A0_VERSION;  // project(VERSION) in CMakeLists.txt
   i.actions = k_actions;
   i.action_count = k_action_count;
-  // We fill only 1.0 fields and call only 1.0 functions: any 1.x host will do (WFA-1).
+  // Any 1.x host will do (WFA-1): we fill only 1.0 fields, and the one 1.1 function we
+  // call, wfa_host.acquire, is read only when the host's wfa_host holds it (WFA-2).
   i.min_host_minor = 0;
   return i;
 }

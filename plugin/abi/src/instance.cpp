@@ -76,11 +76,16 @@ wfa::plugin::result instance::error_from(std::exception_ptr e) noexcept {
   return to_result(outcome::from_exception(e));
 }
 
-instance::instance(wfa::plugin::host_log logger, std::string_view config_json) try
+instance::instance(wfa::plugin::host_log logger, wfa::plugin::host_budget budget, std::string_view config_json) try
     : log_(logger), work_(io_.get_executor()) {
+  a0::auth0::budget_fn ask;
+  if (budget)
+    ask = [budget](std::string_view bucket, std::uint32_t cost) {
+      return std::chrono::milliseconds(budget.acquire(bucket, cost));
+    };
   client_ = std::make_unique<a0::auth0::management_client>(
       io_.get_executor(), parse_config(config_json),
-      [this](a0::auth0::log_level level, std::string_view m) { log(wfa_log_level(level), m); });
+      [this](a0::auth0::log_level level, std::string_view m) { log(wfa_log_level(level), m); }, std::move(ask));
   // secondary_token: iss https://CUSTOM_DOMAIN/ (users who sign in through a custom
   // domain get ID tokens issued by it), else https://DOMAIN/; aud = the azp of our Management tokens, which
   // Auth0 compares too: our client id, or the azp claim of a fixed token (none for an

@@ -53,8 +53,10 @@ class instance {
   /// outcome::from_exception: the one mapping of C++ failures to ABI codes.
   static wfa::plugin::result error_from(std::exception_ptr e) noexcept;
 
-  /// Parses the connection config; throws wfa::plugin::error naming the field.
-  instance(wfa::plugin::host_log logger, std::string_view config_json);
+  /// Parses the connection config; throws wfa::plugin::error naming the field. `budget`:
+  /// the host's rate budget (ABI 1.1; empty for a 1.0 host or a host without one), asked
+  /// by the client before each Management API and token request.
+  instance(wfa::plugin::host_log logger, wfa::plugin::host_budget budget, std::string_view config_json);
   /// WFA-9: the SDK has completed every op; shuts the client down, joins the io thread.
   ~instance();
   instance(const instance&) = delete;

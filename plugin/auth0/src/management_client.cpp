@@ -88,11 +88,20 @@ const char* verb_name(bhttp::verb v) {
 
 }  // namespace
 
+std::string budget_bucket(std::string_view domain, bool authentication) {
+  std::string b("auth0:");
+  b.append(domain).append(authentication ? ":authentication" : ":management");
+  return b;
+}
+
 struct client_core : std::enable_shared_from_this<client_core> {
-  client_core(net::any_io_executor ex, client_config c, log_fn l)
+  client_core(net::any_io_executor ex, client_config c, log_fn l, budget_fn b)
       : strand(net::make_strand(ex)),
         cfg(std::move(c)),
         log(std::move(l)),
+        budget(std::move(b)),
+        management_bucket(budget_bucket(cfg.domain, false)),
+        authentication_bucket(budget_bucket(cfg.domain, true)),
         hp(auth0::split_domain(cfg.domain)),
         pool(strand, http::origin{hp.host, hp.port, {}},
              http::pool_options{static_cast<std::size_t>(std::max(1, cfg.max_connections)), cfg.timeout, cfg.ca_file,
@@ -107,6 +116,8 @@ struct client_core : std::enable_shared_from_this<client_core> {
   net::strand<net::any_io_executor> strand;
   client_config cfg;
   log_fn log;
+  budget_fn budget;
+  const std::string management_bucket, authentication_bucket;
   auth0::host_port hp;
   http::tls_pool pool;
   http::rate_gate gate;
@@ -136,11 +147,32 @@ struct client_core : std::enable_shared_from_this<client_core> {
     if (ec) throw_wait_error(ec);
   }
 
+  // Every request the client sends passes here, each retry again: first the external
+  // budget (ask_budget), then the client's own pacing (the gate), so that a long wait for
+  // the budget holds no gate ticket (the pacer would count it in flight).
   net::awaitable<std::uint64_t> admit(const call& c) {
+    co_await ask_budget(c);
     try {
       co_return co_await gate.admit(route_of(c));
     } catch (const boost::system::system_error& e) {
       throw_wait_error(e.code());  // nothing was sent
+    }
+  }
+
+  // The external budget (budget_fn, the host's wfa_host.acquire): asked again after each
+  // wait it names, on a timer of the strand, so no thread is held and the caller's
+  // cancellation ends the wait at once (nothing sent, nothing taken). The tenant's public
+  // JWKS is neither a Management API nor a token request: it is not counted.
+  net::awaitable<void> ask_budget(const call& c) {
+    if (!budget) co_return;
+    const bool token_request = c.kind == endpoint_kind::token;
+    if (!token_request && c.target == jwks_path) co_return;
+    const std::string& bucket = token_request ? authentication_bucket : management_bucket;
+    for (;;) {
+      if (closed) throw shut_down();
+      const milliseconds wait = budget(bucket, 1);
+      if (wait <= milliseconds::zero()) co_return;
+      co_await sleep_for(wait);
     }
   }
 
@@ -490,9 +522,9 @@ api_exception unexpected(const char* what) {
 }
 }  // namespace
 
-management_client::management_client(net::any_io_executor ex, client_config cfg, log_fn log)
+management_client::management_client(net::any_io_executor ex, client_config cfg, log_fn log, budget_fn budget)
     : impl_(std::make_unique<impl>()) {
-  impl_->core = std::make_shared<client_core>(std::move(ex), std::move(cfg), std::move(log));
+  impl_->core = std::make_shared<client_core>(std::move(ex), std::move(cfg), std::move(log), std::move(budget));
 }
 
 management_client::~management_client() { shutdown(); }

@@ -416,7 +416,7 @@ TEST_CASE("struct_size: a wfa_host that ends before log_enabled has none: every 
     saw_trace = saw_trace || line.find("inputs {\"value\":1}") != std::string::npos;
   CHECK(saw_trace);
   // A host without a log function: nothing to call, nothing breaks.
-  wfa_host silent{sizeof(wfa_host), nullptr, nullptr, &poisoned_enabled};
+  wfa_host silent{sizeof(wfa_host), nullptr, nullptr, &poisoned_enabled, nullptr};
   inst = create("{}", &silent);
   execute(inst, "test.echo", "{}", R"({"value":1})", c, 1);
   REQUIRE(c.wait(2));

@@ -18,6 +18,7 @@ int main(void) {
   wfa_call call;
   wfa_error err;
   wfa_result res;
+  wfa_host host;
   const wfa_call* cp = &call;
 
   call.struct_size = (uint32_t)sizeof(wfa_call);
@@ -46,6 +47,13 @@ int main(void) {
   res.struct_size = (uint32_t)offsetof(wfa_result, details_json);
   check(!WFA_HAS_FIELD(&res, wfa_result, details_json), "a result from before details_json has none");
   check(WFA_HAS_FIELD(&res, wfa_result, retryable), "... but has retryable");
+
+  /* wfa_host.acquire (1.1): a 1.0 host's struct ends where acquire starts. */
+  host.struct_size = (uint32_t)offsetof(wfa_host, acquire);
+  check(WFA_HAS_FIELD(&host, wfa_host, log_enabled), "a 1.0 wfa_host has log_enabled");
+  check(!WFA_HAS_FIELD(&host, wfa_host, acquire), "a 1.0 wfa_host has no acquire");
+  host.struct_size = (uint32_t)sizeof(wfa_host);
+  check(WFA_HAS_FIELD(&host, wfa_host, acquire), "a 1.1 wfa_host has acquire");
 
   if (failures == 0) printf("WFA_HAS_FIELD: all checks hold\n");
   return failures == 0 ? 0 : 1;

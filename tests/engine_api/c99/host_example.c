@@ -44,7 +44,7 @@ static wfa_str str(const char* s) {
 
 int main(int argc, char** argv) {
   wfa_error err = {sizeof(wfa_error), 0, ""};
-  wfa_host host = {sizeof(wfa_host), NULL, on_log, NULL};
+  wfa_host host = {sizeof(wfa_host), NULL, on_log, NULL, NULL}; /* acquire (1.1) NULL: no rate budget */
   waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
   wfa_plugin_entry_fn entry;
   const wfa_plugin* plugin;

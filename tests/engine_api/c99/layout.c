@@ -1,5 +1,5 @@
 /* Compile-time pins of the ABI's layout (WFA-2): the offset of every field and the size
-   of every struct of wfa.h 1.0 on x86_64 LP64, and the stable constants. Reordering,
+   of every struct of wfa.h 1.1 on x86_64 LP64, and the stable constants. Reordering,
    retyping or inserting a field, or growing wfa_str, breaks the build of this file.
    Appending a field to a struct (a new minor version) changes its sizeof only: update
    that one line, and add a line for the new field.
@@ -14,6 +14,7 @@
 
 /* Values that travel across the boundary: never renumbered (WFA-1). */
 WFA_PIN(abi_major, WFA_ABI_MAJOR == 1);
+WFA_PIN(abi_minor, WFA_ABI_MINOR >= 1); /* 1.1: wfa_host.acquire */
 WFA_PIN(error_message_size, WFA_ERROR_MESSAGE_SIZE == 1024);
 WFA_PIN(codes, WFA_OK == 0 && WFA_INVALID_INPUT == 1 && WFA_UNAUTHORIZED == 2 && WFA_FORBIDDEN == 3 &&
                    WFA_NOT_FOUND == 4 && WFA_CONFLICT == 5 && WFA_RATE_LIMITED == 6 && WFA_UNAVAILABLE == 7 &&
@@ -47,7 +48,8 @@ WFA_PIN_FIELD(wfa_host, struct_size, 0);
 WFA_PIN_FIELD(wfa_host, ctx, 8);
 WFA_PIN_FIELD(wfa_host, log, 16);
 WFA_PIN_FIELD(wfa_host, log_enabled, 24);
-WFA_PIN_SIZE(wfa_host, 32);
+WFA_PIN_FIELD(wfa_host, acquire, 32); /* since 1.1 */
+WFA_PIN_SIZE(wfa_host, 40);
 
 WFA_PIN_FIELD(wfa_action, struct_size, 0);
 WFA_PIN_FIELD(wfa_action, id, 8);

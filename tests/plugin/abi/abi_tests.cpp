@@ -51,6 +51,9 @@ TEST_CASE("entry negotiates the major version and fills the error") {
   CHECK(p->struct_size == sizeof(wfa_plugin));
   CHECK(p->abi_major == WFA_ABI_MAJOR);
   CHECK(p == entry(WFA_ABI_MAJOR, 0, nullptr));  // static descriptor
+  // A 1.1 plugin (it may call wfa_host.acquire) that still serves a 1.0 host: it reads
+  // acquire only within the host's struct_size (budget_tests.cpp), so min_host_minor is 0.
+  CHECK(p->abi_minor == 1);
   // A small (older) wfa_error: the message is truncated to what the host said it has.
   struct small_error {
     uint32_t struct_size;

@@ -85,9 +85,23 @@ enum class log_level : std::int32_t { trace, debug, info, warn, error };
 /// Log sink; messages never contain secrets.
 using log_fn = std::function<void(log_level level, std::string_view message)>;
 
+/// A rate budget kept outside the client (the host's, wfa_host.acquire: shared by every
+/// instance of a process, or by many processes). Asked once before each request sent to
+/// the Management API or the token endpoint, retries included, with the bucket of that
+/// API on this tenant (budget_bucket) and a cost of 1. Answers at once, from any thread:
+/// 0 = send now (the cost is taken), else how long to wait before asking again. Must not
+/// throw. Unset: no such budget.
+using budget_fn = std::function<std::chrono::milliseconds(std::string_view bucket, std::uint32_t cost)>;
+
+/// The bucket names the client asks a budget_fn for: one per tenant and API, stable,
+/// without a secret: "auth0:DOMAIN:management" (every Management API request) and
+/// "auth0:DOMAIN:authentication" (the token request), DOMAIN as in the config.
+std::string budget_bucket(std::string_view domain, bool authentication);
+
 class management_client {
  public:
-  management_client(boost::asio::any_io_executor ex, client_config cfg, log_fn log = {});
+  /// `budget`: asked before every request besides the client's own pacing (both must say go).
+  management_client(boost::asio::any_io_executor ex, client_config cfg, log_fn log = {}, budget_fn budget = {});
   ~management_client();
   management_client(const management_client&) = delete;
   management_client& operator=(const management_client&) = delete;
