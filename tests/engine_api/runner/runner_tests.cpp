@@ -140,7 +140,7 @@ const char* echo_flow = R"({
 
 }  // namespace
 
-TEST_CASE("open: a missing flow file is invalid_input naming it; another major is incompatible") {
+TEST_CASE("open: a missing flow file is invalid_input naming it, another major is incompatible") {
   scratch s;
   const std::string missing = (s.dir / "nope.flow.json").string();
   opened a(missing);
@@ -157,7 +157,7 @@ TEST_CASE("open: a missing flow file is invalid_input naming it; another major i
   CHECK(wfa_runner_open(WFA_RUNNER_MAJOR + 1, 0, str(s.flow(echo_flow)), nullptr, nullptr) == nullptr);
 }
 
-TEST_CASE("open: a flow that does not validate gives every error, one per line; a refused config the plugin's") {
+TEST_CASE("open: a flow that does not validate gives every error, one per line, a refused config the plugin's") {
   scratch s;
   opened a(s.flow(R"({
     "steps": [{"id": "a", "action": "test.nope", "connection": "local", "inputs": {}},
@@ -180,12 +180,12 @@ TEST_CASE("open: a flow that does not validate gives every error, one per line; 
 
 TEST_CASE("run: ok, failed and invalid rows each end through done, never inside the call") {
   scratch s;
+  rows r;
   opened f(s.flow(R"({
     "inputs": {"name": {"type": "string"}, "code": {"type": "string"}},
     "steps": [{"id": "a", "action": "test.fail", "connection": "local",
                "inputs": {"code": "${{ inputs.code }}", "message": "no ${{ inputs.name }}", "http_status": 404}}]})"));
   REQUIRE(f.flow != nullptr);
-  rows r;
   row_copy failed = r.one(f.flow, R"({"name": "ada", "code": "not_found"})", 3);
   CHECK(failed.status == WFA_ROW_FAILED);
   CHECK(failed.code == WFA_NOT_FOUND);
@@ -275,10 +275,10 @@ TEST_CASE("the result lines are flowrun's, byte for byte: secrets, secret output
   o.log = [](void* ctx, int32_t, wfa_str line) {
     static_cast<std::vector<std::string>*>(ctx)->emplace_back(line.data, line.size);
   };
+  rows r;
   opened f(flow, &o);
   ::unsetenv("WFA_RUNNER_TEST_TOKEN");
   REQUIRE(f.flow != nullptr);
-  rows r;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     row_copy got = r.one(f.flow, inputs[i], i);
     CHECK(got.line == expected[i]);
@@ -301,9 +301,9 @@ TEST_CASE("options: max_retry_wait_s UINT32_MAX fails a rate-limited row at once
                           "details": {"retry_after_s": 7}}}]})");
   auto o = zeroed();
   o.max_retry_wait_s = UINT32_MAX;
+  rows r;
   opened f(flow, &o);
   REQUIRE(f.flow != nullptr);
-  rows r;
   const auto start = std::chrono::steady_clock::now();
   row_copy got = r.one(f.flow, "{}");
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
@@ -325,7 +325,7 @@ TEST_CASE("options: max_retry_wait_s UINT32_MAX fails a rate-limited row at once
   CHECK(zero.retry_after_s == 0);
 }
 
-TEST_CASE("options: no_step_outputs leaves the steps' outputs out; log_threshold passes plugin lines through log") {
+TEST_CASE("options: no_step_outputs leaves the steps' outputs out, log_threshold passes plugin lines through log") {
   scratch s;
   struct sink {
     std::mutex mu;
@@ -341,9 +341,9 @@ TEST_CASE("options: no_step_outputs leaves the steps' outputs out; log_threshold
     l->lines.emplace_back(level, std::string(line.data, line.size));
   };
   {
+    rows r;
     opened f(s.flow(echo_flow), &o);
     REQUIRE(f.flow != nullptr);
-    rows r;
     auto line = json::parse(r.one(f.flow, R"({"name": "x"})").line).as_object();
     CHECK(!line.at("steps").at("a").as_object().contains("outputs"));
     CHECK(line.at("outputs") == json::parse(R"({"greeting": "hi x"})"));
@@ -375,9 +375,9 @@ TEST_CASE("acquire: wfa_runner_options.acquire reaches the plugin as wfa_host.ac
     return 250;
   };
   {
+    rows r;
     opened f(flow, &o);
     REQUIRE(f.flow != nullptr);
-    rows r;
     row_copy got = r.one(f.flow, "{}");
     CHECK(json::parse(got.line).at("outputs") == json::parse(R"({"answer": 250})"));
   }
@@ -387,18 +387,18 @@ TEST_CASE("acquire: wfa_runner_options.acquire reaches the plugin as wfa_host.ac
     CHECK(b.asked[0].first == "tenant:mgmt");
     CHECK(b.asked[0].second == 3);
   }
+  rows r;
   opened none(flow);  // no acquire: the plugin sees none
   REQUIRE(none.flow != nullptr);
-  rows r;
   CHECK(json::parse(r.one(none.flow, "{}").line).at("outputs") == json::parse(R"({"answer": null})"));
 }
 
 TEST_CASE("cancel: a step in flight and a retry wait end cancelled at once") {
   scratch s;
+  rows r;
   opened f(s.flow(R"({"inputs": {"ms": {"type": "integer"}},
     "steps": [{"id": "a", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}}]})"));
   REQUIRE(f.flow != nullptr);
-  rows r;
   const auto start = std::chrono::steady_clock::now();
   wfa_runner_row h = r.run(f.flow, R"({"ms": 60000})", 0);
   REQUIRE(h != 0);
@@ -448,13 +448,46 @@ TEST_CASE("close: rows in flight end cancelled, each done once, before close ret
   }
 }
 
+TEST_CASE("close: every done has returned before the instances are destroyed (WFA-9)") {
+  scratch s;
+  struct events {
+    std::mutex mu;
+    std::vector<std::string> seen;
+    void add(const char* what) {
+      std::lock_guard lock(mu);
+      seen.emplace_back(what);
+    }
+  } ev;
+  auto o = zeroed();
+  o.log_threshold = 1 + WFA_LOG_INFO;  // the test plugin says "instance destroyed" at INFO
+  o.ctx = &ev;
+  o.log = [](void* ctx, int32_t, wfa_str line) {
+    if (std::string(line.data, line.size).find("instance destroyed") != std::string::npos)
+      static_cast<events*>(ctx)->add("destroyed");
+  };
+  opened f(
+      s.flow(R"({"steps": [{"id": "a", "action": "test.delay", "connection": "local", "inputs": {"ms": 60000}}]})"),
+      &o);
+  REQUIRE(f.flow != nullptr);
+  auto slow_done = [](void* user, const wfa_row_result*) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    static_cast<events*>(user)->add("done");
+  };
+  REQUIRE(wfa_runner_run(f.flow, str("{}"), 0, slow_done, &ev) != 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  wfa_runner_close(f.flow);
+  f.flow = nullptr;
+  std::lock_guard lock(ev.mu);
+  CHECK(ev.seen == std::vector<std::string>{"done", "destroyed"});
+}
+
 TEST_CASE("exactly once: many rows, a thread cancelling at random, then close while rows are in flight") {
   scratch s;
+  rows r;
   opened f(s.flow(R"({"inputs": {"ms": {"type": "integer"}},
     "steps": [{"id": "a", "action": "test.delay", "connection": "local", "inputs": {"ms": "${{ inputs.ms }}"}},
               {"id": "b", "action": "test.echo", "connection": "local", "inputs": {"value": 1}}]})"));
   REQUIRE(f.flow != nullptr);
-  rows r;
   constexpr int n = 600;
   std::vector<std::atomic<wfa_runner_row>> handles(n);
   std::atomic<int> started{0};
