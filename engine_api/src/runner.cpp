@@ -381,8 +381,8 @@ class runner {
   std::thread reader_;
   // After ioc_: destroyed first, so that their final completions find it alive.
   detail::instance_map instances_;
-  std::optional<row_engine> engine_;                 // after instances_: destroyed before them
-  std::deque<std::size_t> resume_;                   // rows whose retry time came
+  std::optional<row_engine> engine_;  // after instances_: destroyed before them
+  std::deque<std::size_t> resume_;    // rows whose retry time came
   std::size_t next_row_ = 0, active_ = 0, waiting_ = 0, done_ = 0;
   bool finishing_ = false;
   bool fill_posted_ = false;

@@ -48,12 +48,12 @@ typedef uint64_t wfa_runner_row;
 /* A row's result. OWNERSHIP: runner; BORROWED for the duration of the done callback. */
 typedef struct wfa_row_result {
   uint32_t struct_size;
-  int32_t status;     /* WFA_ROW_*                                                         */
-  wfa_str line;       /* the JSON result line flowrun prints for this row, secrets
+  int32_t status;         /* WFA_ROW_*                                                         */
+  wfa_str line;           /* the JSON result line flowrun prints for this row, secrets
                          redacted, without a newline: {"row":N,"status":..,"steps":{..},..} */
-  int32_t code;       /* failed / cancelled: the WFA_* code of the step that ended the row
+  int32_t code;           /* failed / cancelled: the WFA_* code of the step that ended the row
                          (WFA_INVALID_INPUT for inputs refused before any step ran); ok: 0 */
-  uint32_t retryable; /* failed: 1 when that step's error says the same row may succeed later */
+  uint32_t retryable;     /* failed: 1 when that step's error says the same row may succeed later */
   uint32_t retry_after_s; /* failed with WFA_RATE_LIMITED: the server's wait in seconds
                              (details.retry_after_s), after the runner's own retries; else 0 */
 } wfa_row_result;
