@@ -4,8 +4,12 @@
 #include <wfa/plugin.hpp>  // wfa::plugin::write_error: a wfa_error written within its struct_size
 #include <wfa/runner.h>
 
+#include <dlfcn.h>
+
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <exception>
 #include <memory>
 #include <new>
@@ -46,10 +50,33 @@ wfa::host::session_options read_options(const wfa_runner_options* o) {
   return out;
 }
 
+#ifndef WFA_PLUGIN_DIR_FROM_LIBDIR
+#error "WFA_PLUGIN_DIR_FROM_LIBDIR is set by engine_api/CMakeLists.txt"
+#endif
+
+// A bare plugin name that neither the flow's folder nor the executable's plugin folder
+// holds (flow::plugins[].location left bare: load_flow, plugin_search.hpp) is looked for
+// in the plugin folder of the install this library belongs to: PREFIX/lib/libwfa_runner.so
+// -> PREFIX/lib/wfa/plugins. flowrun finds that folder from its executable; a host such as
+// node (/usr/local/bin/node) runs from elsewhere, and the library is what was installed.
+void find_beside_library(wfa::host::flow& f) {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&wfa_runner_open), &info) == 0 || !info.dli_fname) return;
+  std::error_code ec;
+  const auto lib = std::filesystem::canonical(info.dli_fname, ec);
+  if (ec) return;
+  const auto dir = (lib.parent_path() / WFA_PLUGIN_DIR_FROM_LIBDIR).lexically_normal();
+  for (auto& p : f.plugins) {
+    if (p.location.find('/') != std::string::npos) continue;  // already found, or a path
+    if (auto there = dir / p.location; std::filesystem::is_regular_file(there, ec)) p.location = there.string();
+  }
+}
+
 std::unique_ptr<wfa_runner_flow> open_flow(std::string_view path, const wfa_runner_options* options, wfa_error* err) {
   wfa::host::flow f;
   try {
     f = wfa::host::load_flow(std::string(path));
+    find_beside_library(f);
   } catch (const wfa::host::flow_error& e) {
     write_error(err, WFA_INVALID_INPUT, e.what());
     return nullptr;
