@@ -16,9 +16,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -354,6 +356,32 @@ TEST_CASE("options: no_step_outputs leaves the steps' outputs out, log_threshold
     if (level == WFA_LOG_DEBUG && text.find("[debug] local: wfa-test: op ") == 0) debug = true;
   CHECK(debug);
   for (const auto& [level, text] : logs.lines) CHECK(level >= WFA_LOG_DEBUG);
+}
+
+TEST_CASE("options: with no log function the lines go to stderr, warn and above by default") {
+  scratch s;
+  const std::string captured = (s.dir / "stderr.txt").string();
+  const int saved = ::dup(2);
+  REQUIRE(saved >= 0);
+  std::FILE* file = std::fopen(captured.c_str(), "w");
+  REQUIRE(file != nullptr);
+  ::dup2(::fileno(file), 2);
+  {
+    rows r;
+    opened f(s.flow(R"({"steps": [{"id": "a", "action": "test.fail", "connection": "local",
+                                   "inputs": {"code": "conflict", "message": "to stderr"}}]})"));
+    if (f.flow) r.one(f.flow, "{}");
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fclose(file);
+  std::ifstream in(captured);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("[warn] local: wfa-test: op 1 test.fail (run '0', step 'a'): conflict: to stderr\n") !=
+        std::string::npos);
+  CHECK(text.find("[info]") == std::string::npos);  // INFO (instance created/destroyed) is below warn
+  CHECK(text.find("[debug]") == std::string::npos);
 }
 
 TEST_CASE("acquire: wfa_runner_options.acquire reaches the plugin as wfa_host.acquire") {
