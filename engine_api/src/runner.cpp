@@ -95,7 +95,7 @@ class runner {
   }
 
   run_summary run() {
-    instances_ = detail::make_instances(f_, opts_.log_level, diag_, {});
+    instances_ = detail::make_instances(f_, opts_.log_level, diag_, opts_.acquire);
     engine_.emplace(f_, ioc_, instances_, row_engine::settings{opts_.step_outputs, opts_.max_retry_wait}, diag_,
                     row_engine::hooks{[this](uint64_t) { retry_wait_began(); },
                                       [this](uint64_t key) { retry_due(static_cast<std::size_t>(key)); },

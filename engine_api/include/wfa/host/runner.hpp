@@ -122,6 +122,9 @@ struct run_options {
   /// An exception from it interrupts the run (as run_control::interrupt) and is rethrown
   /// by run_flow once the rows in flight have reported.
   std::function<void(const row_end&)> on_row_end;
+  /// The host's rate budget, handed to every instance of the run as wfa_host.acquire (ABI
+  /// 1.1; e.g. rate_limiter::acquire_fn, wfa/host/rate_limit.hpp); unset: none.
+  rate_acquire acquire;
 };
 
 struct run_summary {
