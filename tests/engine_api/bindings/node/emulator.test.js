@@ -4,10 +4,9 @@
 // flowrun; no secret reaches a line or a log line.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const https = require('node:https');
 const path = require('node:path');
+const { startEmulator, control: emulatorControl } = require('../../../support/emulator_process.cjs');
 const { runner, scratch, flowrunLines } = require('./common');
 const { openFlow } = runner;
 
@@ -23,18 +22,8 @@ let emulator = null;
 let ready = null;
 
 before(async () => {
-  emulator = spawn(process.env.WFA_EMULATOR, ['--seed', process.env.WFA_EMULATOR_SEED, '--port', '0',
-    '--state-dir', path.join(dir, 'emu'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  ready = await new Promise((resolve, reject) => {
-    let buf = '';
-    emulator.stdout.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    emulator.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-    setTimeout(() => reject(new Error('the emulator gave no ready line')), 30000).unref();
-  });
+  ({ proc: emulator, ready } = await startEmulator(process.env.WFA_EMULATOR, process.env.WFA_EMULATOR_SEED,
+    path.join(dir, 'emu')));
   // The runner fills the connection from the environment when the flow is opened (x-env);
   // flowrun, a child process, inherits the same.
   Object.assign(process.env, { AUTH0_DOMAIN: `127.0.0.1:${ready.port}`, AUTH0_CA_FILE: ready.ca_file,
@@ -45,18 +34,7 @@ after(() => {
   emulator?.stdin.end();
 });
 
-function control(method, what) {  // the emulator's control API
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: ready.port, method, path: `/__emulator/${what}`,
-      ca: fs.readFileSync(ready.ca_file) }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${what} ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const control = (method, what) => emulatorControl(ready, method, what);
 
 // A copy of a bundled flow that names the plugin just built.
 function bundled(name) {
