@@ -176,3 +176,27 @@ test('process.exit() with rows in flight: every flow is closed before the proces
   assert.equal(r.status, 3, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stdout.trim(), 'open at exit: 0');
 });
+
+test('runs, aborts and close() racing: every row settles exactly once, ok or cancelled', async () => {
+  const flow = openFlow(delayFlow);
+  const settled = new Map();
+  const rows = [];
+  for (let i = 0; i < 300; i++) {
+    const ac = new AbortController();
+    rows.push(flow.run({ ms: i % 7 === 0 ? 60000 : i % 20 }, { row: i, signal: ac.signal }).then((r) => {
+      settled.set(i, (settled.get(i) ?? 0) + 1);
+      return r;
+    }));
+    if (i % 3 === 0) setTimeout(() => ac.abort(), i % 10);
+  }
+  await tick(15);
+  await flow.close();
+  const results = await Promise.all(rows);
+  assert.equal(settled.size, 300);
+  assert.ok([...settled.values()].every((n) => n === 1));
+  for (const [i, r] of results.entries()) {
+    assert.ok(r.status === 'ok' || r.status === 'cancelled', r.line);
+    assert.equal(JSON.parse(r.line).row, i);
+    if (i % 7 === 0) assert.equal(r.status, 'cancelled', r.line);
+  }
+});
