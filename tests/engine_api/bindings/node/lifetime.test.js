@@ -200,3 +200,30 @@ test('runs, aborts and close() racing: every row settles exactly once, ok or can
     if (i % 7 === 0) assert.equal(r.status, 'cancelled', r.line);
   }
 });
+
+test('one signal shared by many rows: one listener while any runs, none after; abort cancels them all', async () => {
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  const flow = openFlow(delayFlow);
+  try {
+    const shared = new AbortController();
+    const quick = Array.from({ length: 30 }, () => flow.run({ ms: 1 }, { signal: shared.signal }));
+    const slow = Array.from({ length: 30 }, () => flow.run({ ms: 60000 }, { signal: shared.signal }));
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 1);
+    for (const r of await Promise.all(quick)) assert.equal(r.status, 'ok', r.line);
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 1, 'the slow rows still wait on it');
+    shared.abort();
+    for (const r of await Promise.all(slow)) assert.equal(r.status, 'cancelled', r.line);
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
+
+    const idle = new AbortController();
+    await Promise.all(Array.from({ length: 20 }, () => flow.run({ ms: 1 }, { signal: idle.signal })));
+    assert.equal(getEventListeners(idle.signal, 'abort').length, 0);
+    await tick(10);  // a warning is emitted on the next tick
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+    await flow.close();
+  }
+});
