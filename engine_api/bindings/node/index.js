@@ -163,10 +163,12 @@ class Flow {
       if (this.#closing) throw closedError();
       if (!isPlainObject(options)) throw typeError('run options: expected an object');
       const json = inputsJson(inputs);
-      const row = options.row === undefined ? this.#nextRow++ : options.row;
-      if (!Number.isSafeInteger(row) || row < 0) throw rangeError('run options.row: expected an integer >= 0');
       const { signal } = options;
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('run options.signal: expected an AbortSignal');
+      if (options.row !== undefined && (!Number.isSafeInteger(options.row) || options.row < 0)) {
+        throw rangeError('run options.row: expected an integer >= 0');
+      }
+      const row = options.row === undefined ? this.#nextRow++ : options.row;  // a refused call takes no number
       if (signal?.aborted) return Promise.resolve(neverStarted(row));
       return new Promise((resolve) => {
         // The callback comes through the event loop, never within run(): unwatch is set by then.
