@@ -141,6 +141,7 @@ const openFlows = new Set();
 const forgetFlow = new FinalizationRegistry((ref) => openFlows.delete(ref));
 process.on('exit', () => {
   for (const ref of openFlows) ref.deref()?.closeAtExit();
+  native.joinClosers();  // the collected flows' closes still running on their threads
 });
 
 class Flow {

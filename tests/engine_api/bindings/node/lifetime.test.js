@@ -227,3 +227,21 @@ test('one signal shared by many rows: one listener while any runs, none after; a
     await flow.close();
   }
 });
+
+test('process.exit() right after the collector took idle flows: their closes are waited for', () => {
+  // A collected flow closes on a thread of its own; exiting meanwhile must wait for it.
+  const r = nodeScript(`${requirePackage}
+    const native = require(process.env.WFA_RUNNER_ADDON);
+    (() => { for (let i = 0; i < 50; i++) openFlow(${JSON.stringify(delayFlow)}); })();
+    let spins = 0;
+    const spin = () => {
+      gc();
+      // Exit as soon as the finalizers ran (their closes were started, not waited for).
+      if (native._test.collectedFlows() === 0 && spins++ < 200) return setImmediate(spin);
+      process.on('exit', () => console.log('open at exit:', native._test.openFlows()));
+      process.exit(0);
+    };
+    setImmediate(spin);`, ['--expose-gc']);
+  assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), 'open at exit: 0');
+});
