@@ -119,6 +119,9 @@ module.exports = async function worker(args, { numberOpt }) {
     lockDuration: leaseMs,
     stalledInterval: Math.max(1000, Math.floor(leaseMs / 2)),
     maxStalledCount: 10,
+    // Never the bound (a million rows a second): it makes BullMQ check the queue's rate
+    // limit key before each row, which queue.rateLimit() above sets to pause every worker.
+    limiter: { max: 1000000, duration: 1000 },
   });
   w.on('error', (e) => reporter.error(e));
 
