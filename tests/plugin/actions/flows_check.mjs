@@ -2,13 +2,14 @@
 // auth0-emulator (demo seed). Checks the merge happened in one flow and not in the other,
 // that unlink and the dynamic options work, and that no secret reaches flowrun's output.
 // usage: node flows_check.mjs FLOWRUN PLUGIN_SO EMULATOR SEED FLOWS_DIR
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import https from 'https';
 import assert from 'assert/strict';
+import emulatorProcess from '../../support/emulator_process.cjs';
 
+const { startEmulator, control: emulatorControl } = emulatorProcess;
 const [flowrun, plugin, emulatorBin, seedFile, flowsDir] = process.argv.slice(2);
 const seed = JSON.parse(fs.readFileSync(seedFile, 'utf8'));
 const primary = seed.users.find((u) => u.user_id.startsWith('google-oauth2|')).user_id;
@@ -16,18 +17,7 @@ const secondary = seed.users.find((u) => u.user_id.startsWith('auth0|')).user_id
 const secrets = [seed.clients[0].client_secret, 'demo-google-idp-access-token'];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'a0-flows-'));
 
-const emu = spawn(emulatorBin, ['--seed', seedFile, '--port', '0', '--state-dir', path.join(work, 'emu'), '--exit-on-stdin-eof'],
-  { stdio: ['pipe', 'pipe', 'inherit'] });
-const ready = await new Promise((resolve, reject) => {
-  let buf = '';
-  emu.stdout.on('data', (d) => {
-    buf += d;
-    const nl = buf.indexOf('\n');
-    if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-  });
-  emu.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  setTimeout(() => reject(new Error('no ready line')), 30000).unref();  // never keeps node alive
-});
+const { proc: emu, ready } = await startEmulator(emulatorBin, seedFile, path.join(work, 'emu'));
 const env = { ...process.env, AUTH0_DOMAIN: `127.0.0.1:${ready.port}`, AUTH0_CA_FILE: ready.ca_file,
   AUTH0_CLIENT_ID: seed.clients[0].client_id, AUTH0_CLIENT_SECRET: seed.clients[0].client_secret };
 delete env.AUTH0_TOKEN;
@@ -61,18 +51,7 @@ function findAll(v, key, out = []) {
   }
   return out;
 }
-function control(method, what) {  // the emulator's control API; resolves to the parsed answer
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: ready.port, method, path: `/__emulator/${what}`,
-      ca: fs.readFileSync(ready.ca_file) }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${what} ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const control = (method, what) => emulatorControl(ready, method, what);
 const reset = () => control('POST', 'reset');
 
 try {
