@@ -24,7 +24,8 @@ async function run({ workers, bucket, pairs }) {
   fs.writeFileSync(rowsFile, buildRows({ pairs, clusters: 0 }).map((r) => JSON.stringify(r)).join('\n') + '\n');
   const flow = flowCopy(path.join(root, 'manifests/flows/link-pairs.flow.json'), PLUGIN, work);
   const redis = await startRedis();
-  const emu = await startEmulator(EMULATOR, path.join(work, 'seed.json'), ['--latency', '20']);
+  const emu = await startEmulator(EMULATOR, path.join(work, 'seed.json'));
+  await emu.control('PUT', 'latency', { ms: 20 });
   const env = auth0Env(emu, seed);
   const common = ['--redis', redis.url, '--queue', 'bench'];
   const procs = [];

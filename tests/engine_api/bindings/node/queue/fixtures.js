@@ -6,7 +6,7 @@ const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
-const https = require('https');
+const emulatorProcess = require('../../../../support/emulator_process.cjs');
 
 const PACKAGE = path.resolve(__dirname, '../../../../../engine_api/bindings/node');
 const WFA_QUEUE = path.join(PACKAGE, 'bin/wfa-queue');
@@ -69,51 +69,21 @@ async function startRedis({ port } = {}) {
   throw new Error('redis-server did not start');
 }
 
-// The Auth0 emulator (A0_EMULATOR: its executable) on a seed file; its ready line gives
-// the port and CA. control(method, what, body) is its control API.
-async function startEmulator(exe, seedFile, extra = []) {
+// The Auth0 emulator (its executable) on a seed file (tests/support/emulator_process.cjs):
+// port, CA, control(method, what, body), stop() (by its PID).
+async function startEmulator(exe, seedFile) {
   const dir = tmpDir('emu');
-  const child = spawn(exe, ['--seed', seedFile, '--port', '0', '--state-dir', dir, '--exit-on-stdin-eof', ...extra],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
-  const ready = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-    setTimeout(() => reject(new Error('emulator: no ready line in 30 s')), 30000).unref();
-  });
-  const ca = fs.readFileSync(ready.ca_file);
-  const agent = new https.Agent({ keepAlive: true, ca });
-  function control(method, what, body) {
-    return new Promise((resolve, reject) => {
-      const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
-      const req = https.request({ host: '127.0.0.1', port: ready.port, method, path: `/__emulator/${what}`, agent,
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
-        let text = '';
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => {
-          if (res.statusCode >= 300) reject(new Error(`${method} ${what}: ${res.statusCode} ${text}`));
-          else resolve(text ? JSON.parse(text) : null);
-        });
-      });
-      req.on('error', reject);
-      req.end(data);
-    });
-  }
+  const { proc, ready } = await emulatorProcess.startEmulator(exe, seedFile, dir);
+  const exited = new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
   return {
     port: ready.port,
     caFile: ready.ca_file,
     domain: `127.0.0.1:${ready.port}`,
-    control,
+    control: (method, what, body) => emulatorProcess.control(ready, method, what, body),
     async stop() {
-      agent.destroy();
-      if (child.exitCode === null) {
-        child.stdin.end();
-        process.kill(child.pid, 'SIGTERM');
+      if (proc.exitCode === null) {
+        proc.stdin.end();
+        process.kill(proc.pid, 'SIGTERM');
         await exited;
       }
       fs.rmSync(dir, { recursive: true, force: true });
