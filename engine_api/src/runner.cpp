@@ -1,10 +1,13 @@
 // The row runner. All bookkeeping happens on the one thread that calls run_flow(),
 // inside an io_context: plugin callbacks (plugin threads) only post their copied
 // result to it. So the row state needs no locks; only the diagnostic lines are shared
-// (plugin log lines arrive on plugin threads) and have their own mutex. Signals and the
+// (plugin log lines arrive on plugin threads) and have their own mutex. What a row does
+// (its steps, retries, result line) is row_engine's, shared with flow_session; this file
+// feeds it rows, keeps the concurrency slots and writes the lines. Signals and the
 // progress bar are the caller's (flowrun): run_control and the callbacks of run_options.
+#include "row_engine.hpp"
+
 #include <wfa/host/runner.hpp>
-#include <wfa/host/secret_outputs.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -58,60 +61,9 @@ bool run_control::interrupted() const {
 
 namespace {
 
-const char* level_name(int32_t level) {
-  switch (level) {
-    case WFA_LOG_TRACE: return "trace";
-    case WFA_LOG_DEBUG: return "debug";
-    case WFA_LOG_INFO: return "info";
-    case WFA_LOG_WARN: return "warn";
-    default: return "error";
-  }
-}
-
-// WFA-11: the plugin's outputs and details are parsed with the depth limit it keeps to
-// (Boost.JSON's default, 32, turned a successful deep write into a failed row).
-json::parse_options wfa_json_options() {
-  json::parse_options o;
-  o.max_depth = WFA_JSON_MAX_DEPTH;
-  return o;
-}
-
-json::object error_json(int32_t code, const std::string& message, int32_t http_status, bool retryable,
-                        const std::string& details = {}) {
-  json::object e;
-  e["code"] = code_name(code);
-  e["message"] = message;
-  e["http_status"] = http_status;
-  e["retryable"] = retryable;
-  if (!details.empty()) {
-    boost::system::error_code ec;
-    json::value d = json::parse(details, ec, {}, wfa_json_options());
-    if (!ec) e["details"] = std::move(d);
-  }
-  return e;
-}
-
-// Diagnostic lines from plugin log lines (any thread) and the run thread, redacted, one
-// at a time: to the caller's on_diagnostic, else as lines on `err`.
-class diagnostics {
- public:
-  diagnostics(std::ostream& err, const redactor& secrets, std::function<void(std::string_view)> sink)
-      : err_(err), secrets_(secrets), sink_(std::move(sink)) {}
-
-  void line(const std::string& text) {
-    std::string shown = secrets_.redact(text);
-    std::lock_guard lock(mu_);
-    if (sink_) return sink_(shown);
-    err_ << shown << '\n';
-    err_.flush();
-  }
-
- private:
-  std::ostream& err_;
-  const redactor& secrets_;
-  std::function<void(std::string_view)> sink_;
-  std::mutex mu_;
-};
+using detail::diagnostics;
+using detail::row_ending;
+using detail::row_engine;
 
 // The rows between the reader thread (which pulls them from the source) and the run
 // thread. Shared, so that a reader still blocked in the source when the run ends (an
@@ -129,13 +81,12 @@ struct row_feed {
 class runner {
  public:
   runner(const checked_flow& f, const run_options& o, std::ostream& out, std::ostream& err)
-      : f_(f), opts_(o), out_(out), diag_(err, f.secrets, o.on_diagnostic), work_(ioc_.get_executor()), ticker_(ioc_) {
-    // Per step: its outputs schema when it marks secrets (else nothing to mask).
-    for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
-      const auto* outs = f_.manifest(i).if_contains("outputs");
-      secret_schemas_.push_back(outs && has_secret_marks(*outs) ? outs : nullptr);
-    }
-  }
+      : f_(f),
+        opts_(o),
+        out_(out),
+        diag_(err, f.secrets, diagnostic_sink(o.on_diagnostic)),
+        work_(ioc_.get_executor()),
+        ticker_(ioc_) {}
 
   ~runner() {
     // Only when run() did not get to its end (an exception): it stops them itself.
@@ -144,7 +95,11 @@ class runner {
   }
 
   run_summary run() {
-    create_instances();
+    instances_ = detail::make_instances(f_, opts_.log_level, diag_, {});
+    engine_.emplace(f_, ioc_, instances_, row_engine::settings{opts_.step_outputs, opts_.max_retry_wait}, diag_,
+                    row_engine::hooks{[this](uint64_t) { retry_wait_began(); },
+                                      [this](uint64_t key) { retry_due(static_cast<std::size_t>(key)); },
+                                      [this](uint64_t, row_ending end) { row_ended(std::move(end)); }});
     start_ = std::chrono::steady_clock::now();
     // An interrupt() from another thread (or one made before now) is posted to this
     // thread, which does the cancelling: the caller's thread stays free.
@@ -167,46 +122,17 @@ class runner {
     detach_control();
     // Instances are destroyed here (WFA-9) before the io_context: their last
     // completions may still post into it.
+    engine_.reset();
     instances_.clear();
     if (row_end_error_) std::rethrow_exception(row_end_error_);
     return summary_;
   }
 
  private:
-  struct row_state {
-    json::object inputs;
-    std::string tag;         // input_row::tag, for on_row_end
-    json::object steps_out;  // step id -> outputs
-    json::object results;    // step id -> {"status", "outputs" | "error"}
-    std::size_t step = 0;
-    bool in_flight = false;
-    instance* inst = nullptr;
-    wfa_op op = 0;
-    std::vector<std::string> secrets;           // x-secret outputs of its steps: redacted from its line
-    std::chrono::seconds waited{0};             // rate-limit waits so far
-    std::unique_ptr<asio::steady_timer> retry;  // set while it waits to retry
-  };
-
-  void create_instances() {
-    for (std::size_t i = 0; i < f_.definition.steps.size(); ++i) {
-      const std::string& conn = f_.definition.steps[i].connection;
-      if (instances_.count(conn)) continue;
-      const flow_connection* c = f_.definition.find_connection(conn);
-      const library& lib = f_.libraries.at(c->plugin);
-      auto cfg = f_.configs.find(conn);
-      std::string config = json::serialize(cfg == f_.configs.end() ? json::object() : cfg->second);
-      auto sink = [this, conn](int32_t level, std::string_view message) {
-        // workaround(gcc12): appended piecewise, -Wrestrict misfires on "lit" + std::string chains.
-        std::string text = "[";
-        text.append(level_name(level)).append("] ").append(conn).append(": ").append(message);
-        diag_.line(text);
-      };
-      try {
-        instances_.emplace(conn, std::make_unique<instance>(lib, config, sink, opts_.log_level));
-      } catch (const create_error& e) {
-        throw create_error(e.code(), f_.secrets.redact("connection " + conn + ": " + e.what()));
-      }
-    }
+  // Plugin log lines and the runner's own lines both go to on_diagnostic (no level).
+  static diagnostics::sink_fn diagnostic_sink(const std::function<void(std::string_view)>& f) {
+    if (!f) return {};
+    return [f](int32_t, std::string_view line) { f(line); };
   }
 
   // The rows come through the feed from a reader thread, so that a source blocking on a
@@ -289,16 +215,13 @@ class runner {
     if (summary_.interrupted) return;
     summary_.interrupted = true;
     diag_.line("flowrun: interrupted, cancelling the operations in flight");
-    for (auto& [i, r] : rows_) {
-      if (r.in_flight) r.inst->cancel(r.op);
-      if (r.retry) r.retry->cancel();
-    }
+    engine_->stop();
     // Rows whose retry time came and that wait for a slot: reported cancelled.
     while (!resume_.empty()) {
       std::size_t i = resume_.front();
       resume_.pop_front();
       ++active_;
-      run_step(i);
+      engine_->resume(i);
     }
     maybe_finish();
   }
@@ -337,7 +260,7 @@ class runner {
         std::size_t i = resume_.front();
         resume_.pop_front();
         ++active_;
-        run_step(i);
+        engine_->resume(i);
         continue;
       }
       auto row = next_row();
@@ -354,153 +277,37 @@ class runner {
 
   void start_row(std::size_t i, input_row in) {
     if (!in.error.empty()) {  // reported at once; it takes no slot
-      report(i, in.tag, false,
-             render(json::object{{"row", i},
-                                 {"status", "failed"},
-                                 {"steps", json::object()},
-                                 {"error", error_json(WFA_INVALID_INPUT, in.error, 0, false)}}));
+      report(i, in.tag, false, engine_->invalid_line(i, in.error));
       count("failed");
       return;
     }
-    row_state& r = rows_[i];
     ++active_;
-    r.inputs = std::move(in.inputs);
-    r.tag = std::move(in.tag);
-    run_step(i);
+    engine_->start(i, i, std::move(in.inputs), std::move(in.tag));
   }
 
-  void run_step(std::size_t i) {
-    row_state& r = rows_.at(i);
-    const flow_step& s = f_.definition.steps[r.step];
-    if (summary_.interrupted) {
-      r.results[s.id] = json::object{{"status", "cancelled"},
-                                     {"error", error_json(WFA_CANCELLED, "the run was interrupted", 0, false)}};
-      return finish_row(i, "cancelled");
-    }
-    eval_context ctx;
-    ctx.inputs = &r.inputs;
-    ctx.steps = &r.steps_out;
-    json::object options, inputs;
-    std::vector<std::string> problems;
-    try {
-      if (auto v = evaluate(json::value(s.options), ctx)) options = std::move(v->get_object());
-      if (auto v = evaluate(json::value(s.inputs), ctx)) inputs = std::move(v->get_object());
-      problems = f_.check_step(r.step, options, inputs);
-    } catch (const expression_error& e) {
-      problems.push_back(e.what());
-    }
-    if (!problems.empty()) {
-      std::string msg;
-      for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
-      r.results[s.id] = json::object{{"status", "failed"}, {"error", error_json(WFA_INVALID_INPUT, msg, 0, false)}};
-      return finish_row(i, "failed");
-    }
-    r.inst = instances_.at(s.connection).get();
-    r.in_flight = true;
-    auto done = [this, i](op_result res) {
-      asio::post(ioc_, [this, i, res = std::move(res)]() mutable { on_step_done(i, std::move(res)); });
-    };
-    r.op = r.inst->execute(s.action, json::serialize(options), json::serialize(inputs), std::move(done),
-                           std::to_string(i), s.id);
-  }
-
-  // details.retry_after_s of a retryable rate_limited error: whole seconds, or nullopt.
-  static std::optional<std::int64_t> retry_after(const op_result& res) {
-    if (res.code != WFA_RATE_LIMITED || !res.retryable || res.details_json.empty()) return std::nullopt;
-    boost::system::error_code ec;
-    json::value d = json::parse(res.details_json, ec);
-    const json::value* n = (!ec && d.is_object()) ? d.get_object().if_contains("retry_after_s") : nullptr;
-    if (!n || !n->is_number()) return std::nullopt;
-    auto s = n->to_number<std::int64_t>(ec);
-    if (ec || s < 0) return std::nullopt;
-    return s;
-  }
-
-  // Waits and runs the failed step again, when the server's time fits in the row's budget.
-  bool schedule_retry(std::size_t i, const op_result& res) {
-    auto after = retry_after(res);
-    if (!after || summary_.interrupted) return false;
-    row_state& r = rows_.at(i);
-    if (*after > (opts_.max_retry_wait - r.waited).count()) return false;
-    const std::chrono::seconds wait(*after);
-    r.waited += wait;
-    diag_.line("flowrun: row " + std::to_string(i) + ": step " + f_.definition.steps[r.step].id +
-               ": rate limited, retrying in " + std::to_string(*after) + " s");
-    r.retry = std::make_unique<asio::steady_timer>(ioc_, wait);
-    --active_;  // other rows use its slot meanwhile
+  // A row waits for its retry: other rows use its slot meanwhile.
+  void retry_wait_began() {
+    --active_;
     ++waiting_;
     post_fill();
-    r.retry->async_wait([this, i](const boost::system::error_code&) {
-      --waiting_;
-      if (summary_.interrupted) {  // cancelled by interrupt(): run_step() reports it cancelled
-        ++active_;
-        return run_step(i);
-      }
-      resume_.push_back(i);
-      fill();
-    });
-    return true;
   }
 
-  void on_step_done(std::size_t i, op_result res) {
-    row_state& r = rows_.at(i);
-    r.in_flight = false;
-    const flow_step& s = f_.definition.steps[r.step];
-    if (res.code == WFA_OK) {
-      boost::system::error_code ec;
-      json::value outputs = json::parse(res.outputs_json, ec, {}, wfa_json_options());
-      if (ec || !outputs.is_object()) {
-        r.results[s.id] =
-            json::object{{"status", "failed"},
-                         {"error", error_json(WFA_INTERNAL, "the plugin's outputs are not a JSON object", 0, false)}};
-        return finish_row(i, "failed");
-      }
-      json::object step{{"status", "ok"}};
-      if (const json::value* secret = secret_schemas_[r.step]) {
-        auto shown = mask_secret_outputs(*secret, outputs, r.secrets);
-        if (opts_.step_outputs) step["outputs"] = std::move(shown);
-      } else if (opts_.step_outputs) {
-        step["outputs"] = outputs;
-      }
-      r.results[s.id] = std::move(step);
-      r.steps_out[s.id] = std::move(outputs);
-      if (++r.step < f_.definition.steps.size()) return run_step(i);
-      return finish_row(i, "ok");
+  void retry_due(std::size_t i) {
+    --waiting_;
+    if (summary_.interrupted) {  // cancelled by interrupt(): the engine reports it cancelled
+      ++active_;
+      return engine_->resume(i);
     }
-    if (schedule_retry(i, res)) return;
-    const bool cancelled = res.code == WFA_CANCELLED;
-    r.results[s.id] =
-        json::object{{"status", cancelled ? "cancelled" : "failed"},
-                     {"error", error_json(res.code, res.message, res.http_status, res.retryable, res.details_json)}};
-    finish_row(i, cancelled ? "cancelled" : "failed");
+    resume_.push_back(i);
+    fill();
   }
 
-  void finish_row(std::size_t i, const char* status) {
-    row_state& r = rows_.at(i);
-    json::object line;
-    line["row"] = i;
-    line["status"] = status;
-    line["steps"] = std::move(r.results);
-    if (std::string_view(status) == "ok") {
-      eval_context ctx;
-      ctx.inputs = &r.inputs;
-      ctx.steps = &r.steps_out;
-      try {
-        auto v = evaluate(json::value(f_.definition.outputs), ctx);
-        line["outputs"] = v ? std::move(*v) : json::value(json::object());
-      } catch (const expression_error& e) {
-        line["status"] = "failed";
-        status = "failed";
-        line["error"] = error_json(WFA_INVALID_INPUT, std::string("flow outputs: ") + e.what(), 0, false);
-      }
-    }
-    std::string text = render(std::move(line), r.secrets);
-    if (std::string_view(status) == "cancelled")
-      write(text);
+  void row_ended(row_ending end) {
+    if (end.status == "cancelled")
+      write(end.line);
     else
-      report(i, r.tag, std::string_view(status) == "ok", text);
-    rows_.erase(i);
-    count(status);
+      report(end.number, end.tag, end.status == "ok", end.line);
+    count(end.status);
     --active_;
     post_fill();
     maybe_finish();
@@ -526,7 +333,7 @@ class runner {
       ++summary_.cancelled;
   }
 
-  void print(json::object line) { write(render(std::move(line))); }
+  void print(json::object line) { write(engine_->render(std::move(line))); }
   // A finished row: on_row_end first (a journal records it), then its line. An exception
   // from on_row_end stops the run (run() rethrows it); the row's line is still written.
   void report(std::size_t i, std::string_view tag, bool ok, const std::string& text) {
@@ -544,18 +351,6 @@ class runner {
     out_ << text << '\n';
     out_.flush();
   }
-  std::string render(json::object line, const std::vector<std::string>& row_secrets = {}) {
-    json::value v(std::move(line));
-    if (row_secrets.empty()) {
-      f_.secrets.redact(v);
-    } else {
-      redactor all = f_.secrets;  // one pass, longest secret first across both sets
-      all.add(row_secrets);
-      all.redact(v);
-    }
-    return json::serialize(v);
-  }
-
   // Ends the run when nothing is in flight or waiting and no row can start any more.
   void maybe_finish() {
     if (active_ > 0 || waiting_ > 0 || !resume_.empty()) return;
@@ -573,7 +368,6 @@ class runner {
   }
 
   const checked_flow& f_;
-  std::vector<const json::value*> secret_schemas_;  // by step; see the constructor
   const run_options& opts_;
   std::ostream& out_;
   diagnostics diag_;
@@ -583,8 +377,8 @@ class runner {
   std::shared_ptr<row_feed> feed_;
   std::thread reader_;
   // After ioc_: destroyed first, so that their final completions find it alive.
-  std::map<std::string, std::unique_ptr<instance>> instances_;
-  std::unordered_map<std::size_t, row_state> rows_;  // rows started and not finished
+  detail::instance_map instances_;
+  std::optional<row_engine> engine_;                 // after instances_: destroyed before them
   std::deque<std::size_t> resume_;                   // rows whose retry time came
   std::size_t next_row_ = 0, active_ = 0, waiting_ = 0, done_ = 0;
   bool finishing_ = false;

@@ -17,6 +17,7 @@
 #include <wfa/host/journal.hpp>
 #include <wfa/host/options.hpp>
 #include <wfa/host/runner.hpp>
+#include <wfa/host/session.hpp>
 #include <wfa/host/validate.hpp>
 
 #include <boost/json.hpp>
@@ -160,15 +161,10 @@ class rows_reader {
         case line_reader::result::line: break;
       }
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      boost::system::error_code ec;
-      json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) return input_row{{}, where + "expected one JSON object per line", {}, false};
-      json::object row = base_;
-      for (auto& kv : v.get_object()) row[kv.key()] = kv.value();
-      std::string problems;
-      for (const auto& e : flow_->check_row(row)) problems += (problems.empty() ? "" : "; ") + e;
-      if (!problems.empty()) return input_row{{}, where + flow_->secrets.redact(problems), {}, false};
-      input_row out{std::move(row), {}, {}, false};
+      std::string error;
+      auto row = read_row(*flow_, line, base_, error);  // the same reading as a flow_session's
+      if (!row) return input_row{{}, where + error, {}, false};
+      input_row out{std::move(*row), {}, {}, false};
       if (done_rows_) {  // --journal: the row's key; a row the journal has finished is skipped
         out.tag = row_key(out.inputs);
         out.skip = done_rows_->finished(out.tag);

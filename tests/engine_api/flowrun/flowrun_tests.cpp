@@ -3,6 +3,7 @@
 // concurrency 64, failures and exit codes, validation before any execute, SIGINT,
 // secrets, plugin paths, the progress bar on a pty, describe, options, a plugin that
 // never starts an operation.
+#include "../flow_scratch.hpp"
 #include "subprocess.hpp"
 
 #include <boost/json.hpp>
@@ -34,29 +35,9 @@ namespace {
 const std::string flowrun = WFA_FLOWRUN;
 const std::string plugin = WFA_TEST_PLUGIN;
 
-// A scratch directory per test case, removed at the end.
-struct scratch {
-  fs::path dir;
-  scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "wfa-flowrun-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name) << text;
-    return (dir / name).string();
-  }
-  // A flow file: `body` holds connections/inputs/steps/outputs; the plugin is ours.
-  std::string flow(const std::string& body) const {
-    json::object f = json::parse(body).as_object();
-    f["plugins"] = json::array{json::object{{"id", "t"}, {"path", plugin}}};
-    if (!f.contains("connections")) f["connections"] = json::object{{"local", json::object{{"plugin", "t"}}}};
-    return write("f.flow.json", json::serialize(f));
-  }
+// A scratch directory per test case (removed at the end) with flows over the test plugin.
+struct scratch : wfa::test::flow_scratch {
+  scratch() : flow_scratch(plugin) {}
 };
 
 std::vector<json::object> lines(const std::string& out) {

@@ -28,6 +28,9 @@ namespace {
 
 // Flows opened and not yet closed (wfa_runner_close returned), for the tests.
 std::atomic<int64_t> g_open_flows{0};
+// wfa_runner_close calls made on the JS thread while rows were pending (the rule is that
+// there are none; for the tests).
+std::atomic<int64_t> g_js_thread_closes_with_rows{0};
 
 // ---- small N-API helpers ----------------------------------------------------------------
 
@@ -330,7 +333,10 @@ void start_close(napi_env env, flow_state& fs, bool keep_alive) {
   if (keep_alive) napi_ref_threadsafe_function(env, fs.tsfn);
   wfa_runner_flow* flow = std::exchange(fs.flow, nullptr);
   napi_threadsafe_function tsfn = fs.tsfn;
-  auto close_and_release = [flow, tsfn] {
+  const bool rows_pending = fs.pending > 0;
+  auto close_and_release = [flow, tsfn, rows_pending, js_thread = std::this_thread::get_id()] {
+    if (rows_pending && std::this_thread::get_id() == js_thread)
+      g_js_thread_closes_with_rows.fetch_add(1, std::memory_order_relaxed);
     wfa_runner_close(flow);
     note_closed();
     napi_release_threadsafe_function(tsfn, napi_tsfn_release);
@@ -622,10 +628,12 @@ napi_value test_acquire_from_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// _test.openFlows() -> flows opened and not yet closed in this process.
-napi_value test_open_flows(napi_env env, napi_callback_info) {
+// _test.openFlows() -> flows opened and not yet closed in this process;
+// _test.jsThreadClosesWithRows() -> wfa_runner_close calls on the JS thread with rows pending.
+template <std::atomic<int64_t>& Counter>
+napi_value test_counter(napi_env env, napi_callback_info) {
   napi_value v = nullptr;
-  WFA_TRY(napi_create_int64(env, g_open_flows.load(), &v));
+  WFA_TRY(napi_create_int64(env, Counter.load(), &v));
   return v;
 }
 
@@ -658,7 +666,11 @@ napi_value init(napi_env env, napi_value exports) {
   WFA_TRY(napi_create_object(env, &test));
   WFA_TRY(napi_set_named_property(env, test, "acquireFromThreads",
                                   make_function(env, "acquireFromThreads", guarded<test_acquire_from_threads>)));
-  WFA_TRY(napi_set_named_property(env, test, "openFlows", make_function(env, "openFlows", guarded<test_open_flows>)));
+  WFA_TRY(napi_set_named_property(env, test, "openFlows",
+                                  make_function(env, "openFlows", guarded<test_counter<g_open_flows>>)));
+  WFA_TRY(napi_set_named_property(
+      env, test, "jsThreadClosesWithRows",
+      make_function(env, "jsThreadClosesWithRows", guarded<test_counter<g_js_thread_closes_with_rows>>)));
   WFA_TRY(napi_set_named_property(env, exports, "NativeFlow", flow_class));
   WFA_TRY(napi_set_named_property(env, exports, "NativeTokenPool", pool_class));
   WFA_TRY(napi_set_named_property(env, exports, "_test", test));

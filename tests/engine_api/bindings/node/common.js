@@ -32,7 +32,8 @@ function writeFlow(dir, body, name = 'f.flow.json') {
 
 // flowrun run FLOW over rows fed through a pipe (a bad row is a failed row, as in the binding).
 function flowrunLines(flow, rows, args = []) {
-  const r = spawnSync(process.env.WFA_FLOWRUN, ['run', flow, '--inputs-file', '/dev/stdin', ...args],
+  // Node's `input` is a socket, which flowrun refuses: bash's process substitution is a pipe.
+  const r = spawnSync('bash', ['-c', '"$0" run "$1" --inputs-file <(cat) "${@:2}"', process.env.WFA_FLOWRUN, flow, ...args],
     { input: rows.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('\n') + '\n', encoding: 'utf8' });
   assert.ok(r.status === 0 || r.status === 1, `flowrun exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean);

@@ -87,6 +87,7 @@ test('close() with rows pending: cancels them, resolves after every row settled;
 });
 
 test('close() returns at once: the runner is closed on another thread, the JS thread stays free', async () => {
+  const before = native._test.jsThreadClosesWithRows();
   const flow = openFlow(delayFlow);
   const rows = Array.from({ length: 10 }, () => flow.run({ ms: 60000 }));
   await tick(20);
@@ -99,6 +100,7 @@ test('close() returns at once: the runner is closed on another thread, the JS th
   await Promise.all(rows);
   assert.ok(timerRan);
   assert.ok(syncMs < 50, `close() blocked the JS thread for ${syncMs} ms`);
+  assert.equal(native._test.jsThreadClosesWithRows(), before, 'wfa_runner_close ran on the JS thread with rows pending');
 });
 
 test('a garbage-collected flow with rows pending: the rows finish ok, then the flow is closed', async () => {
