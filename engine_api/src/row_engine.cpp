@@ -191,7 +191,9 @@ void row_engine::run_step(uint64_t key) {
 bool row_engine::schedule_retry(uint64_t key, const op_result& res) {
   auto after = retry_after(res);
   row_state& r = rows_.at(key);
-  if (!after || stopped_ || r.cancelled) return false;
+  // max_retry_wait 0 means no retry at all, also for a retry_after_s of 0 (which would
+  // otherwise run the step again at once, for ever with a server that keeps saying 0).
+  if (!after || stopped_ || r.cancelled || settings_.max_retry_wait.count() == 0) return false;
   if (*after > (settings_.max_retry_wait - r.waited).count()) return false;
   const std::chrono::seconds wait(*after);
   r.waited += wait;

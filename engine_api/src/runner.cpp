@@ -229,8 +229,11 @@ class runner {
   void tick() {
     report_progress();
     ticker_.expires_after(opts_.progress_interval);
+    // A tick that expired just before maybe_finish() cancelled it is already queued
+    // with success: it must not arm the timer again, or the io_context never runs out
+    // of work and the run never returns (the on_progress test hung about once in ten).
     ticker_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) tick();
+      if (!ec && !finishing_) tick();
     });
   }
 

@@ -10,7 +10,8 @@ pattern='auth0|client_secret|management[ _-]?api|idp_token'
 files=()
 for p in "$@"; do
   if [ -d "$p" ]; then
-    mapfile -d '' -O "${#files[@]}" files < <(find "$p" -type f ! -name README.md -print0)
+    # node_modules: the npm packages installed into engine_api/bindings/node (not ours).
+    mapfile -d '' -O "${#files[@]}" files < <(find "$p" -type f ! -name README.md ! -path '*/node_modules/*' -print0)
   else
     files+=("$p")
   fi

@@ -109,13 +109,26 @@ function neverStarted(row) {
   };
 }
 
+// The flows not yet closed, weakly (a flow nobody holds is still collected): when the
+// process exits, by process.exit() too, each is closed synchronously (the addon's
+// closeAtExit), so that no plugin thread outlives the process's static destructors.
+const openFlows = new Set();
+const forgetFlow = new FinalizationRegistry((ref) => openFlows.delete(ref));
+process.on('exit', () => {
+  for (const ref of openFlows) ref.deref()?.closeAtExit();
+});
+
 class Flow {
   #native;
+  #ref;
   #nextRow = 0;
   #closing = null;
 
   constructor(nativeFlow) {
     this.#native = nativeFlow;
+    this.#ref = new WeakRef(nativeFlow);
+    openFlows.add(this.#ref);
+    forgetFlow.register(nativeFlow, this.#ref);
   }
 
   // Runs one row. Resolves with its result, also when the row failed or was cancelled;
@@ -155,7 +168,11 @@ class Flow {
   // Cancels the rows in flight and closes the flow on a thread of its own; resolves once
   // every row's promise has settled and the plugin instances are destroyed. Idempotent.
   close() {
-    if (!this.#closing) this.#closing = this.#native.close();
+    if (!this.#closing) {
+      this.#closing = this.#native.close().then(() => {
+        openFlows.delete(this.#ref);
+      });
+    }
     return this.#closing;
   }
 

@@ -311,6 +311,18 @@ TEST_CASE("options: max_retry_wait_s UINT32_MAX fails a rate-limited row at once
   CHECK(got.code == WFA_RATE_LIMITED);
   CHECK(got.retryable == 1);
   CHECK(got.retry_after_s == 7);
+
+  // A server asking for 0 s: not retried either (a retry would succeed here: failures 1).
+  opened g(s.flow(R"j({
+    "steps": [{"id": "a", "action": "test.fail", "connection": "local",
+               "inputs": {"code": "rate_limited", "message": "now (runner never-wait test)", "failures": 1,
+                          "details": {"retry_after_s": 0}}}]})j"),
+           &o);
+  REQUIRE(g.flow != nullptr);
+  row_copy zero = r.one(g.flow, "{}");
+  CHECK(zero.status == WFA_ROW_FAILED);
+  CHECK(zero.code == WFA_RATE_LIMITED);
+  CHECK(zero.retry_after_s == 0);
 }
 
 TEST_CASE("options: no_step_outputs leaves the steps' outputs out; log_threshold passes plugin lines through log") {

@@ -534,6 +534,27 @@ napi_value flow_close(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// closeAtExit(): the process is exiting (index.js calls it from process's 'exit' event, also
+// on process.exit()): no JS runs again, and process.exit() skips the environment's teardown,
+// so plugin threads still running would race the process's static destructors (a crash
+// seen with the real plugin). The flow is closed here, synchronously: the rows in flight are
+// cancelled, their done callbacks only queue messages nobody will read. A close already
+// under way is waited for.
+napi_value flow_close_at_exit(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  flow_state* fs = unwrap_flow(env, info, &argc, nullptr);
+  if (fs == nullptr) return {};
+  if (fs->state == flow_state::phase::open) {
+    fs->state = flow_state::phase::closing;
+    wfa_runner_close(std::exchange(fs->flow, nullptr));
+    note_closed();
+    napi_release_threadsafe_function(fs->tsfn, napi_tsfn_release);
+  } else if (fs->closer.joinable()) {
+    fs->closer.join();
+  }
+  return undefined(env);
+}
+
 // ---- TokenPool class ------------------------------------------------------------------------
 
 token_pool* unwrap_pool(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
@@ -649,6 +670,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"cancel", nullptr, guarded<flow_cancel>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"check", nullptr, guarded<flow_check>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"close", nullptr, guarded<flow_close>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"closeAtExit", nullptr, guarded<flow_close_at_exit>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_value flow_class = nullptr;
   WFA_TRY(napi_define_class(env, "NativeFlow", NAPI_AUTO_LENGTH, guarded<flow_construct>, nullptr,

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startEmulator, control: emulatorControl } = require('../../../support/emulator_process.cjs');
-const { runner, scratch, flowrunLines } = require('./common');
+const { runner, scratch, flowrunLines, nodeScript } = require('./common');
 const { openFlow } = runner;
 
 for (const v of ['WFA_AUTH0_PLUGIN', 'WFA_EMULATOR', 'WFA_EMULATOR_SEED', 'WFA_FLOWS_DIR']) {
@@ -110,4 +110,18 @@ test('link-with-merge through the binding merges as under flowrun', async () => 
   assert.deepEqual(a.outputs.merged_keys ?? null, b.outputs.merged_keys ?? null);
   assert.deepEqual(a.outputs.user_metadata, b.outputs.user_metadata);
   assert.deepEqual(a.outputs.app_metadata, b.outputs.app_metadata);
+});
+
+test('process.exit() with rows in flight on the real plugin: the flows are closed at exit, no crash', () => {
+  // Without closing at exit, the plugin's threads raced the process's static destructors
+  // (a segmentation fault in one run out of two to six).
+  const file = getUserFlow();
+  for (const ms of [5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150]) {
+    const r = nodeScript(`const { openFlow } = require(process.env.WFA_PACKAGE_DIR);
+      const flow = openFlow(${JSON.stringify(file)});
+      for (let i = 0; i < 200; i++) flow.run({ user_id: ${JSON.stringify(primary)} });
+      setTimeout(() => process.exit(7), ${ms});`);
+    assert.equal(r.signal, null, `exit after ${ms} ms: killed by ${r.signal}\n${r.stderr}`);
+    assert.equal(r.status, 7, `exit after ${ms} ms: status ${r.status}\n${r.stderr}`);
+  }
 });

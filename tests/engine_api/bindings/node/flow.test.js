@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { runner, scratch, writeFlow, flowrunLines } = require('./common');
-const { openFlow, TokenPool } = runner;
+const { openFlow } = runner;
 
 const dir = scratch();
 // Two chained steps and flow outputs (test.echo counts its calls in `n`: rows run one at a
@@ -211,18 +211,5 @@ test('options: onLog gets the plugin\'s lines at logLevel; noStepOutputs as flow
   } finally {
     await verbose.close();
     await terse.close();
-  }
-});
-
-test('a flow opened with an empty budget of its own still runs rows the plugin does not meter', async () => {
-  // The test plugin asks no budget (it sends no request): the pool is handed over and unused.
-  const pool = new TokenPool();
-  const flow = openFlow(delayFlow, { budget: pool });
-  try {
-    const r = await flow.run({ ms: 1, v: 'x' });
-    assert.equal(r.status, 'ok', r.line);
-    assert.equal(pool.takeDemand(), 0);
-  } finally {
-    await flow.close();
   }
 });

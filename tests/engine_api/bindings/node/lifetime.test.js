@@ -159,3 +159,20 @@ test('a script that never closes its flow exits cleanly once its rows are done (
   assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stdout.trim(), 'cancelled');
 });
+
+test('process.exit() with rows in flight: every flow is closed before the process ends', () => {
+  // Our 'exit' listener runs after the package's (registered when it was required): by then
+  // no flow may be open, so no plugin thread outlives the process.
+  const r = nodeScript(`${requirePackage}
+    const native = require(process.env.WFA_RUNNER_ADDON);
+    const running = openFlow(${JSON.stringify(delayFlow)});
+    const closing = openFlow(${JSON.stringify(delayFlow)});
+    for (let i = 0; i < 20; i++) { running.run({ ms: 60000 }); closing.run({ ms: 60000 }); }
+    setTimeout(() => {
+      closing.close();
+      process.on('exit', () => console.log('open at exit:', native._test.openFlows()));
+      process.exit(3);
+    }, 50);`);
+  assert.equal(r.status, 3, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), 'open at exit: 0');
+});
