@@ -3,7 +3,8 @@
 // 40 requests/s bucket on the emulator (and the same budget for the workers) and without
 // one. Every Management API request is delayed 20 ms (as in tests/plugin/bench), the
 // flow is manifests/flows/link-pairs (4 requests a pair: two GETs, the PATCH, the link).
-//   node tests/engine_api/bindings/node/queue/bench.js [BUILD_DIR]   (default build/release)
+//   node tests/engine_api/bindings/node/queue/bench.js [BUILD_DIR]   (default build/release;
+//   A0_PLUGIN overrides the plugin, WFA_RUNNER_ADDON the addon)
 // Prints a Markdown table (README "Run on many workers (BullMQ/Redis)").
 const fs = require('fs');
 const path = require('path');
@@ -12,7 +13,7 @@ const { buildSeed, buildRows, flowCopy, auth0Env } = require('./tenant');
 
 const root = path.resolve(__dirname, '../../../../..');
 const build = path.resolve(process.argv[2] || path.join(root, 'build/release'));
-const PLUGIN = path.join(build, 'plugin/abi/libauth0_actions.so');
+const PLUGIN = process.env.A0_PLUGIN || path.join(build, 'plugin/abi/libauth0_actions.so');
 const EMULATOR = path.join(build, 'tests/emulator/auth0-emulator');
 const { Queue } = require(path.join(root, 'engine_api/bindings/node/node_modules/bullmq'));
 
