@@ -1,5 +1,6 @@
 'use strict';
-// One rate budget for every worker of a queue, in Management API requests per second: a
+// One rate budget for every worker of a queue, in API requests per second (what the
+// plugin asks before each request that counts against the server's rate limit): a
 // token bucket in Redis, refilled by Redis' own clock (TIME), so workers on machines whose
 // clocks differ share it exactly. Each worker moves small batches from it into its
 // native TokenPool when the pool says requests were refused (takeDemand); the plugin asks

@@ -4,8 +4,9 @@
 // the one-shot commands.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('fs');
 const path = require('path');
-const { PACKAGE, startRedis, freePort, wfaQueue, sleep } = require('./fixtures');
+const { PACKAGE, startRedis, freePort, tmpDir, wfaQueue, sleep } = require('./fixtures');
 
 const req = (m) => require(path.join(PACKAGE, 'lib/queue', m));
 const IORedis = require(path.join(PACKAGE, 'node_modules/ioredis'));
@@ -142,7 +143,11 @@ test('Redis unreachable: one clear message while retrying, then exit 1, no stack
 });
 
 test('usage errors name the problem and exit 2', () => {
+  const flowFile = path.join(tmpDir('unit'), 'f.flow.json');  // only read for its inputs here
+  fs.writeFileSync(flowFile, JSON.stringify({ inputs: { primary_user_id: { type: 'string' } } }));
   const cases = [
+    [['worker', flowFile, '--redis', 'redis://127.0.0.1:1', '--lock-key', 'primary'],
+      /--lock-key primary: the flow declares no such input \(it has primary_user_id\)/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['status'], /status needs --redis URL/],
     [['status', '--redis', 'http://x'], /redis:\/\/ or rediss:\/\//],
@@ -155,4 +160,5 @@ test('usage errors name the problem and exit 2', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
+  fs.rmSync(path.dirname(flowFile), { recursive: true, force: true });
 });

@@ -68,7 +68,8 @@ async function stopWorker(w) {
 }
 
 test('a flow that fails validation is refused at enqueue: nothing queued', () => {
-  const bad = flowCopy(path.join(env.A0_FLOWS_DIR, 'link-pairs.flow.json'), env.A0_PLUGIN, tmpDir('badflow'), {},
+  const bad = flowCopy(path.join(env.A0_FLOWS_DIR, 'link-pairs.flow.json'), env.A0_PLUGIN,
+    fs.mkdtempSync(path.join(work, 'badflow-')), {},
     (f) => {
       f.steps[0].options.arrays = 'sometimes';
       return f;
