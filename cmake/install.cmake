@@ -1,7 +1,8 @@
 # Install rules (`cmake --install BUILD [--prefix P]`); the layout is in README.md "Install".
 #   include/wfa/wfa.h, include/wfa/host.hpp, include/wfa/host/*.hpp   component dev
 #   lib/libwfa_host.a, lib/cmake/wfa/*, lib/pkgconfig/wfa.pc          component dev
-#   bin/flowrun                                                        component flowrun
+#   bin/flowrun, lib/libwfa_runner.so.1 (wfa/runner.h)                 component flowrun
+#   lib/libwfa_runner.so (the link-time name), cmake wfaRunnerTargets  component dev
 #   lib/wfa/plugins/libauth0_actions.so                                component plugin
 #   share/wfa/manifests/actions/*.json, share/wfa/flows/*.flow.json    component plugin
 #   bin/linkplan                                                       component linkplan
@@ -49,6 +50,13 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/wfa.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 install(TARGETS flowrun RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT flowrun)
+
+# libwfa_runner.so (wfa/runner.h, the flow runner as a C API): the run-time library ships
+# with flowrun (the same runner as a library), its link-time name and CMake target
+# (wfa::runner, usable from C: no Boost needed) with the headers in dev.
+install(TARGETS wfa_runner EXPORT wfaRunnerTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT flowrun NAMELINK_COMPONENT dev)
+install(EXPORT wfaRunnerTargets NAMESPACE wfa:: DESTINATION ${WFA_INSTALL_CMAKEDIR} COMPONENT dev)
 
 # A dlopen'ed plugin in its own folder, not on the loader's path (docs/abi.md, SONAME).
 install(TARGETS auth0_actions LIBRARY DESTINATION ${WFA_INSTALL_PLUGINDIR} COMPONENT plugin

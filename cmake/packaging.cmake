@@ -1,7 +1,7 @@
 # Debian packages: `cpack -G DEB` in a build folder (after the build) writes
 #   libauth0-actions_<v>_<arch>.deb  the plugin, its manifests and the example flows
-#   flowrun_<v>_<arch>.deb           the reference runner
-#   wfa-dev_<v>_<arch>.deb           wfa.h, the host library, CMake package, wfa.pc
+#   flowrun_<v>_<arch>.deb           the reference runner and libwfa_runner.so.1 (its C API)
+#   wfa-dev_<v>_<arch>.deb           wfa.h, runner.h, the host library, CMake package, wfa.pc
 #   auth0-linkplan_<v>_<arch>.deb    linkplan, the tenant-dedup planner
 # <v> is the project version (project(VERSION)). Run-time dependencies are computed by
 # dpkg-shlibdeps from what each binary really links (libssl3, libboost-json1.81.0,
@@ -32,17 +32,20 @@ set(CPACK_DEBIAN_FLOWRUN_PACKAGE_RECOMMENDS "libauth0-actions (= ${PROJECT_VERSI
 set(CPACK_COMPONENT_FLOWRUN_DESCRIPTION
   "Reference runner for wfa workflow-action plugins\n"
   "flowrun validates and runs flow files over many input rows, loading plugins by\n"
-  "name from /usr/lib/wfa/plugins.")
+  "name from /usr/lib/wfa/plugins. libwfa_runner.so.1 runs the same flows one row at\n"
+  "a time for other engines through a C API (wfa/runner.h, in wfa-dev).")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME "wfa-dev")
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION "libdevel")
 # wfa::host (static) needs Boost.JSON's and RE2's headers and libraries at the consumer's
 # link time (RE2 found through pkg-config).
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libboost1.81-dev, libboost-json1.81-dev, libre2-dev, pkg-config")
+# The link-time name libwfa_runner.so points into flowrun's libwfa_runner.so.1.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
+  "libboost1.81-dev, libboost-json1.81-dev, libre2-dev, pkg-config, flowrun (= ${PROJECT_VERSION})")
 set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "libauth0-actions (= ${PROJECT_VERSION}), pkg-config")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "wfa C ABI header, C++ host library, CMake package and pkg-config file\n"
-  "wfa/wfa.h (the plugin ABI, C99), wfa/host.hpp and libwfa_host.a, find_package(wfa)\n"
-  "with wfa::api and wfa::host, and wfa.pc.")
+  "wfa/wfa.h (the plugin ABI, C99), wfa/host.hpp and libwfa_host.a, wfa/runner.h and\n"
+  "libwfa_runner.so, find_package(wfa) with wfa::api, wfa::runner and wfa::host, and wfa.pc.")
 set(CPACK_DEBIAN_LINKPLAN_PACKAGE_NAME "auth0-linkplan")
 set(CPACK_DEBIAN_LINKPLAN_PACKAGE_RECOMMENDS "flowrun (= ${PROJECT_VERSION}), libauth0-actions (= ${PROJECT_VERSION})")
 set(CPACK_COMPONENT_LINKPLAN_DESCRIPTION

@@ -51,6 +51,10 @@ expect "$plugin" /usr/lib/wfa/plugins/libauth0_actions.so
 expect "$plugin" /usr/share/wfa/manifests/actions/auth0.link-account.json
 expect "$plugin" /usr/share/wfa/flows/link-with-merge.flow.json
 expect "$flowrun" /usr/bin/flowrun
+expect "$flowrun" /usr/lib/libwfa_runner.so.1
+expect "$dev" /usr/lib/libwfa_runner.so
+expect "$dev" /usr/include/wfa/runner.h
+expect "$dev" /usr/lib/cmake/wfa/wfaRunnerTargets.cmake
 expect "$linkplan" /usr/bin/linkplan
 expect "$dev" /usr/include/wfa/wfa.h
 expect "$dev" /usr/include/wfa/host.hpp
@@ -61,7 +65,9 @@ expect "$dev" /usr/lib/pkgconfig/wfa.pc
 for f in "$plugin" "$flowrun" "$dev" "$linkplan"; do
   if contents "$f" | grep -q '^/usr/local'; then fail "$(basename "$f") installs under /usr/local"; fi
 done
-if contents "$flowrun" | grep -q '\.so$'; then fail "flowrun carries a library"; fi
+if contents "$flowrun" | grep '\.so' | grep -vq '^/usr/lib/libwfa_runner\.so\.1'; then
+  fail "flowrun carries a library other than libwfa_runner.so.1"
+fi
 if contents "$plugin" | grep -q '/bin/'; then fail "libauth0-actions carries a program"; fi
 
 # Unpacked together, as installed: flowrun finds the plugin from the flow's bare name.

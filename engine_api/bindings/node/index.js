@@ -109,6 +109,31 @@ function neverStarted(row) {
   };
 }
 
+// One abort listener per signal, whatever the number of rows waiting on it (a worker's
+// shutdown signal shared by every row would pass Node's listener-leak warning at 11): the
+// rows' cancel functions in a set; the listener is removed when the last of them ends.
+const signalRows = new WeakMap();  // AbortSignal -> { cancels: Set<function>, listener }
+function watchSignal(signal, cancel) {
+  let w = signalRows.get(signal);
+  if (!w) {
+    const cancels = new Set();
+    w = { cancels, listener: () => {
+      signalRows.delete(signal);
+      for (const c of cancels) c();
+    } };
+    signalRows.set(signal, w);
+    signal.addEventListener('abort', w.listener, { once: true });
+  }
+  w.cancels.add(cancel);
+  return () => {
+    w.cancels.delete(cancel);
+    if (w.cancels.size === 0 && signalRows.get(signal) === w) {
+      signalRows.delete(signal);
+      signal.removeEventListener('abort', w.listener);
+    }
+  };
+}
+
 // The flows not yet closed, weakly (a flow nobody holds is still collected): when the
 // process exits, by process.exit() too, each is closed synchronously (the addon's
 // closeAtExit), so that no plugin thread outlives the process's static destructors.
@@ -116,6 +141,7 @@ const openFlows = new Set();
 const forgetFlow = new FinalizationRegistry((ref) => openFlows.delete(ref));
 process.on('exit', () => {
   for (const ref of openFlows) ref.deref()?.closeAtExit();
+  native.joinClosers();  // the collected flows' closes still running on their threads
 });
 
 class Flow {
@@ -138,21 +164,25 @@ class Flow {
       if (this.#closing) throw closedError();
       if (!isPlainObject(options)) throw typeError('run options: expected an object');
       const json = inputsJson(inputs);
-      const row = options.row === undefined ? this.#nextRow++ : options.row;
-      if (!Number.isSafeInteger(row) || row < 0) throw rangeError('run options.row: expected an integer >= 0');
       const { signal } = options;
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('run options.signal: expected an AbortSignal');
+      if (options.row !== undefined && (!Number.isSafeInteger(options.row) || options.row < 0)) {
+        throw rangeError('run options.row: expected an integer >= 0');
+      }
+      const row = options.row === undefined ? this.#nextRow++ : options.row;  // a refused call takes no number
       if (signal?.aborted) return Promise.resolve(neverStarted(row));
       return new Promise((resolve) => {
-        let handle = null;
-        const onAbort = () => {
-          if (handle !== null && !this.#closing) this.#native.cancel(handle);
-        };
-        handle = this.#native.run(json, row, (result) => {
-          signal?.removeEventListener('abort', onAbort);
+        // The callback comes through the event loop, never within run(): unwatch is set by then.
+        let unwatch = null;
+        const handle = this.#native.run(json, row, (result) => {
+          unwatch?.();
           resolve(result);
         });
-        signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal) {
+          unwatch = watchSignal(signal, () => {
+            if (!this.#closing) this.#native.cancel(handle);
+          });
+        }
       });
     } catch (e) {
       return Promise.reject(e);

@@ -31,6 +31,8 @@ std::atomic<int64_t> g_open_flows{0};
 // wfa_runner_close calls made on the JS thread while rows were pending (the rule is that
 // there are none; for the tests).
 std::atomic<int64_t> g_js_thread_closes_with_rows{0};
+// Flow objects the collector took while open (their finalizer started the close).
+std::atomic<int64_t> g_collected_flows{0};
 
 // ---- small N-API helpers ----------------------------------------------------------------
 
@@ -348,12 +350,42 @@ void start_close(napi_env env, flow_state& fs, bool keep_alive) {
   }
 }
 
+// Per environment (the main thread's, a worker's): the flows the collector took, closing on
+// their threads, so that the process's exit can wait for them (joinClosers).
+struct env_data {
+  std::vector<std::weak_ptr<flow_state>> collected;
+};
+
+void env_data_finalized(napi_env, void* data, void*) { std::unique_ptr<env_data> holder(static_cast<env_data*>(data)); }
+
 // The flow object was collected. Rows cannot be pending (the object is strongly referenced
 // while they are), but closing still destroys instances and joins plugin threads: not on
 // the JS thread.
 void flow_finalized(napi_env env, void* data, void* /*hint*/) {
   std::unique_ptr<flow_ptr> holder(static_cast<flow_ptr*>(data));
-  if ((*holder)->state == flow_state::phase::open) start_close(env, **holder, false);
+  if ((*holder)->state != flow_state::phase::open) return;
+  g_collected_flows.fetch_add(1, std::memory_order_relaxed);
+  start_close(env, **holder, false);
+  void* p = nullptr;
+  if (napi_get_instance_data(env, &p) != napi_ok || p == nullptr) return;
+  auto& collected = static_cast<env_data*>(p)->collected;
+  try {
+    std::erase_if(collected, [](const std::weak_ptr<flow_state>& w) { return w.expired(); });
+    collected.push_back(*holder);
+  } catch (...) {  // out of memory: that close is not waited for at exit
+  }
+}
+
+// joinClosers(): the process is exiting (index.js's 'exit' listener): wait for the closes of
+// the collected flows still running on their threads, as closeAtExit does for the others.
+napi_value join_closers(napi_env env, napi_callback_info) {
+  void* p = nullptr;
+  if (napi_get_instance_data(env, &p) == napi_ok && p != nullptr) {
+    for (const auto& w : static_cast<env_data*>(p)->collected) {
+      if (flow_ptr fs = w.lock(); fs && fs->closer.joinable()) fs->closer.join();
+    }
+  }
+  return undefined(env);
 }
 
 flow_state* unwrap_flow(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
@@ -650,6 +682,7 @@ napi_value test_acquire_from_threads(napi_env env, napi_callback_info info) {
 }
 
 // _test.openFlows() -> flows opened and not yet closed in this process;
+// _test.collectedFlows() -> open flows the collector took (closed by their finalizer);
 // _test.jsThreadClosesWithRows() -> wfa_runner_close calls on the JS thread with rows pending.
 template <std::atomic<int64_t>& Counter>
 napi_value test_counter(napi_env env, napi_callback_info) {
@@ -665,6 +698,9 @@ napi_value make_function(napi_env env, const char* name, napi_callback cb) {
 }
 
 napi_value init(napi_env env, napi_value exports) {
+  auto data = std::make_unique<env_data>();
+  WFA_TRY(napi_set_instance_data(env, data.get(), env_data_finalized, nullptr));
+  data.release();
   const napi_property_descriptor flow_methods[] = {
       {"run", nullptr, guarded<flow_run>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"cancel", nullptr, guarded<flow_cancel>, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -690,12 +726,16 @@ napi_value init(napi_env env, napi_value exports) {
                                   make_function(env, "acquireFromThreads", guarded<test_acquire_from_threads>)));
   WFA_TRY(napi_set_named_property(env, test, "openFlows",
                                   make_function(env, "openFlows", guarded<test_counter<g_open_flows>>)));
+  WFA_TRY(napi_set_named_property(env, test, "collectedFlows",
+                                  make_function(env, "collectedFlows", guarded<test_counter<g_collected_flows>>)));
   WFA_TRY(napi_set_named_property(
       env, test, "jsThreadClosesWithRows",
       make_function(env, "jsThreadClosesWithRows", guarded<test_counter<g_js_thread_closes_with_rows>>)));
   WFA_TRY(napi_set_named_property(env, exports, "NativeFlow", flow_class));
   WFA_TRY(napi_set_named_property(env, exports, "NativeTokenPool", pool_class));
   WFA_TRY(napi_set_named_property(env, exports, "_test", test));
+  WFA_TRY(
+      napi_set_named_property(env, exports, "joinClosers", make_function(env, "joinClosers", guarded<join_closers>)));
   napi_value version = nullptr;
   WFA_TRY(napi_create_uint32(env, WFA_RUNNER_MAJOR, &version));
   WFA_TRY(napi_set_named_property(env, exports, "runnerMajor", version));

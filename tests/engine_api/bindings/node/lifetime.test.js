@@ -176,3 +176,72 @@ test('process.exit() with rows in flight: every flow is closed before the proces
   assert.equal(r.status, 3, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stdout.trim(), 'open at exit: 0');
 });
+
+test('runs, aborts and close() racing: every row settles exactly once, ok or cancelled', async () => {
+  const flow = openFlow(delayFlow);
+  const settled = new Map();
+  const rows = [];
+  for (let i = 0; i < 300; i++) {
+    const ac = new AbortController();
+    rows.push(flow.run({ ms: i % 7 === 0 ? 60000 : i % 20 }, { row: i, signal: ac.signal }).then((r) => {
+      settled.set(i, (settled.get(i) ?? 0) + 1);
+      return r;
+    }));
+    if (i % 3 === 0) setTimeout(() => ac.abort(), i % 10);
+  }
+  await tick(15);
+  await flow.close();
+  const results = await Promise.all(rows);
+  assert.equal(settled.size, 300);
+  assert.ok([...settled.values()].every((n) => n === 1));
+  for (const [i, r] of results.entries()) {
+    assert.ok(r.status === 'ok' || r.status === 'cancelled', r.line);
+    assert.equal(JSON.parse(r.line).row, i);
+    if (i % 7 === 0) assert.equal(r.status, 'cancelled', r.line);
+  }
+});
+
+test('one signal shared by many rows: one listener while any runs, none after; abort cancels them all', async () => {
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  const flow = openFlow(delayFlow);
+  try {
+    const shared = new AbortController();
+    const quick = Array.from({ length: 30 }, () => flow.run({ ms: 1 }, { signal: shared.signal }));
+    const slow = Array.from({ length: 30 }, () => flow.run({ ms: 60000 }, { signal: shared.signal }));
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 1);
+    for (const r of await Promise.all(quick)) assert.equal(r.status, 'ok', r.line);
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 1, 'the slow rows still wait on it');
+    shared.abort();
+    for (const r of await Promise.all(slow)) assert.equal(r.status, 'cancelled', r.line);
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
+
+    const idle = new AbortController();
+    await Promise.all(Array.from({ length: 20 }, () => flow.run({ ms: 1 }, { signal: idle.signal })));
+    assert.equal(getEventListeners(idle.signal, 'abort').length, 0);
+    await tick(10);  // a warning is emitted on the next tick
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+    await flow.close();
+  }
+});
+
+test('process.exit() right after the collector took idle flows: their closes are waited for', () => {
+  // A collected flow closes on a thread of its own; exiting meanwhile must wait for it.
+  const r = nodeScript(`${requirePackage}
+    const native = require(process.env.WFA_RUNNER_ADDON);
+    (() => { for (let i = 0; i < 50; i++) openFlow(${JSON.stringify(delayFlow)}); })();
+    let spins = 0;
+    const spin = () => {
+      gc();
+      // Exit as soon as the finalizers ran (their closes were started, not waited for).
+      if (native._test.collectedFlows() === 0 && spins++ < 200) return setImmediate(spin);
+      process.on('exit', () => console.log('open at exit:', native._test.openFlows()));
+      process.exit(0);
+    };
+    setImmediate(spin);`, ['--expose-gc']);
+  assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), 'open at exit: 0');
+});
