@@ -228,3 +228,20 @@ test('SIGTERM with rows in flight: they are cancelled after --grace, exit 0, ano
   const r = wfaQueue(['results', ...args('term')]);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).status), ['ok', 'ok', 'ok', 'ok']);
 });
+
+test('SIGTERM with rows in flight and time enough: they finish, then exit 0', async () => {
+  const rows = [24, 25, 26].map(pair);
+  const e = wfaQueue(['enqueue', flow, '--inputs-file', rowsFile('drain.jsonl', rows), ...args('drain')], qenv);
+  assert.equal(e.status, 0, e.stderr);
+  await emu.control('PUT', 'latency', { ms: 300 });
+  const w = startWorker('drain', ['--concurrency', '3', '--grace', '30']);
+  try {
+    await waitFor('rows in flight', async () => (await counts('drain')).active === 3, 20000, 50);
+    w.child.kill('SIGTERM');
+    const { code } = await w.exited;
+    assert.equal(code, 0, w.stderr);
+  } finally {
+    await emu.control('PUT', 'latency', { ms: 0 });
+  }
+  assert.deepEqual(await counts('drain'), { wait: 0, delayed: 0, active: 0, completed: 3, failed: 0 });
+});
