@@ -47,13 +47,23 @@ function describe(url) {
   }
 }
 
+// Errors of the connection itself (as ioredis reports them), not of a command.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'EPIPE']);
+const isConnectionError = (err) => CONNECTION_CODES.has(err.code) || /Connection is closed/.test(err.message || '');
+
 // One line on stderr when Redis becomes unreachable (then at most every 30 s while it
-// stays so) and one when it is back: ioredis emits an error per attempt.
+// stays so) and one when it is back: ioredis emits an error per attempt. Other errors
+// (BullMQ's, e.g. a job lock it could not renew while Redis was away) are said as they are.
 function connectionReporter(url, log = (line) => process.stderr.write(`${line}\n`)) {
   let down = false;
   let last = 0;
   return {
     error(err) {
+      if (!isConnectionError(err)) {
+        log(`wfa-queue: ${err.message}`);
+        return;
+      }
       const now = Date.now();
       if (!down || now - last >= 30000) {
         log(`wfa-queue: Redis at ${describe(url)} unreachable (${err.code || err.message}); retrying`);
