@@ -105,6 +105,7 @@ test('3 workers, one SIGKILLed: flowrun\'s results, no lost merge, the budget us
     // The budget's use over the busy part: from the first request until fewer rows are
     // left than two workers can run at once (the tail has too few rows to use it).
     const busyPart = samples.filter((s) => s.requests > 0 && s.left > 16);
+    assert.ok(busyPart.length >= 10, `too few samples of the busy part: ${JSON.stringify(samples)}`);
     const first = busyPart[0];
     const last = busyPart[busyPart.length - 1];
     const used = (last.requests - first.requests) / (((last.at - first.at) / 1000) * RATE);
