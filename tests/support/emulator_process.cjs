@@ -24,17 +24,21 @@ async function startEmulator(bin, seedFile, stateDir) {
   return { proc, ready };
 }
 
-// The emulator's control API; resolves to the parsed answer.
-function control(ready, method, what) {
+// The emulator's control API; resolves to the parsed answer. `body` (optional) is sent
+// as JSON (fault rules, latency, rate limits).
+function control(ready, method, what, body) {
   return new Promise((resolve, reject) => {
+    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
     const req = https.request({ host: '127.0.0.1', port: ready.port, method, path: `/__emulator/${what}`,
-      ca: fs.readFileSync(ready.ca_file) }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${what} ${res.statusCode}`))));
+      ca: fs.readFileSync(ready.ca_file),
+      headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve(text ? JSON.parse(text) : null)
+        : reject(new Error(`${method} ${what}: ${res.statusCode} ${text}`))));
     });
     req.on('error', reject);
-    req.end();
+    req.end(data);
   });
 }
 
