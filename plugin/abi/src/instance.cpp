@@ -53,28 +53,14 @@ a0::auth0::client_config parse_config(std::string_view text) {
   } catch (const wfa::plugin::error&) {
     throw;
   } catch (...) {
-    auto o = outcome::from_exception(std::current_exception());
+    auto o = from_exception(std::current_exception());
     throw wfa::plugin::error(o.code, (o.code == WFA_INVALID_INPUT ? "config: " : "create failed: ") + o.message);
   }
 }
 
-// Moves only: cannot throw, so completing an op needs no allocation.
-wfa::plugin::result to_result(outcome o) noexcept {
-  wfa::plugin::result r;
-  r.code = o.code;
-  r.outputs_json = std::move(o.outputs_json);
-  r.message = std::move(o.message);
-  r.http_status = o.http_status;
-  r.retryable = o.retryable;
-  r.details_json = std::move(o.details_json);
-  return r;
-}
-
 }  // namespace
 
-wfa::plugin::result instance::error_from(std::exception_ptr e) noexcept {
-  return to_result(outcome::from_exception(e));
-}
+wfa::plugin::result instance::error_from(std::exception_ptr e) noexcept { return from_exception(e); }
 
 instance::instance(wfa::plugin::host_log logger, wfa::plugin::host_budget budget, std::string_view config_json) try
     : log_(logger), work_(io_.get_executor()) {
@@ -127,7 +113,7 @@ void instance::execute(const op_ptr& o, const wfa::plugin::call& call) {
     auto inputs = parse_object(call.inputs_json, "inputs_json");
     run = actions::prepare_action(call.action_id, options, inputs);
   } catch (...) {
-    early = outcome::from_exception(std::current_exception());
+    early = from_exception(std::current_exception());
   }
   o->data.log_prefix = std::move(prefix);
   // An action may need longer than the default when the host sets no deadline (a users
@@ -145,7 +131,7 @@ void instance::list_options(const op_ptr& o, const wfa::plugin::options_call& ca
   try {
     run = actions::prepare_list_options(call.action_id, call.field, call.page_token);
   } catch (...) {
-    early = outcome::from_exception(std::current_exception());
+    early = from_exception(std::current_exception());
   }
   o->data.log_prefix = std::move(prefix);
   o->data.timeout = default_timeout;
@@ -161,7 +147,7 @@ void instance::start(const op_ptr& o, std::optional<actions::runner> run, outcom
       return;
     }
     if (o->data.cancel_requested) {
-      complete(o, outcome::error(WFA_CANCELLED, "cancelled"));
+      complete(o, outcome::failure(WFA_CANCELLED, "cancelled"));
       return;
     }
     // Nothing may escape into io_context::run (it would end the io thread).
@@ -170,7 +156,7 @@ void instance::start(const op_ptr& o, std::optional<actions::runner> run, outcom
       o->data.deadline.emplace(io_, o->data.timeout);
       work.emplace((*run)(*ctx_));
     } catch (...) {
-      complete(o, outcome::from_exception(std::current_exception()));
+      complete(o, from_exception(std::current_exception()));
       return;
     }
     o->data.deadline->async_wait([o](boost::system::error_code ec) {
@@ -186,7 +172,7 @@ void instance::start(const op_ptr& o, std::optional<actions::runner> run, outcom
             complete(o, outcome::ok(json::serialize(outputs)));
             return;
           }
-          auto r = outcome::from_exception(e);
+          auto r = from_exception(e);
           if (o->data.timed_out) {
             r.code = WFA_TIMEOUT;
             r.retryable = true;
@@ -201,7 +187,7 @@ void instance::start(const op_ptr& o, std::optional<actions::runner> run, outcom
 }
 
 void instance::complete(const op_ptr& o, outcome result) noexcept {
-  o->complete(to_result(std::move(result)), [&](const wfa::plugin::result& r) {
+  o->complete(std::move(result), [&](const wfa::plugin::result& r) {
     if (r.code != WFA_OK)
       log(r.code == WFA_INVALID_INPUT || r.code == WFA_CANCELLED ? WFA_LOG_DEBUG : WFA_LOG_WARN,
           o->data.log_prefix + "failed (" + std::to_string(r.code) + "): " + r.message);

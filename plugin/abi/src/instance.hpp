@@ -30,7 +30,7 @@
 
 namespace a0::abi {
 
-struct outcome;
+using outcome = wfa::plugin::result;  // outcome.hpp
 
 // The instance class of wfa/plugin.hpp: the SDK owns the C entry points, the op
 // registry, exactly-once delivery and the wait of destroy(); this class owns the io
@@ -50,7 +50,7 @@ class instance {
   using op_ptr = wfa::plugin::op_ptr<op_data>;
 
   static wfa::plugin::info describe() noexcept;
-  /// outcome::from_exception: the one mapping of C++ failures to ABI codes.
+  /// from_exception (outcome.hpp): the one mapping of C++ failures to ABI codes.
   static wfa::plugin::result error_from(std::exception_ptr e) noexcept;
 
   /// Parses the connection config; throws wfa::plugin::error naming the field. `budget`:

@@ -60,35 +60,9 @@ std::int32_t wfa_log_level(a0::auth0::log_level level) noexcept {
   return WFA_LOG_ERROR;
 }
 
-wfa_result outcome::view() const noexcept {
-  wfa_result r{};
-  r.struct_size = sizeof(wfa_result);
-  r.code = code;
-  if (code == WFA_OK) r.outputs_json = {outputs_json.data(), outputs_json.size()};
-  r.message = {message.data(), message.size()};
-  r.http_status = http_status;
-  r.retryable = retryable ? 1u : 0u;
-  r.details_json = {details_json.data(), details_json.size()};
-  return r;
-}
-
-outcome outcome::ok(std::string outputs_json) {
-  outcome o;
-  o.outputs_json = std::move(outputs_json);
-  return o;
-}
-
-outcome outcome::error(std::int32_t code, std::string message, bool retryable) {
-  outcome o;
-  o.code = code;
-  o.message = std::move(message);
-  o.retryable = retryable;
-  return o;
-}
-
 namespace {
 outcome from_api_error(const a0::auth0::api_error& e) {
-  outcome o = outcome::error(wfa_code(e.code), e.message, e.retryable);
+  outcome o = outcome::failure(wfa_code(e.code), e.message, e.retryable);
   o.http_status = e.http_status;
   // The runner's contract for a long rate-limit wait: integer seconds in details_json.
   if (e.retry_after_s)
@@ -97,7 +71,7 @@ outcome from_api_error(const a0::auth0::api_error& e) {
 }
 }  // namespace
 
-outcome outcome::from_exception(std::exception_ptr e) noexcept {
+outcome from_exception(std::exception_ptr e) noexcept {
   try {
     try {
       std::rethrow_exception(e);
@@ -112,14 +86,14 @@ outcome outcome::from_exception(std::exception_ptr e) noexcept {
     } catch (const a0::auth0::api_exception& x) {
       return from_api_error(x.error());
     } catch (const actions::input_error& x) {
-      return error(WFA_INVALID_INPUT, x.what());
+      return outcome::failure(WFA_INVALID_INPUT, x.what());
     } catch (const boost::system::system_error& x) {  // e.g. a key_lock or JWKS wait cancelled
       if (auto cancelled = a0::auth0::cancellation(x.code())) return from_api_error(*cancelled);
-      return error(WFA_INTERNAL, std::string("internal error: ") + x.what());
+      return outcome::failure(WFA_INTERNAL, std::string("internal error: ") + x.what());
     } catch (const std::exception& x) {
-      return error(WFA_INTERNAL, std::string("internal error: ") + x.what());
+      return outcome::failure(WFA_INTERNAL, std::string("internal error: ") + x.what());
     } catch (...) {
-      return error(WFA_INTERNAL, "internal error: unknown exception");
+      return outcome::failure(WFA_INTERNAL, "internal error: unknown exception");
     }
   } catch (...) {  // e.g. bad_alloc while building the message
     outcome o;

@@ -3,6 +3,7 @@
 
 #include <auth0/management_client.hpp>
 
+#include <wfa/plugin.hpp>
 #include <wfa/wfa.h>
 
 #include <cstdint>
@@ -19,24 +20,13 @@ std::int32_t wfa_code(const std::error_code& ec) noexcept;
 /// The host's log level of the client's and the actions' log_level.
 std::int32_t wfa_log_level(a0::auth0::log_level level) noexcept;
 
-struct outcome {
-  std::int32_t code = WFA_OK;
-  std::string outputs_json;
-  std::string message;
-  std::int32_t http_status = 0;
-  bool retryable = false;
-  std::string details_json;
+/// An operation's result: the SDK's owned wfa_result (its view() is what done receives).
+using outcome = wfa::plugin::result;
 
-  /// A view for the done callback; valid while *this lives (WFA-6).
-  wfa_result view() const noexcept;
-
-  static outcome ok(std::string outputs_json);
-  static outcome error(std::int32_t code, std::string message, bool retryable = false);
-  /// api_exception -> wfa_code of its code; action_error -> that and its details;
-  /// actions::input_error -> WFA_INVALID_INPUT; Asio's cancellation -> WFA_CANCELLED
-  /// (a0::auth0::cancellation); anything else, std::invalid_argument included (a jwt::error, a
-  /// std::stoul deep inside), -> WFA_INTERNAL. Never throws.
-  static outcome from_exception(std::exception_ptr e) noexcept;
-};
+/// api_exception -> wfa_code of its code; action_error -> that and its details;
+/// actions::input_error -> WFA_INVALID_INPUT; Asio's cancellation -> WFA_CANCELLED
+/// (a0::auth0::cancellation); anything else, std::invalid_argument included (a jwt::error, a
+/// std::stoul deep inside), -> WFA_INTERNAL. Never throws.
+outcome from_exception(std::exception_ptr e) noexcept;
 
 }  // namespace a0::abi

@@ -1,6 +1,6 @@
 // plugin/abi's mapping table, the one place where the client's and the actions' errors
 // become ABI codes: every client_errc and action_errc maps to the WFA code its failure
-// had before the codes were the client's own, and outcome::from_exception sorts what
+// had before the codes were the client's own, and from_exception sorts what
 // the actions throw (input_error is bad input; a stray std::invalid_argument is not).
 #include "outcome.hpp"
 #include "actions/errors.hpp"
@@ -26,7 +26,7 @@ using a0::auth0::client_errc;
 namespace {
 template <class E>
 outcome from(E e) {
-  return outcome::from_exception(std::make_exception_ptr(std::move(e)));
+  return a0::abi::from_exception(std::make_exception_ptr(std::move(e)));
 }
 }  // namespace
 
@@ -117,7 +117,7 @@ TEST_CASE("abi: only input_error is bad input, a std::invalid_argument from else
   CHECK(from(a0::jwt::error(a0::jwt::error::kind::malformed, "bad")).code == WFA_INTERNAL);
   CHECK(from(merge::invalid_argument("arrays: 'zip'")).code == WFA_INTERNAL);
   CHECK(from(std::runtime_error("x")).code == WFA_INTERNAL);
-  CHECK(outcome::from_exception(std::make_exception_ptr(42)).code == WFA_INTERNAL);
+  CHECK(a0::abi::from_exception(std::make_exception_ptr(42)).code == WFA_INTERNAL);
 }
 
 TEST_CASE("abi: Asio's cancellation is cancelled, other system errors internal") {
